@@ -1,0 +1,20 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", "**/*.generated.ts", "tmp/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly" } },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      // Only the logger and the CLI entry may print (DESIGN.md: "no console.* anywhere else").
+      "no-console": "error",
+    },
+  },
+  {
+    files: ["scripts/**", "test/**", "bin/**", "**/*.test.ts", "src/log.ts"],
+    rules: { "no-console": "off" },
+  },
+);

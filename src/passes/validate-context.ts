@@ -1,0 +1,87 @@
+/** What the validation passes share: the IR, every graph with its opsets and inferred types. */
+import { create, GraphProtoSchema, ValueInfoProtoSchema, type ModelProto } from "../onnx/proto.js";
+import { Graph, Model, type Node } from "../ir/graph.js";
+import { inferGraphTypes, type TypeTable } from "./infer-types.js";
+import type { DiagnosticBag, DiagnosticNode } from "../diagnostics.js";
+
+export interface GraphScope {
+  graph: Graph;
+  /** "main", a subgraph path, or "function:<domain>.<name>". */
+  path: string;
+  opsets: Map<string, number>;
+  types: TypeTable;
+  /** Values defined by enclosing graphs (visible to this one). */
+  outer: Set<string>;
+  isMain: boolean;
+  isFunction: boolean;
+}
+
+export interface ValidationContext {
+  source: string;
+  model: Model;
+  proto: ModelProto;
+  scopes: GraphScope[];
+  /** "domain::name" of model-local functions. */
+  functions: Set<string>;
+  diagnostics: DiagnosticBag;
+}
+
+export function nodeRef(scope: GraphScope, node: Node): DiagnosticNode {
+  const index = scope.graph.nodes.indexOf(node);
+  return { name: node.name || `#${index}`, opType: node.opType, domain: node.domain, graph: scope.path };
+}
+
+export function definedIn(g: Graph): Set<string> {
+  const s = new Set<string>([...g.inputs.map((v) => v.name), ...g.initializers.map((t) => t.name)]);
+  for (const sp of g.sparseInitializers) if (sp.values) s.add(sp.values.name);
+  for (const n of g.nodes) for (const o of n.outputs) if (o !== "") s.add(o);
+  return s;
+}
+
+export function buildContext(
+  proto: ModelProto,
+  source: string,
+  diagnostics: DiagnosticBag,
+): ValidationContext {
+  const model = new Model(proto);
+  const scopes: GraphScope[] = [];
+  const addTree = (
+    graph: Graph,
+    path: string,
+    opsets: Map<string, number>,
+    outerTypes: TypeTable | undefined,
+    outer: Set<string>,
+    isFunction: boolean,
+  ) => {
+    const types = inferGraphTypes(graph, opsets, outerTypes);
+    scopes.push({ graph, path, opsets, types, outer, isMain: path === "main", isFunction });
+    const visible = new Set([...outer, ...definedIn(graph)]);
+    for (const n of graph.nodes) {
+      for (const [attr, subs] of n.subgraphs) {
+        subs.forEach((sg, i) => {
+          const p = `${path}/${n.name || n.opType}:${attr}${subs.length > 1 ? `[${i}]` : ""}`;
+          addTree(sg, p, opsets, types, visible, isFunction);
+        });
+      }
+    }
+  };
+  addTree(model.graph, "main", model.opsets(), undefined, new Set(), false);
+  const functions = new Set<string>();
+  for (const f of proto.functions) {
+    functions.add(`${f.domain}::${f.name}`);
+    const opsets = new Map<string, number>();
+    for (const o of f.opsetImport) opsets.set(o.domain === "ai.onnx" ? "" : o.domain, Number(o.version));
+    const vi = (name: string) => create(ValueInfoProtoSchema, { name });
+    const g = new Graph(
+      create(GraphProtoSchema, {
+        name: f.name,
+        node: f.node,
+        input: f.input.map(vi),
+        output: f.output.map(vi),
+        valueInfo: f.valueInfo,
+      }),
+    );
+    addTree(g, `function:${f.domain}.${f.name}`, opsets, undefined, new Set(), true);
+  }
+  return { source, model, proto, scopes, functions, diagnostics };
+}

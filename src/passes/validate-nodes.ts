@@ -1,0 +1,281 @@
+/** Each node against its op schema: known op and version, arity, attributes, type constraints. */
+import type { AttributeProto } from "../onnx/proto.js";
+import type { Node } from "../ir/graph.js";
+import type { AttrType, OpSchema } from "../ops/schema/types.js";
+import {
+  resolveSchema,
+  schemaVersions,
+  normalizeDomain,
+  hasOp,
+  knownDomains,
+} from "../ops/schema/registry.js";
+import { formalAt, isTypeParam } from "./infer-types.js";
+import { normalizeType } from "../ir/types.js";
+import { nodeRef, type GraphScope, type ValidationContext } from "./validate-context.js";
+
+const ATTR_TYPE_NAMES: Record<number, AttrType> = {
+  1: "float",
+  2: "int",
+  3: "string",
+  4: "tensor",
+  5: "graph",
+  6: "floats",
+  7: "ints",
+  8: "strings",
+  9: "tensors",
+  10: "graphs",
+  11: "sparse_tensor",
+  12: "sparse_tensors",
+  13: "type_proto",
+  14: "type_protos",
+};
+
+/** The attribute's declared type, or (IR < 2 files without the discriminator) the field that is set. */
+export function attributeType(a: AttributeProto): AttrType | undefined {
+  if (a.type !== 0) return ATTR_TYPE_NAMES[a.type];
+  if (a.t) return "tensor";
+  if (a.g) return "graph";
+  if (a.sparseTensor) return "sparse_tensor";
+  if (a.tp) return "type_proto";
+  if (a.floats.length) return "floats";
+  if (a.ints.length) return "ints";
+  if (a.strings.length) return "strings";
+  if (a.tensors.length) return "tensors";
+  if (a.graphs.length) return "graphs";
+  if (a.s.length) return "string";
+  if (a.i !== 0n) return "int";
+  if (a.f !== 0) return "float";
+  return undefined;
+}
+
+export function resolveNodeSchema(scope: GraphScope, node: Node): OpSchema | undefined {
+  const domain = normalizeDomain(node.domain);
+  const opset = scope.opsets.get(domain);
+  return opset === undefined ? undefined : resolveSchema(domain, node.opType, opset);
+}
+
+export function validateNodes(ctx: ValidationContext): void {
+  const known = new Set(knownDomains());
+  const reportedUnchecked = new Set<string>();
+  for (const scope of ctx.scopes) {
+    for (const node of scope.graph.nodes) {
+      const ref = nodeRef(scope, node);
+      const d = ctx.diagnostics;
+      const domain = normalizeDomain(node.domain);
+      const label = domain || "ai.onnx";
+      const opset = scope.opsets.get(domain);
+      if (opset === undefined) {
+        d.error("missing-opset-import", `domain "${label}" is used but not imported`, {
+          node: ref,
+          hint: `add an opset_import entry for "${label}"`,
+        });
+        continue;
+      }
+      if (ctx.functions.has(`${node.domain}::${node.opType}`)) continue;
+      if (!known.has(domain)) {
+        const key = `${domain}::${node.opType}`;
+        if (!reportedUnchecked.has(key)) {
+          reportedUnchecked.add(key);
+          d.info(
+            "unchecked-op",
+            `custom op ${key} has no schema in mlpack; its inputs and attributes are not checked`,
+            { node: ref },
+          );
+        }
+        continue;
+      }
+      const schema = resolveSchema(domain, node.opType, opset);
+      if (!schema) {
+        reportUnknownOp(ctx, scope, node, domain, opset);
+        continue;
+      }
+      if (schema.deprecated) {
+        d.error(
+          "deprecated-op",
+          `${node.opType}-${schema.sinceVersion} is deprecated in ${label} opset ${opset}`,
+          {
+            node: ref,
+            hint: `use the op that replaced it (see the ONNX changelog), or import an older opset`,
+          },
+        );
+      }
+      checkArity(ctx, scope, node, schema);
+      checkAttributes(ctx, scope, node, schema);
+      checkTypes(ctx, scope, node, schema);
+    }
+  }
+}
+
+function reportUnknownOp(
+  ctx: ValidationContext,
+  scope: GraphScope,
+  node: Node,
+  domain: string,
+  opset: number,
+): void {
+  const ref = nodeRef(scope, node);
+  const label = domain || "ai.onnx";
+  const versions = schemaVersions(domain, node.opType);
+  if (versions.length > 0) {
+    ctx.diagnostics.error(
+      "op-not-in-opset",
+      `${node.opType} first appears in ${label} opset ${versions[0].sinceVersion}; the model imports opset ${opset}`,
+      {
+        node: ref,
+        hint: `raise the ${label} opset import to ${versions[0].sinceVersion} or later (and convert the model)`,
+      },
+    );
+    return;
+  }
+  const elsewhere = knownDomains().filter((dm) => dm !== domain && hasOp(dm, node.opType));
+  ctx.diagnostics.error("unknown-op", `${label} has no op named "${node.opType}"`, {
+    node: ref,
+    hint: elsewhere.length
+      ? `${node.opType} exists in domain "${elsewhere[0] || "ai.onnx"}"; set the node's domain to it`
+      : "check the spelling (op names are case-sensitive) or register a custom domain",
+  });
+}
+
+function checkArity(ctx: ValidationContext, scope: GraphScope, node: Node, s: OpSchema): void {
+  const d = ctx.diagnostics;
+  const ref = nodeRef(scope, node);
+  const range = (min: number, max: number) =>
+    max >= Number.MAX_SAFE_INTEGER ? `at least ${min}` : min === max ? `${min}` : `${min} to ${max}`;
+  const check = (
+    kind: "input" | "output",
+    actual: string[],
+    formals: OpSchema["inputs"],
+    min: number,
+    max: number,
+  ) => {
+    // Trailing empty names are omitted optional values.
+    let count = actual.length;
+    while (count > 0 && actual[count - 1] === "") count--;
+    if (count < min || count > max) {
+      d.error(
+        `${kind}-count`,
+        `${node.opType}-${s.sinceVersion} takes ${range(min, max)} ${kind}s, the node has ${count}`,
+        {
+          node: ref,
+          hint: `see the ${node.opType} signature: ${formals.map((f) => f.name + (f.option === "optional" ? "?" : f.option === "variadic" ? "..." : "")).join(", ")}`,
+        },
+      );
+      return;
+    }
+    for (let i = 0; i < count; i++) {
+      const f = formalAt(formals, i);
+      if (f && f.option === "single" && actual[i] === "") {
+        d.error(`missing-${kind}`, `required ${kind} "${f.name}" (#${i}) is empty`, {
+          node: ref,
+          hint: `connect a value to ${f.name}`,
+        });
+      }
+    }
+  };
+  check("input", node.inputs, s.inputs, s.minInputs, s.maxInputs);
+  check("output", node.outputs, s.outputs, s.minOutputs, s.maxOutputs);
+}
+
+function checkAttributes(ctx: ValidationContext, scope: GraphScope, node: Node, s: OpSchema): void {
+  const d = ctx.diagnostics;
+  const ref = nodeRef(scope, node);
+  const byName = new Map(s.attributes.map((a) => [a.name, a]));
+  const seen = new Set<string>();
+  for (const a of node.attributes) {
+    if (seen.has(a.name))
+      d.error("duplicate-attribute", `attribute "${a.name}" is given twice`, { node: ref, hint: "keep one" });
+    seen.add(a.name);
+    if (a.refAttrName && !scope.isFunction) {
+      d.error(
+        "attribute-reference",
+        `attribute "${a.name}" refers to "${a.refAttrName}", which only a function body may do`,
+        { node: ref },
+      );
+      continue;
+    }
+    const spec = byName.get(a.name);
+    if (!spec) {
+      d.error("unknown-attribute", `${node.opType}-${s.sinceVersion} has no attribute "${a.name}"`, {
+        node: ref,
+        hint: s.attributes.length
+          ? `its attributes are: ${s.attributes.map((x) => x.name).join(", ")}`
+          : `${node.opType} takes no attributes; remove it`,
+      });
+      continue;
+    }
+    const actual = attributeType(a);
+    if (a.refAttrName) continue;
+    if (actual !== spec.type) {
+      d.error(
+        "attribute-type",
+        `attribute "${a.name}" is ${actual ?? "empty"}, ${node.opType} expects ${spec.type}`,
+        {
+          node: ref,
+          hint: `store it as ${spec.type}`,
+        },
+      );
+    }
+  }
+  for (const spec of s.attributes) {
+    if (spec.required && !seen.has(spec.name)) {
+      d.error("missing-attribute", `required attribute "${spec.name}" (${spec.type}) is missing`, {
+        node: ref,
+        hint: `add ${spec.name} to the node`,
+      });
+    }
+  }
+}
+
+function checkTypes(ctx: ValidationContext, scope: GraphScope, node: Node, s: OpSchema): void {
+  const d = ctx.diagnostics;
+  const ref = nodeRef(scope, node);
+  const bound = new Map<string, { type: string; from: string }>();
+  const checkOne = (kind: string, name: string, index: number, formals: OpSchema["inputs"]) => {
+    const type = name === "" ? undefined : scope.types.get(name);
+    const f = formalAt(formals, index);
+    if (!type || !f) return;
+    const t = normalizeType(type);
+    if (!isTypeParam(s, f.type)) {
+      if (normalizeType(f.type) !== t) {
+        d.error(
+          "type-constraint",
+          `${kind} "${f.name}" ("${name}") is ${type}, ${node.opType} requires ${f.type}`,
+          {
+            node: ref,
+            value: name,
+            hint: `insert a Cast to ${f.type}`,
+          },
+        );
+      }
+      return;
+    }
+    const allowed = s.typeConstraints.find((c) => c.param === f.type)?.allowed ?? [];
+    if (allowed.length > 0 && !allowed.some((a) => normalizeType(a) === t)) {
+      d.error(
+        "type-constraint",
+        `${kind} "${f.name}" ("${name}") is ${type}, not allowed for ${f.type} of ${node.opType}-${s.sinceVersion}`,
+        {
+          node: ref,
+          value: name,
+          hint: `allowed: ${allowed.slice(0, 8).join(", ")}${allowed.length > 8 ? ", ..." : ""}; insert a Cast`,
+        },
+      );
+      return;
+    }
+    if (f.option === "variadic" && !f.homogeneous) return;
+    const prev = bound.get(f.type);
+    if (prev && prev.type !== t) {
+      d.error(
+        "type-mismatch",
+        `${kind} "${f.name}" ("${name}") is ${type} but ${prev.from} is ${prev.type}; both bind ${f.type}`,
+        {
+          node: ref,
+          value: name,
+          hint: "make both the same type (insert a Cast)",
+        },
+      );
+    } else if (!prev) bound.set(f.type, { type: t, from: `"${name}"` });
+  };
+  node.inputs.forEach((n, i) => checkOne("input", n, i, s.inputs));
+  node.outputs.forEach((n, i) => checkOne("output", n, i, s.outputs));
+}
