@@ -29,7 +29,8 @@ export function typeToString(t: TypeProto | undefined): string | undefined {
 
 /** Spec type strings sometimes carry spaces ("map(string, int64)"); compare without them. */
 export function normalizeType(s: string): string {
-  return s.replace(/\s+/g, "");
+  // The spec prints map values both as "map(int64, tensor(float))" and as "map(int64, float)".
+  return s.replace(/\s+/g, "").replace(/map\((\w+),tensor\((\w+)\)\)/g, "map($1,$2)");
 }
 
 export type Dim = number | string | null;
