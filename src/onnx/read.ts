@@ -41,7 +41,8 @@ export interface LoadedModel {
   externalFiles: { location: string; bytes: number }[];
 }
 
-export const DEFAULT_MAX_GRAPH_DEPTH = 64;
+/** The protobuf decoder already stops at 100 nested messages, which is 32 subgraph levels. */
+export const DEFAULT_MAX_GRAPH_DEPTH = 32;
 /** protobuf messages cannot exceed 2 GiB; bigger models must use external data. */
 export const MAX_PROTO_BYTES = 2 ** 31 - 1;
 
@@ -90,8 +91,10 @@ function decode(bytes: Uint8Array, source: string): ModelProto {
   try {
     return decodeModelProto(bytes);
   } catch (e) {
-    if (e instanceof RangeError && /call stack/i.test(e.message)) {
-      throw new ModelFormatError(`${source}: subgraphs are nested too deeply to read`, {
+    const deep = e instanceof Error && (/call stack/i.test(e.message) || /recursion depth/i.test(e.message));
+    if (deep) {
+      // The decoder stops at 100 nested messages (about 32 levels of If/Loop bodies).
+      throw new ModelFormatError(`${source}: messages are nested too deeply to read (subgraphs inside subgraphs)`, {
         hint: "the file is corrupt or hostile; a real model nests If/Loop bodies a few levels deep",
       });
     }

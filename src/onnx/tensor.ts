@@ -164,21 +164,15 @@ function typedFieldToRaw(t: TensorProto, info: DTypeInfo, count: number): Uint8A
   return out;
 }
 
-/** Copy when the view is not aligned for the element width (raw_data may sit at any byte offset). */
-function aligned(bytes: Uint8Array, width: number): ArrayBuffer {
-  if (bytes.byteOffset % width === 0) return bytes.buffer as ArrayBuffer;
-  return bytes.slice().buffer as ArrayBuffer;
-}
-
+/** A typed-array view of bytes, copying only when the start is not aligned for the element width. */
 function view<A>(
   Ctor: { new (b: ArrayBuffer, off: number, len: number): A; BYTES_PER_ELEMENT: number },
   bytes: Uint8Array,
   count: number,
 ): A {
-  const w = Ctor.BYTES_PER_ELEMENT;
-  const buf = aligned(bytes, w);
-  const off = buf === bytes.buffer ? bytes.byteOffset : 0;
-  return new Ctor(buf, off, count);
+  if (bytes.byteOffset % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, count);
+  // new Uint8Array(x) always copies (Buffer#slice would not), giving a fresh buffer at offset 0.
+  return new Ctor(new Uint8Array(bytes).buffer, 0, count);
 }
 
 function unpackSubByte(

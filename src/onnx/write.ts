@@ -90,10 +90,13 @@ export async function writeModel(
 
   const tmpModel = `${modelPath}.tmp-${process.pid}`;
   const tmpData = `${dataPath}.tmp-${process.pid}`;
-  const saved = new Map<TensorProto, Partial<TensorProto>>();
+  // Saved with presence: proto2 fields that were absent must become absent again (not set to default),
+  // or the caller's model would re-encode differently.
+  const saved = new Map<TensorProto, Map<string, { own: boolean; value: unknown }>>();
   const remember = (t: TensorProto) => {
-    const fields: Partial<TensorProto> = {};
-    for (const k of SAVED_FIELDS) (fields as Record<string, unknown>)[k] = t[k];
+    if (saved.has(t)) return;
+    const fields = new Map<string, { own: boolean; value: unknown }>();
+    for (const k of SAVED_FIELDS) fields.set(k, { own: Object.prototype.hasOwnProperty.call(t, k), value: t[k] });
     saved.set(t, fields);
   };
   let dataBytes = 0;
@@ -102,7 +105,7 @@ export async function writeModel(
       const bytes = tensorRawBytes(t, opts.source);
       remember(t);
       t.rawData = bytes as Uint8Array<ArrayBuffer>;
-      t.dataLocation = DataLocation.DEFAULT;
+      clearField(t, "dataLocation");
       t.externalData = [];
     }
     if (toExternal.length > 0) {
@@ -133,8 +136,19 @@ export async function writeModel(
     throw e;
   } finally {
     // The caller's model is left exactly as it was given.
-    for (const [t, fields] of saved) Object.assign(t, fields);
+    for (const [t, fields] of saved) {
+      const rec = t as unknown as Record<string, unknown>;
+      for (const [k, { own, value }] of fields) {
+        if (own) rec[k] = value;
+        else delete rec[k];
+      }
+    }
   }
+}
+
+/** Unset a proto2 field (absent, not present-with-default, so it is not encoded). */
+function clearField(t: TensorProto, key: "rawData" | "dataLocation"): void {
+  delete (t as unknown as Record<string, unknown>)[key];
 }
 
 function isFixedWidth(t: TensorProto): boolean {
@@ -173,7 +187,7 @@ function writeDataFile(
         entry("length", String(bytes.length)),
       ];
       t.dataLocation = DataLocation.EXTERNAL;
-      t.rawData = new Uint8Array(0);
+      clearField(t, "rawData");
       t.floatData = [];
       t.int32Data = [];
       t.int64Data = [];
