@@ -23,7 +23,9 @@ async function setup(edit: (entries: Record<string, string>, dir: string) => voi
   const t = proto.graph!.initializer.find((x) => x.externalData.length > 0)!;
   const entries = Object.fromEntries(t.externalData.map((e) => [e.key, e.value]));
   edit(entries, dir);
-  t.externalData = Object.entries(entries).map(([key, value]) => create(StringStringEntryProtoSchema, { key, value }));
+  t.externalData = Object.entries(entries).map(([key, value]) =>
+    create(StringStringEntryProtoSchema, { key, value }),
+  );
   fs.writeFileSync(path.join(dir, "model.onnx"), encodeModelProto(proto as ModelProto));
   return path.join(dir, "model.onnx");
 }
@@ -42,7 +44,9 @@ async function expectRefused(model: string, message: RegExp): Promise<void> {
 describe("external data: loading", () => {
   it("loads a model with external data and verifies a correct checksum", async () => {
     const model = await setup((e, dir) => {
-      e.checksum = createHash("sha1").update(fs.readFileSync(path.join(dir, e.location))).digest("hex");
+      e.checksum = createHash("sha1")
+        .update(fs.readFileSync(path.join(dir, e.location)))
+        .digest("hex");
     });
     const m = await readModel(model);
     const t = m.proto.graph!.initializer[0];
@@ -145,7 +149,9 @@ describe("external data: ExternalDataSecurity.md attacks are refused", () => {
       e.checksum = "0".repeat(40);
     });
     const m = await readModel(model); // bounds are fine; the checksum is verified when bytes are read
-    expect(() => readTensor(m, m.proto.graph!.initializer[0])).toThrow(/has SHA-1 [0-9a-f]{40}, not the recorded 0{40}/);
+    expect(() => readTensor(m, m.proto.graph!.initializer[0])).toThrow(
+      /has SHA-1 [0-9a-f]{40}, not the recorded 0{40}/,
+    );
   });
 
   it("a missing location", async () => {

@@ -14,6 +14,7 @@ import {
   StringStringEntryProtoSchema,
   OperatorSetIdProtoSchema,
   TensorShapeProtoSchema,
+  FunctionProtoSchema,
   TensorProto_DataLocation,
   AttributeProto_AttributeType,
 } from "onnx-buf";
@@ -57,6 +58,7 @@ export {
   StringStringEntryProtoSchema,
   OperatorSetIdProtoSchema,
   TensorShapeProtoSchema,
+  FunctionProtoSchema,
   TensorProto_DataLocation as DataLocation,
   AttributeProto_AttributeType as AttributeType,
   create,

@@ -44,7 +44,16 @@ function deeplyNested(depth: number): Uint8Array {
   for (let i = depth; i >= 1; i--) {
     const attrLen = name.length + 1 + varint(graphLen[i - 1]).length + graphLen[i - 1];
     const nodeLen = op.length + 1 + varint(attrLen).length + attrLen;
-    out.push(0x0a, ...varint(nodeLen), ...op, 0x2a, ...varint(attrLen), ...name, 0x32, ...varint(graphLen[i - 1]));
+    out.push(
+      0x0a,
+      ...varint(nodeLen),
+      ...op,
+      0x2a,
+      ...varint(attrLen),
+      ...name,
+      0x32,
+      ...varint(graphLen[i - 1]),
+    );
   }
   return Uint8Array.from(out);
 }
@@ -69,12 +78,18 @@ describe("readModel on bad input", () => {
   });
 
   it("truncated file", async () => {
-    await expectCleanFailure(file("trunc.onnx", good.subarray(0, Math.floor(good.length / 2))), /not a valid ONNX protobuf \(premature EOF/);
+    await expectCleanFailure(
+      file("trunc.onnx", good.subarray(0, Math.floor(good.length / 2))),
+      /not a valid ONNX protobuf \(premature EOF/,
+    );
   });
 
   it("random bytes", async () => {
     let seed = 7;
-    const bytes = Uint8Array.from({ length: 4096 }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) >> 16) & 255);
+    const bytes = Uint8Array.from(
+      { length: 4096 },
+      () => ((seed = (seed * 1103515245 + 12345) >>> 0) >> 16) & 255,
+    );
     await expectCleanFailure(file("random.onnx", bytes), /not a valid ONNX protobuf|not an ONNX model/);
   });
 
@@ -83,7 +98,10 @@ describe("readModel on bad input", () => {
   });
 
   it("a protobuf that is not a model (a TensorProto .pb)", async () => {
-    await expectCleanFailure(path.join(BACKEND, "test_abs/test_data_set_0/input_0.pb"), /not a valid ONNX protobuf|not an ONNX model/);
+    await expectCleanFailure(
+      path.join(BACKEND, "test_abs/test_data_set_0/input_0.pb"),
+      /not a valid ONNX protobuf|not an ONNX model/,
+    );
   });
 
   it("a ModelProto without a graph", async () => {
@@ -106,7 +124,10 @@ describe("readModel on bad input", () => {
   it("declared dims in the billions with a tiny payload", async () => {
     const m = makeMlp({ widths: [4, 4] });
     m.graph!.initializer[0].dims = [3_000_000_000n, 3_000_000_000n];
-    await expectCleanFailure(file("bigdims.onnx", encodeModelProto(m)), /declares dims \[3000000000,3000000000\] of float \(3\.60e\+19 bytes\) but holds 64 bytes/);
+    await expectCleanFailure(
+      file("bigdims.onnx", encodeModelProto(m)),
+      /declares dims \[3000000000,3000000000\] of float \(3\.60e\+19 bytes\) but holds 64 bytes/,
+    );
   });
 
   it("subgraphs nested beyond the decoder's limit (100 levels)", async () => {
@@ -114,7 +135,9 @@ describe("readModel on bad input", () => {
   });
 
   it("subgraphs nested beyond a configured depth limit", () => {
-    expect(() => readModelFromBytes(deeplyNested(20), { maxGraphDepth: 8 })).toThrow(/nested 9 levels deep \(limit 8\)/);
+    expect(() => readModelFromBytes(deeplyNested(20), { maxGraphDepth: 8 })).toThrow(
+      /nested 9 levels deep \(limit 8\)/,
+    );
   });
 
   it("subgraphs nested 200,000 levels (would overflow a recursive decoder)", async () => {
@@ -122,7 +145,9 @@ describe("readModel on bad input", () => {
   });
 
   it("missing file and directory are user errors", async () => {
-    await expect(readModel(path.join(dir, "nope.onnx"))).rejects.toThrow(/cannot read .*nope\.onnx: no such file/);
+    await expect(readModel(path.join(dir, "nope.onnx"))).rejects.toThrow(
+      /cannot read .*nope\.onnx: no such file/,
+    );
     await expect(readModel(dir)).rejects.toThrow(UserError);
     const r = await runInProcess(["inspect", dir]);
     expect(r.code).toBe(1);
@@ -144,7 +169,11 @@ describe("readModel on bad input", () => {
   it("accepts nesting within the limit", () => {
     let g = makeGraph({ nodes: [], inputs: [], outputs: [] });
     for (let i = 0; i < 10; i++) {
-      g = makeGraph({ nodes: [makeNode("If", ["c"], [], { then_branch: { graph: g }, else_branch: { graph: g } })], inputs: [], outputs: [] });
+      g = makeGraph({
+        nodes: [makeNode("If", ["c"], [], { then_branch: { graph: g }, else_branch: { graph: g } })],
+        inputs: [],
+        outputs: [],
+      });
     }
     const m = makeModel({ nodes: g.node, inputs: [makeValueInfo("c", DT.BOOL, [])], outputs: [] });
     expect(readModelFromBytes(encodeModelProto(m)).proto.graph!.node[0].opType).toBe("If");

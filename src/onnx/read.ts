@@ -94,9 +94,12 @@ function decode(bytes: Uint8Array, source: string): ModelProto {
     const deep = e instanceof Error && (/call stack/i.test(e.message) || /recursion depth/i.test(e.message));
     if (deep) {
       // The decoder stops at 100 nested messages (about 32 levels of If/Loop bodies).
-      throw new ModelFormatError(`${source}: messages are nested too deeply to read (subgraphs inside subgraphs)`, {
-        hint: "the file is corrupt or hostile; a real model nests If/Loop bodies a few levels deep",
-      });
+      throw new ModelFormatError(
+        `${source}: messages are nested too deeply to read (subgraphs inside subgraphs)`,
+        {
+          hint: "the file is corrupt or hostile; a real model nests If/Loop bodies a few levels deep",
+        },
+      );
     }
     const msg = e instanceof Error ? e.message : String(e);
     throw new ModelFormatError(`${source}: not a valid ONNX protobuf (${msg}; ${bytes.length} bytes)`, {

@@ -170,7 +170,8 @@ function view<A>(
   bytes: Uint8Array,
   count: number,
 ): A {
-  if (bytes.byteOffset % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, count);
+  if (bytes.byteOffset % Ctor.BYTES_PER_ELEMENT === 0)
+    return new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, count);
   // new Uint8Array(x) always copies (Buffer#slice would not), giving a fresh buffer at offset 0.
   return new Ctor(new Uint8Array(bytes).buffer, 0, count);
 }

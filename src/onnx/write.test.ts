@@ -69,7 +69,9 @@ describe("writeModel", () => {
   it("leaves nothing behind when a write fails", async () => {
     const m = makeMlp({ widths: [64, 128, 8] });
     const p = path.join(dir, "fail.onnx");
-    await expect(writeModel(m, p, { externalData: "never", maxProtoBytes: 1000 })).rejects.toThrow(/over the 1000-byte protobuf limit/);
+    await expect(writeModel(m, p, { externalData: "never", maxProtoBytes: 1000 })).rejects.toThrow(
+      /over the 1000-byte protobuf limit/,
+    );
     expect(fs.readdirSync(dir).filter((f) => f.startsWith("fail.onnx"))).toEqual([]);
   });
 });

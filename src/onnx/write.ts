@@ -96,7 +96,8 @@ export async function writeModel(
   const remember = (t: TensorProto) => {
     if (saved.has(t)) return;
     const fields = new Map<string, { own: boolean; value: unknown }>();
-    for (const k of SAVED_FIELDS) fields.set(k, { own: Object.prototype.hasOwnProperty.call(t, k), value: t[k] });
+    for (const k of SAVED_FIELDS)
+      fields.set(k, { own: Object.prototype.hasOwnProperty.call(t, k), value: t[k] });
     saved.set(t, fields);
   };
   let dataBytes = 0;
