@@ -8,5 +8,6 @@ export default defineConfig({
     // onnxruntime-node sessions and big fixtures are memory-heavy: two forks fit the 2-core machine.
     pool: "forks",
     maxWorkers: 2,
+    reporters: ["default", "./test/helpers/summary-reporter.ts"],
   },
 });
