@@ -34,7 +34,7 @@ function seeds(): { name: string; bytes: Uint8Array }[] {
     "test_reshape_extended_dims",
     "test_top_k",
   ];
-  const out = picks
+  const out: { name: string; bytes: Uint8Array }[] = picks
     .map((p) => path.join(BACKEND, p, "model.onnx"))
     .filter((f) => fs.existsSync(f))
     .map((f) => ({ name: path.basename(path.dirname(f)), bytes: new Uint8Array(fs.readFileSync(f)) }));
