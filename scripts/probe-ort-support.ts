@@ -1,7 +1,8 @@
 /**
  * Generates src/ops/support/ort-cpu.json: which (op, version, type tuple) the installed
  * onnxruntime-node can create a CPU session for, plus the highest opset per domain and IR version
- * it loads. Every probe is a one-node model (src/ops/support/probe-model.ts).
+ * it loads, and which tensor types onnxruntime-node passes as graph inputs and outputs. Every probe
+ * is a one-node model (src/ops/support/probe-model.ts, probe-io.ts).
  *
  * Probes run in child processes (not worker threads): a few malformed-but-valid models trip native
  * assertions that abort the whole process, and a crashed child only costs its one in-flight probe,
@@ -27,6 +28,7 @@ import {
   typeBindings,
   type ProbeOutcome,
 } from "../src/ops/support/probe.js";
+import { probeIoTypes } from "../src/ops/support/probe-io.js";
 import {
   opKey,
   serializeTable,
@@ -232,6 +234,9 @@ async function main(): Promise<void> {
     if (v !== undefined) maxOpset[domain] = v;
   }
   console.log(`onnxruntime-node ${version}: max IR ${maxIrVersion}, max opsets ${JSON.stringify(maxOpset)}`);
+  const ioTypes = await probeIoTypes(createSession, maxOpset[""], maxIrVersion);
+  console.log(`graph input types: ${ioTypes.input.join(", ")}`);
+  console.log(`graph output types: ${ioTypes.output.join(", ")}`);
 
   const { jobs, entries } = buildJobs(only);
   console.log(`probing ${entries.size} op versions, ${jobs.length} type tuples on ${workers} processes`);
@@ -283,6 +288,7 @@ async function main(): Promise<void> {
     probedAt: process.env.PROBED_AT ?? new Date().toISOString().slice(0, 10),
     maxIrVersion,
     maxOpset,
+    ioTypes,
     ops,
   };
   const text = serializeTable(table);

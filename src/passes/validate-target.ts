@@ -1,9 +1,76 @@
 /** Can the chosen runtime run every node? Uses the target's support table (probed for ort-cpu). */
-import type { TargetSupport } from "../ops/support/types.js";
+import type { AttributeProto } from "../onnx/proto.js";
+import type { Node } from "../ir/graph.js";
+import type { AttributeValue, SupportAnswer, TargetSupport } from "../ops/support/types.js";
 import { normalizeDomain } from "../ops/schema/registry.js";
+import type { DiagnosticBag, DiagnosticNode } from "../diagnostics.js";
 import { formalAt, isTypeParam } from "./infer-types.js";
-import { nodeRef, type ValidationContext } from "./validate-context.js";
-import { resolveNodeSchema } from "./validate-nodes.js";
+import { nodeRef, type GraphScope, type ValidationContext } from "./validate-context.js";
+import { attributeType, resolveNodeSchema } from "./validate-nodes.js";
+
+const utf8 = new TextDecoder();
+
+function decodeAttribute(a: AttributeProto): AttributeValue | undefined {
+  if (a.refAttrName) return undefined; // a function body's reference: the value is the caller's
+  switch (attributeType(a)) {
+    case "int":
+      return Number(a.i);
+    case "float":
+      return a.f;
+    case "string":
+      return utf8.decode(a.s);
+    case "ints":
+      return a.ints.map(Number);
+    case "floats":
+      return [...a.floats];
+    case "strings":
+      return a.strings.map((s) => utf8.decode(s));
+    default:
+      return undefined;
+  }
+}
+
+/** The node's int/float/string(s) attributes, decoded, for the target's kernel attribute checks. */
+export function nodeAttributes(node: Node): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  for (const a of node.attributes) {
+    const v = decodeAttribute(a);
+    if (v !== undefined) out[a.name] = v;
+  }
+  return out;
+}
+
+/** Supported with a caveat: the kernel exists, but creating the session depends on the host. */
+const HOST_DEPENDENT = "target-host-dependent";
+
+function report(
+  d: DiagnosticBag,
+  code: string,
+  answer: SupportAnswer,
+  where: { node?: DiagnosticNode; value?: string },
+): void {
+  if (!answer.supported) d.error(code, answer.reason, { ...where, hint: answer.hint });
+  else if (answer.warning) {
+    d.warning(HOST_DEPENDENT, answer.warning.reason, { ...where, hint: answer.warning.hint });
+  }
+}
+
+/** Main-graph inputs (less initializer-backed defaults) and outputs whose types the runtime's API cannot pass. */
+function validateGraphIo(scope: GraphScope, target: TargetSupport, d: DiagnosticBag): void {
+  if (!target.checkGraphIo) return;
+  const initialized = new Set(scope.graph.initializers.map((t) => t.name));
+  const io: ["input" | "output", string][] = [
+    ...scope.graph.inputs
+      .filter((v) => !initialized.has(v.name))
+      .map((v): ["input", string] => ["input", v.name]),
+    ...scope.graph.outputs.map((v): ["output", string] => ["output", v.name]),
+  ];
+  for (const [kind, name] of io) {
+    const type = scope.types.get(name);
+    if (type === undefined) continue;
+    report(d, "target-io-type", target.checkGraphIo(kind, name, type), { value: name });
+  }
+}
 
 export function validateTarget(ctx: ValidationContext, target: TargetSupport): void {
   const d = ctx.diagnostics;
@@ -58,10 +125,12 @@ export function validateTarget(ctx: ValidationContext, target: TargetSupport): v
         sinceVersion: schema?.sinceVersion,
         opsetVersion: opset,
         types,
+        attributes: nodeAttributes(node),
       });
-      if (!answer.supported) {
-        d.error("target-unsupported", answer.reason, { node: nodeRef(scope, node), hint: answer.hint });
-      }
+      report(d, "target-unsupported", answer, { node: nodeRef(scope, node) });
     }
   }
+  // After the nodes: a missing kernel stops the runtime before it looks at the graph's inputs/outputs.
+  const main = ctx.scopes.find((s) => s.isMain);
+  if (main) validateGraphIo(main, target, d);
 }

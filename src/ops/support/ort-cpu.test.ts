@@ -7,6 +7,7 @@ import { allSchemas, schemaVersions } from "../schema/registry.js";
 import { createOrtSupport, loadOrtTable, ortCpuSupport, ortCudaSupport } from "./ort-cpu.js";
 import { opKey, serializeTable, type OrtSupportTable } from "./ort-table.js";
 import { ortSessionFactory, probeOne, probeSignature, typeBindings, PROBE_TUPLE_LIMIT } from "./probe.js";
+import { probeIoTypes } from "./probe-io.js";
 import type { SupportQuery } from "./types.js";
 
 const REGENERATE = "src/ops/support/ort-cpu.json is stale: re-run `npm run gen:ort-support`";
@@ -53,6 +54,20 @@ describe("ort-cpu.json", () => {
   it("is written in canonical form (sorted, one op per line)", () => {
     const text = readFileSync(new URL("./ort-cpu.json", import.meta.url), "utf8");
     expect(serializeTable(JSON.parse(text) as OrtSupportTable)).toBe(text);
+  });
+
+  it("lists the graph input/output types the installed onnxruntime-node passes", async () => {
+    const io = await probeIoTypes(ortSessionFactory(ort), table.maxOpset[""], table.maxIrVersion);
+    expect(table.ioTypes, REGENERATE).toEqual(io);
+    expect(io.input).toContain("tensor(float)");
+    expect(io.input).not.toContain("tensor(bfloat16)");
+  });
+
+  it("probed every op version's whole type cross product, except where types are open", () => {
+    const partial = Object.entries(table.ops)
+      .filter(([, e]) => e.exhaustive === false)
+      .map(([k]) => k);
+    expect(partial).toEqual(["com.microsoft::EPContext::1"]);
   });
 
   it("agrees with the installed runtime on a deterministic sample of probes", async () => {
@@ -173,6 +188,67 @@ describe("ortCpuSupport.check", () => {
     if (!a.supported) expect(a.hint).toContain("Resize");
   });
 
+  it("finds OneHot's sparse type combinations (int64 indices, int32 values)", () => {
+    const types = { T1: "tensor(int64)", T2: "tensor(float)", T3: "tensor(int32)" };
+    expect(ortCpuSupport.check(query({ opType: "OneHot", sinceVersion: 11, types }))).toEqual({
+      supported: true,
+    });
+  });
+
+  it("refuses batchwise (layout = 1) RNN, GRU and LSTM, from the kernel attribute rules", () => {
+    for (const opType of ["RNN", "GRU", "LSTM"]) {
+      const q = query({ opType, sinceVersion: 22, opsetVersion: 22, types: { T: "tensor(float)" } });
+      const a = ortCpuSupport.check({ ...q, attributes: { hidden_size: 4, layout: 1 } });
+      expect(a, opType).toMatchObject({ supported: false });
+      if (a.supported) continue;
+      expect(a.reason).toContain(`ai.onnx::${opType}-22 refuses layout = 1`);
+      expect(a.hint).toMatch(/layout = 0/);
+      expect(ortCpuSupport.check({ ...q, attributes: { layout: 0 } })).toEqual({ supported: true });
+      expect(ortCpuSupport.check(q)).toEqual({ supported: true });
+    }
+  });
+
+  it("warns that StringNormalizer's case handling needs the locale installed on the host", () => {
+    const q = query({ opType: "StringNormalizer", sinceVersion: 10, types: {} });
+    const a = ortCpuSupport.check({
+      ...q,
+      attributes: { case_change_action: "UPPER", is_case_sensitive: 1 },
+    });
+    expect(a.supported).toBe(true);
+    if (!a.supported) return;
+    expect(a.warning?.reason).toMatch(/StringNormalizer-10 needs the locale "en_US\.UTF-8"/);
+    expect(a.warning?.hint).toMatch(/locale-gen en_US\.UTF-8/);
+    expect(
+      ortCpuSupport.check({ ...q, attributes: { case_change_action: "UPPER", locale: "de_DE.UTF-8" } }),
+    ).toMatchObject({ warning: { reason: expect.stringContaining('"de_DE.UTF-8"') as unknown } });
+    // No case change, case-sensitive stopwords, or a locale every host has: nothing to warn about.
+    expect(ortCpuSupport.check({ ...q, attributes: { is_case_sensitive: 1, stopwords: ["a"] } })).toEqual({
+      supported: true,
+    });
+    expect(ortCpuSupport.check({ ...q, attributes: { case_change_action: "LOWER", locale: "C" } })).toEqual({
+      supported: true,
+    });
+  });
+
+  it("refuses graph inputs and outputs whose tensor type onnxruntime-node cannot pass", () => {
+    const input = ortCpuSupport.checkGraphIo!("input", "x", "tensor(bfloat16)");
+    expect(input).toMatchObject({ supported: false });
+    if (input.supported) return;
+    expect(input.reason).toBe(
+      'graph input "x" is tensor(bfloat16), which onnxruntime-node 1.30.0 (CPU) cannot pass from JavaScript: creating the session fails',
+    );
+    expect(input.hint).toMatch(/declare "x" as tensor\(float\) and add a Cast to tensor\(bfloat16\)/);
+    const output = ortCpuSupport.checkGraphIo!("output", "y", "tensor(int2)");
+    expect(output).toMatchObject({ supported: false });
+    if (!output.supported) expect(output.hint).toMatch(/Cast to tensor\(int8\) before "y"/);
+    // No Cast kernel to route through: the hint lists the types that do pass.
+    const fp4 = ortCpuSupport.checkGraphIo!("input", "x", "tensor(float4e2m1)");
+    if (!fp4.supported) expect(fp4.hint).toMatch(/^change the model's input to a type .*tensor\(float\)/);
+    expect(fp4.supported).toBe(false);
+    expect(ortCpuSupport.checkGraphIo!("input", "x", "tensor(float)")).toEqual({ supported: true });
+    expect(ortCpuSupport.checkGraphIo!("output", "y", "seq(tensor(bfloat16))")).toEqual({ supported: true });
+  });
+
   it("ort-cuda delegates to the CPU table and says so", () => {
     expect(ortCudaSupport.description).toMatch(/CUDA coverage not probed/);
     expect(ortCudaSupport.maxIrVersion).toBe(ortCpuSupport.maxIrVersion);
@@ -211,6 +287,10 @@ describe("createOrtSupport on a synthetic table", () => {
   it("accepts a non-exhaustive table's tuple when each type was seen on its own", () => {
     expect(check("Pair", { A: "tensor(int8)", B: "tensor(int64)" })).toEqual({ supported: true });
     expect(check("Pair", { A: "tensor(uint8)", B: "tensor(float)" }).supported).toBe(false);
+  });
+
+  it("accepts every graph I/O type when the table has no ioTypes", () => {
+    expect(s.checkGraphIo!("input", "x", "tensor(bfloat16)")).toEqual({ supported: true });
   });
 
   it("gives inconclusive tuples the benefit of the doubt", () => {

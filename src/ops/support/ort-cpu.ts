@@ -4,9 +4,12 @@
  *
  * A query's unknown types are wildcards: a node is reported unsupported only when no probed tuple
  * agrees with every type mlpack could infer. Tuples the probe could not decide count as supported,
- * so the table never blocks a model on the probe's own limits.
+ * so the table never blocks a model on the probe's own limits. Where a kernel exists, the declared
+ * rules in ort-kernel-rules.ts check the node's attributes; the table's ioTypes say which tensor
+ * types onnxruntime-node passes as graph inputs and outputs.
  */
 import { readFileSync } from "node:fs";
+import { kernelRuleHits, ORT_KERNEL_RULES, type KernelAttributeRule } from "./ort-kernel-rules.js";
 import { opKey, type OrtOpEntry, type OrtSupportTable } from "./ort-table.js";
 import type { SupportAnswer, SupportQuery, TargetSupport } from "./types.js";
 
@@ -49,11 +52,23 @@ export interface OrtSupportOptions {
   description: string;
   /** Names the runtime in messages ("onnxruntime-node 1.30.0 (CPU)"). */
   runtime: string;
+  /** Attribute values kernels refuse (default: ORT_KERNEL_RULES). */
+  kernelRules?: readonly KernelAttributeRule[];
+}
+
+/** The type a value the runtime cannot pass should be cast to inside the model (same family, wider). */
+function castTargetFor(type: string): string | undefined {
+  const elem = /^tensor\((\w+)\)$/.exec(type)?.[1] ?? "";
+  if (/^complex/.test(elem)) return undefined;
+  if (/^int[24]$/.test(elem)) return "tensor(int8)";
+  if (/^uint[24]$/.test(elem)) return "tensor(uint8)";
+  return "tensor(float)";
 }
 
 export function createOrtSupport(table: OrtSupportTable, opts: OrtSupportOptions): TargetSupport {
   const versions = indexVersions(table);
   const rt = opts.runtime;
+  const rules = opts.kernelRules ?? ORT_KERNEL_RULES;
 
   const versionsWithKernel = (domain: string, opType: string): number[] =>
     (versions.get(`${domain}::${opType}`) ?? []).filter(
@@ -128,6 +143,24 @@ export function createOrtSupport(table: OrtSupportTable, opts: OrtSupportOptions
     return no(`${rt} has no ${name} kernel for ${bound}`, hint);
   };
 
+  /** Whether the newest Cast the runtime has converts `from` to `to` (for hints). */
+  const canCast = (from: string, to: string): boolean => {
+    const newest = versionsWithKernel("", "Cast").at(-1);
+    const entry = newest === undefined ? undefined : table.ops[opKey("", "Cast", newest)];
+    return (entry?.supported ?? []).some((t) => t[0] === from && t[1] === to);
+  };
+
+  /** A kernel exists for the node's types; does its constructor accept the node's attributes? */
+  const checkAttributes = (q: SupportQuery, version: number): SupportAnswer => {
+    if (!q.attributes) return { supported: true };
+    const hit = kernelRuleHits(rules, q.domain, q.opType, q.attributes)[0];
+    if (!hit) return { supported: true };
+    const reason = `${rt}: ${domainLabel(q.domain)}::${q.opType}-${version} ${hit.caveat.reason}`;
+    return hit.severity === "error"
+      ? no(reason, hit.caveat.hint)
+      : { supported: true, warning: { reason, ...(hit.caveat.hint ? { hint: hit.caveat.hint } : {}) } };
+  };
+
   return {
     id: opts.id,
     description: opts.description,
@@ -173,15 +206,45 @@ export function createOrtSupport(table: OrtSupportTable, opts: OrtSupportOptions
       const boundTypes = entry.typeParams.map((p) => q.types[p]);
       const matches = (t: string[]): boolean =>
         t.every((x, i) => boundTypes[i] === undefined || boundTypes[i] === x);
-      if ((entry.supported ?? []).some(matches)) return { supported: true };
-      if ((entry.inconclusive ?? []).some((c) => matches(c.types))) return { supported: true };
-      if (entry.exhaustive === false) {
-        // Only one parameter varied at a time: accept when each known type was seen on its own.
-        const supported = entry.supported ?? [];
-        const each = boundTypes.every((b, i) => b === undefined || supported.some((t) => t[i] === b));
-        if (each) return { supported: true };
+      const supported = entry.supported ?? [];
+      const typesOk =
+        supported.some(matches) ||
+        (entry.inconclusive ?? []).some((c) => matches(c.types)) ||
+        // Only one parameter varied at a time (types the probe could only leave open): accept when
+        // each known type was seen on its own.
+        (entry.exhaustive === false &&
+          boundTypes.every((b, i) => b === undefined || supported.some((t) => t[i] === b)));
+      if (!typesOk) return typeMismatch({ ...q, domain }, version, entry, boundTypes);
+      return checkAttributes({ ...q, domain }, version);
+    },
+
+    checkGraphIo(kind, name, type): SupportAnswer {
+      // Only tensors are checked: the API describes other values (sequences, maps) without their
+      // element types, so they never fail session creation; the table lists tensor types only.
+      if (!table.ioTypes || !type.startsWith("tensor(")) return { supported: true };
+      const accepted = kind === "input" ? table.ioTypes.input : table.ioTypes.output;
+      if (accepted.includes(type)) return { supported: true };
+      const to = castTargetFor(type);
+      const reason =
+        `graph ${kind} "${name}" is ${type}, which ${rt} cannot pass ${kind === "input" ? "from" : "to"} ` +
+        `JavaScript: creating the session fails`;
+      const castable =
+        to !== undefined &&
+        accepted.includes(to) &&
+        (kind === "input" ? canCast(to, type) : canCast(type, to));
+      if (!castable) {
+        return no(
+          reason,
+          `change the model's ${kind} to a type onnxruntime-node passes (${accepted.join(", ")})` +
+            (to ? "" : "; complex values can travel as a float tensor with a trailing dimension of 2"),
+        );
       }
-      return typeMismatch({ ...q, domain }, version, entry, boundTypes);
+      return no(
+        reason,
+        kind === "input"
+          ? `cast it inside the model: declare "${name}" as ${to} and add a Cast to ${type} after it`
+          : `cast it inside the model: add a Cast to ${to} before "${name}" and declare the output as ${to}`,
+      );
     },
   };
 }

@@ -24,6 +24,11 @@ export interface OrtSupportTable {
   maxIrVersion: number;
   /** Highest opset the runtime loads per domain ("" = ai.onnx). */
   maxOpset: Record<string, number>;
+  /**
+   * Tensor types the runtime's API passes as main-graph inputs and outputs (probe-io.ts); types not
+   * listed make session creation fail. Absent: not probed, every type passes.
+   */
+  ioTypes?: { input: string[]; output: string[] };
   /** "<domain>::<op>::<sinceVersion>" → entry. */
   ops: Record<string, OrtOpEntry>;
 }
@@ -55,6 +60,10 @@ export function serializeTable(table: OrtSupportTable): string {
       if (e.exhaustive === false) ordered.exhaustive = false;
       return `    ${JSON.stringify(k)}: ${JSON.stringify(ordered)}`;
     });
-  const headText = JSON.stringify(head, null, 2).replace(/\n}$/, "");
+  let headText = JSON.stringify(head, null, 2).replace(/\n}$/, "");
+  if (table.ioTypes) {
+    const { input, output } = table.ioTypes;
+    headText += `,\n  "ioTypes": {\n    "input": ${JSON.stringify(input)},\n    "output": ${JSON.stringify(output)}\n  }`;
+  }
   return `${headText},\n  "ops": {\n${lines.join(",\n")}\n  }\n}\n`;
 }

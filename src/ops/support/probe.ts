@@ -49,12 +49,14 @@ export interface TypeBindings {
 
 /**
  * Tuples per op version up to which the whole (valid) cross product is probed. A probe costs well
- * under a millisecond, so this covers every pair of Cast/CastLike/EyeLike (576 at most) rather than
- * one parameter at a time; only OneHot's 1815 triples fall back.
+ * under a millisecond, so this covers every op mlpack has a schema for, OneHot's 1815 triples the
+ * largest. Sampling one parameter at a time is not enough where kernels are registered for sparse
+ * combinations: OneHot has (int64, float, int32) but not (float, float, int32), so no single-axis
+ * sample shows T3=int32 at all.
  */
-export const PROBE_TUPLE_LIMIT = 1024;
+export const PROBE_TUPLE_LIMIT = 2048;
 
-/** Cross products past this size are not even enumerated (OneHot: 1815). */
+/** Cross products past this size are not even enumerated. */
 const ENUMERATION_CAP = 4096;
 
 /**

@@ -3,6 +3,9 @@
  * onnxruntime-node; ort-cuda and tfjs declared), behind the same query.
  */
 
+/** A node attribute's value, decoded (int, float, string, ints, floats, strings attributes only). */
+export type AttributeValue = number | string | number[] | string[];
+
 export interface SupportQuery {
   /** Normalized domain: "" for ai.onnx. */
   domain: string;
@@ -16,9 +19,21 @@ export interface SupportQuery {
    * or undefined where inference could not tell.
    */
   types: Record<string, string | undefined>;
+  /**
+   * The node's scalar and list attributes as written in the model (defaults are not filled in);
+   * tensor, graph and referenced attributes are left out. Omitted: no attribute checks.
+   */
+  attributes?: Record<string, AttributeValue>;
 }
 
-export type SupportAnswer = { supported: true } | { supported: false; reason: string; hint?: string };
+/** Something that may still stop the model on some hosts, though the runtime has the kernel. */
+export interface SupportCaveat {
+  reason: string;
+  hint?: string;
+}
+
+export type SupportAnswer =
+  { supported: true; warning?: SupportCaveat } | { supported: false; reason: string; hint?: string };
 
 export interface TargetSupport {
   id: string;
@@ -28,4 +43,9 @@ export interface TargetSupport {
   maxOpset(domain: string): number | undefined;
   maxIrVersion: number;
   check(q: SupportQuery): SupportAnswer;
+  /**
+   * Whether the runtime's API can pass a main-graph input or output of `type` (a spec type string)
+   * to or from the caller. Omitted: every type can.
+   */
+  checkGraphIo?(kind: "input" | "output", name: string, type: string): SupportAnswer;
 }
