@@ -9,6 +9,7 @@ import { shouldUseColor } from "../log.js";
 import type { CliIo } from "./io.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerValidate } from "./commands/validate.js";
+import { registerQuantize } from "./commands/quantize.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -40,6 +41,7 @@ export async function main(
     .configureOutput({ writeOut: streams.out, writeErr: streams.err });
   registerInspect(program, io);
   registerValidate(program, io);
+  registerQuantize(program, io);
 
   const color = shouldUseColor(process.stderr);
   const red = (s: string) => (color ? `\u001b[31m${s}\u001b[0m` : s);

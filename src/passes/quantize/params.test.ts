@@ -1,9 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { computeScaleZeroPoint, qRange, quantizeValue, roundHalfEven, sqnr, dequantizeValue } from "./params.js";
+import {
+  computeScaleZeroPoint,
+  qRange,
+  quantizeValue,
+  roundHalfEven,
+  sqnr,
+  dequantizeValue,
+} from "./params.js";
 
 describe("quantization parameters (onnxruntime quant_utils arithmetic)", () => {
   it("rounds half to even like numpy.round", () => {
-    expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4, 2.6, -2.6].map(roundHalfEven)).toEqual([0, 2, 2, -0, -2, -2, 2, 3, -3]);
+    expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4, 2.6, -2.6].map(roundHalfEven)).toEqual([
+      0, 2, 2, -0, -2, -2, 2, 3, -3,
+    ]);
   });
 
   it("gives the qmin/qmax ranges of each type and option", () => {
@@ -47,14 +56,20 @@ describe("quantization parameters (onnxruntime quant_utils arithmetic)", () => {
   });
 
   it("guards tiny scales (all-zero tensors) with scale 1, zero point 0", () => {
-    expect(computeScaleZeroPoint(0, 0, qRange("int8", { symmetric: true }), true)).toEqual({ scale: 1, zeroPoint: 0 });
+    expect(computeScaleZeroPoint(0, 0, qRange("int8", { symmetric: true }), true)).toEqual({
+      scale: 1,
+      zeroPoint: 0,
+    });
     expect(computeScaleZeroPoint(0, 1e-40, qRange("uint8"))).toEqual({ scale: 1, zeroPoint: 0 });
   });
 
   it("round trip error is at most half a step", () => {
     const r = qRange("uint8");
     const p = computeScaleZeroPoint(-1, 1, r);
-    for (let x = -1; x <= 1; x += 0.01) expect(Math.abs(dequantizeValue(quantizeValue(x, p, r), p) - x)).toBeLessThanOrEqual(p.scale / 2 + 1e-7);
+    for (let x = -1; x <= 1; x += 0.01)
+      expect(Math.abs(dequantizeValue(quantizeValue(x, p, r), p) - x)).toBeLessThanOrEqual(
+        p.scale / 2 + 1e-7,
+      );
   });
 
   it("SQNR", () => {

@@ -1,0 +1,254 @@
+/**
+ * `quantize`: read -> (calibrate) -> quantize pass -> validate for onnxruntime CPU -> accuracy report ->
+ * write. The output is written (temp file, then rename) only when it validates and passes the gate.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { readModel, readTensor, type LoadedModel } from "../../onnx/read.js";
+import { writeModel } from "../../onnx/write.js";
+import { encodeModelProto, type ModelProto } from "../../onnx/proto.js";
+import { Model, modelToProto } from "../../ir/graph.js";
+import { allGraphs } from "../../ir/walk.js";
+import { validateModelProto } from "../validate.js";
+import { loadTarget } from "../../ops/support/targets.js";
+import { loadSamples, parseShapes } from "../../data/samples.js";
+import { openSession, runSample, type HostTensor, type Sample } from "../../runtime/ort.js";
+import { quantizeDynamic } from "./dynamic.js";
+import { quantizeQdq, tensorsToCalibrate } from "./static-qdq.js";
+import { calibrate, type CalibrationMethod } from "./calibrate/collect.js";
+import { accuracyDrop, compareOutputs, type OutputAccuracy } from "./accuracy.js";
+import type { LayerRecord, QuantizeMode, QuantizePassOptions } from "./types.js";
+import { UsageError, UserError } from "../../errors.js";
+import { silentLogger, type Logger } from "../../log.js";
+
+export interface QuantizeOptions extends Partial<QuantizePassOptions> {
+  mode?: QuantizeMode;
+  /** Static mode: DIR_OR_FILE of samples, or random:N. */
+  calibration?: string;
+  method?: CalibrationMethod;
+  /** Evaluation samples for the accuracy report (default: the calibration set, else random:8). */
+  eval?: string;
+  shapes?: string[];
+  /** Also measure each quantized layer's effect on the outputs alone. */
+  perLayer?: boolean;
+  maxAccuracyDrop?: number;
+  /** Keep the most sensitive layers in float until the drop fits maxAccuracyDrop. */
+  autoExclude?: boolean;
+  logger?: Logger;
+}
+
+export interface LayerEffect {
+  node: string;
+  /** Accuracy drop (see accuracyDrop) with only this layer quantized. */
+  drop: number;
+  cosine: number;
+}
+
+export interface QuantizeReport {
+  schemaVersion: 1;
+  input: string;
+  output: string;
+  mode: QuantizeMode;
+  options: Record<string, unknown>;
+  size: { before: number; after: number; ratio: number };
+  ops: { before: Record<string, number>; after: Record<string, number> };
+  layers: LayerRecord[];
+  quantizedLayers: number;
+  accuracy: { samples: number; randomInputs: boolean; outputs: OutputAccuracy[]; drop: number };
+  perLayer?: LayerEffect[];
+  autoExcluded?: string[];
+  gate?: { maxAccuracyDrop: number; passed: boolean };
+  /** False when the gate failed and the output was not written. */
+  written: boolean;
+  warnings: string[];
+  timings: Record<string, number>;
+}
+
+function opCounts(proto: ModelProto): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const g of allGraphs(new Model(proto).graph))
+    for (const n of g.nodes) counts[n.opType] = (counts[n.opType] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1]));
+}
+
+function modelBytes(m: LoadedModel): number {
+  return m.protoBytes + m.externalFiles.reduce((s, f) => s + f.bytes, 0);
+}
+
+async function runAll(model: ModelProto | string, samples: Sample[]): Promise<Map<string, HostTensor>[]> {
+  const session = await openSession(typeof model === "string" ? model : encodeModelProto(model));
+  try {
+    const out: Map<string, HostTensor>[] = [];
+    for (const s of samples) out.push(await runSample(session, s));
+    return out;
+  } finally {
+    await session.release();
+  }
+}
+
+export async function quantize(
+  input: string,
+  output: string,
+  opts: QuantizeOptions = {},
+): Promise<QuantizeReport> {
+  const log = opts.logger ?? silentLogger;
+  const mode = opts.mode ?? "dynamic";
+  const timings: Record<string, number> = {};
+  const warnings: string[] = [];
+  const tick = (k: string, t0: number) => (timings[k] = Math.round(performance.now() - t0));
+  const pass: QuantizePassOptions = {
+    perChannel: opts.perChannel ?? false,
+    reduceRange: opts.reduceRange ?? false,
+    exclude: opts.exclude ?? [],
+    include: opts.include ?? [],
+    symmetricActivations: opts.symmetricActivations ?? false,
+    weightType: opts.weightType ?? "int8",
+  };
+  if (mode === "static" && !opts.calibration) {
+    throw new UsageError("--mode static needs --calibration DIR_OR_FILE (or random:N)", {
+      hint: "point it at representative inputs, e.g. a folder of .npy or .pb files",
+    });
+  }
+  if (opts.autoExclude && opts.maxAccuracyDrop === undefined)
+    throw new UsageError("--auto-exclude needs --max-accuracy-drop");
+
+  let t0 = performance.now();
+  const loaded = await readModel(input);
+  tick("read", t0);
+  const read = (t: Parameters<typeof readTensor>[1]) => readTensor(loaded, t);
+  const shapes = parseShapes(opts.shapes);
+
+  let calib: Sample[] = [];
+  let calibRandom = false;
+  if (opts.calibration) {
+    ({ samples: calib, random: calibRandom } = loadSamples(opts.calibration, loaded.proto, shapes));
+    if (calibRandom)
+      warnings.push(
+        "calibrating on random data: activation ranges will not match real inputs, so accuracy will be poor; pass real samples",
+      );
+  }
+  let evalSet: Sample[];
+  let evalRandom: boolean;
+  if (opts.eval) ({ samples: evalSet, random: evalRandom } = loadSamples(opts.eval, loaded.proto, shapes));
+  else if (calib.length) [evalSet, evalRandom] = [calib, calibRandom];
+  else ({ samples: evalSet, random: evalRandom } = loadSamples("random:8", loaded.proto, shapes));
+  if (evalRandom && !opts.eval && !opts.calibration)
+    warnings.push(
+      "accuracy measured on 8 random inputs; pass --eval with real samples for a meaningful report",
+    );
+
+  let ranges = new Map<string, { rmin: number; rmax: number }>();
+  if (mode === "static") {
+    t0 = performance.now();
+    const tensors = tensorsToCalibrate(new Model(loaded.proto), pass);
+    ranges = await calibrate(loaded.proto, tensors, calib, { method: opts.method ?? "minmax" });
+    tick("calibrate", t0);
+  }
+
+  const build = (p: QuantizePassOptions): { proto: ModelProto; layers: LayerRecord[] } => {
+    const model = new Model(loaded.proto);
+    const layers =
+      mode === "dynamic"
+        ? quantizeDynamic(model, read, p)
+        : quantizeQdq(model, read, ranges, { ...p, activations: mode === "static" });
+    // Only the main graph is rewritten; say so for weight-bearing nodes inside If/Loop/Scan bodies.
+    for (const sg of allGraphs(model.graph).slice(1)) {
+      for (const n of sg.nodes) {
+        if (["Conv", "MatMul", "Gemm"].includes(n.opType))
+          layers.push({
+            node: n.name || n.outputs[0],
+            opType: n.opType,
+            status: "skipped",
+            detail: `inside a subgraph (${sg.path()}): not quantized`,
+          });
+      }
+    }
+    return { proto: modelToProto(model), layers };
+  };
+
+  t0 = performance.now();
+  let { proto, layers } = build(pass);
+  tick("quantize", t0);
+
+  t0 = performance.now();
+  const reference = await runAll(input, evalSet);
+  const evaluate = async (p: ModelProto) => compareOutputs(reference, await runAll(p, evalSet));
+  let outputs = await evaluate(proto);
+  tick("evaluate", t0);
+
+  let perLayer: LayerEffect[] | undefined;
+  let autoExcluded: string[] | undefined;
+  const quantizedNames = () => layers.filter((l) => l.status === "quantized").map((l) => l.node);
+  if (opts.perLayer || opts.autoExclude) {
+    t0 = performance.now();
+    perLayer = [];
+    for (const name of quantizedNames()) {
+      const alone = build({ ...pass, include: [name] });
+      const acc = await evaluate(alone.proto);
+      perLayer.push({ node: name, drop: accuracyDrop(acc), cosine: Math.min(...acc.map((a) => a.cosine)) });
+    }
+    perLayer.sort((a, b) => b.drop - a.drop);
+    tick("perLayer", t0);
+  }
+  if (opts.autoExclude && perLayer && accuracyDrop(outputs) > opts.maxAccuracyDrop!) {
+    t0 = performance.now();
+    autoExcluded = [];
+    for (const l of perLayer) {
+      if (accuracyDrop(outputs) <= opts.maxAccuracyDrop!) break;
+      autoExcluded.push(l.node);
+      ({ proto, layers } = build({ ...pass, exclude: [...pass.exclude, ...autoExcluded] }));
+      outputs = await evaluate(proto);
+    }
+    tick("autoExclude", t0);
+  }
+
+  const target = await loadTarget("ort-cpu");
+  const check = validateModelProto(proto, output, { target });
+  if (!check.valid) {
+    const first = check.diagnostics.find((d) => d.severity === "error")!;
+    throw new UserError(`the quantized model would not run on onnxruntime CPU: ${first.message}`, {
+      hint: `exclude that node with --exclude ${first.node?.name ?? "NODE"}`,
+    });
+  }
+
+  const drop = accuracyDrop(outputs);
+  const gate =
+    opts.maxAccuracyDrop === undefined
+      ? undefined
+      : { maxAccuracyDrop: opts.maxAccuracyDrop, passed: drop <= opts.maxAccuracyDrop };
+  const report: QuantizeReport = {
+    schemaVersion: 1,
+    input,
+    output,
+    mode,
+    options: {
+      ...pass,
+      method: mode === "static" ? (opts.method ?? "minmax") : undefined,
+      calibration: opts.calibration,
+      eval: opts.eval,
+    },
+    size: { before: modelBytes(loaded), after: 0, ratio: 0 },
+    ops: { before: opCounts(loaded.proto), after: opCounts(proto) },
+    layers,
+    quantizedLayers: quantizedNames().length,
+    accuracy: { samples: evalSet.length, randomInputs: evalRandom, outputs, drop },
+    perLayer,
+    autoExcluded,
+    gate,
+    written: false,
+    warnings,
+    timings,
+  };
+  if (report.quantizedLayers === 0) warnings.push("no layer was quantized (see the skipped layers for why)");
+  if (gate && !gate.passed) return report; // written stays false: a model that fails its gate is not emitted
+  t0 = performance.now();
+  fs.mkdirSync(path.dirname(path.resolve(output)), { recursive: true });
+  const w = await writeModel(proto, output, { source: loaded.external && ((t) => loaded.external!.read(t)) });
+  tick("write", t0);
+  report.size.after = w.modelBytes + w.dataBytes;
+  report.size.ratio = report.size.after / report.size.before;
+  report.written = true;
+  log.debug(`quantize timings: ${JSON.stringify(timings)} (tmp ${os.tmpdir()})`);
+  return report;
+}
