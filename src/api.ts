@@ -1,10 +1,13 @@
-/** One call per CLI command: path in, result object out. */
-import { readModel, type ReadModelOptions } from "./onnx/read.js";
-import { summarizeModel, type ModelSummary } from "./inspect/summary.js";
-import { validateModelProto, type ValidationReport } from "./passes/validate.js";
-import { loadTarget } from "./ops/support/targets.js";
+/**
+ * One call per CLI command: path in, result object out. Each function imports what it needs on
+ * demand, so `mlpack inspect` does not pay for loading the op-schema tables or the runtime.
+ */
+import type { ReadModelOptions } from "./onnx/read.js";
+import type { ModelSummary } from "./inspect/summary.js";
+import type { ValidationReport } from "./passes/validate.js";
 
 export async function inspect(path: string, opts: ReadModelOptions = {}): Promise<ModelSummary> {
+  const [{ readModel }, { summarizeModel }] = await Promise.all([import("./onnx/read.js"), import("./inspect/summary.js")]);
   return summarizeModel(await readModel(path, opts));
 }
 
@@ -13,6 +16,11 @@ export interface ValidateApiOptions extends ReadModelOptions {
 }
 
 export async function validate(path: string, opts: ValidateApiOptions = {}): Promise<ValidationReport> {
+  const [{ readModel }, { validateModelProto }, { loadTarget }] = await Promise.all([
+    import("./onnx/read.js"),
+    import("./passes/validate.js"),
+    import("./ops/support/targets.js"),
+  ]);
   const target = opts.target ? await loadTarget(opts.target) : undefined;
   const model = await readModel(path, opts);
   return validateModelProto(model.proto, model.source, { target });
