@@ -10,6 +10,7 @@ import type { CliIo } from "./io.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerValidate } from "./commands/validate.js";
 import { registerQuantize } from "./commands/quantize.js";
+import { registerInit } from "./commands/init.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -42,6 +43,7 @@ export async function main(
   registerInspect(program, io);
   registerValidate(program, io);
   registerQuantize(program, io);
+  registerInit(program, io);
 
   const color = shouldUseColor(process.stderr);
   const red = (s: string) => (color ? `\u001b[31m${s}\u001b[0m` : s);
