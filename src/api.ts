@@ -7,7 +7,10 @@ import type { ModelSummary } from "./inspect/summary.js";
 import type { ValidationReport } from "./passes/validate.js";
 
 export async function inspect(path: string, opts: ReadModelOptions = {}): Promise<ModelSummary> {
-  const [{ readModel }, { summarizeModel }] = await Promise.all([import("./onnx/read.js"), import("./inspect/summary.js")]);
+  const [{ readModel }, { summarizeModel }] = await Promise.all([
+    import("./onnx/read.js"),
+    import("./inspect/summary.js"),
+  ]);
   return summarizeModel(await readModel(path, opts));
 }
 

@@ -95,7 +95,7 @@ describe("mlpack init", () => {
     expect(r.quantizeMode).toBe("static");
     const text = fs.readFileSync(out, "utf8");
     expect(text).toMatch(/^# mlpack configuration/);
-    expect(text).toMatch(/#   input {2}input: tensor\(float\) \[batch, 3, 32, 32\]/);
+    expect(text).toMatch(/# {3}input {2}input: tensor\(float\) \[batch, 3, 32, 32\]/);
     expect(loadConfig(out).config.model).toBe("../net.onnx");
     await expect(initConfig(model, { output: out })).rejects.toThrow(/already exists/);
     await initConfig(model, { output: out, force: true });
