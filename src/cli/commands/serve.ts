@@ -1,0 +1,85 @@
+import { Option, type Command } from "commander";
+import type { CliIo } from "../io.js";
+import type { Logger } from "../../log.js";
+import {
+  SERVE_OPTIONS,
+  type OptionSpec,
+  type RawServeOptions,
+  type ServeOptionKey,
+} from "../../serve/options.js";
+
+const camel = (kebab: string) => kebab.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+export function registerServe(program: Command, io: CliIo): void {
+  const cmd = program
+    .command("serve")
+    .description("serve models over HTTP: Open Inference Protocol v2, POST /predict, GET /metrics")
+    .argument("[models...]", "models to serve, as with --model")
+    .option("--config <file>", "JSON file with the same option names as the flags (flags win)");
+  for (const spec of Object.values(SERVE_OPTIONS) as OptionSpec[]) {
+    const help = spec.description + (spec.defaultText ? ` (default: ${spec.defaultText})` : "");
+    const opt = new Option(`--${spec.key} <${spec.valueName}>`, help);
+    if (spec.kind === "models") opt.argParser((v: string, prev: string[] = []) => [...prev, v]);
+    cmd.addOption(opt);
+  }
+  cmd.action(async (positional: string[], flags: Record<string, unknown>) => {
+    const { serve, resolveServeOptions, readServeConfigFile, availableCores } =
+      await import("../../serve/index.js");
+    const { UserError } = await import("../../errors.js");
+    const verbose = Boolean(program.opts().verbose);
+    const logger: Logger = {
+      info: (m) => io.out(m),
+      warn: (m) => io.err(`warning: ${m}`),
+      error: (m) => io.err(`error: ${m}`),
+      debug: (m) => verbose && io.err(m),
+    };
+    const values: RawServeOptions = {};
+    for (const [key, spec] of Object.entries(SERVE_OPTIONS) as [ServeOptionKey, OptionSpec][])
+      values[key] = flags[camel(spec.key)];
+    const models = [...positional, ...((flags.model as string[] | undefined) ?? [])];
+    values.models = models.length > 0 ? models : undefined;
+    const sources = flags.config ? [await readServeConfigFile(String(flags.config))] : [];
+    const { options, warnings } = resolveServeOptions([...sources, { kind: "flag", values }], {
+      cpuCount: availableCores(),
+    });
+    warnings.forEach((w) => logger.warn(w));
+
+    const handle = await serve(options, { logger });
+    for (const m of handle.service.models) {
+      const batching =
+        m.batchable && options.maxBatchSize > 1
+          ? `batching up to ${options.maxBatchSize} rows (${options.maxQueueDelayMs} ms)`
+          : "no batching";
+      io.out(`model ${m.name} version ${m.version}: ${m.path}, ${batching}`);
+    }
+    io.out(
+      `${options.workers} worker(s) × ${options.intraOpThreads} intra-op thread(s), cache ${options.cacheSize > 0 ? `${options.cacheSize} entries` : "off"}, max body ${options.maxBody} bytes`,
+    );
+    io.out(`listening on ${handle.url}`);
+
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      const on = (s: NodeJS.Signals) => {
+        process.off("SIGTERM", on);
+        process.off("SIGINT", on);
+        resolve(s);
+      };
+      process.on("SIGTERM", on);
+      process.on("SIGINT", on);
+    });
+    io.out(`${signal}: draining (no new connections; finishing accepted requests)`);
+    const force = () => {
+      logger.warn("second signal: closing every connection now");
+      handle.http.server.closeAllConnections();
+    };
+    process.once("SIGTERM", force);
+    process.once("SIGINT", force);
+    const result = await handle.close();
+    process.off("SIGTERM", force);
+    process.off("SIGINT", force);
+    if (!result.clean)
+      throw new UserError(`stopped with ${result.abandoned} request(s) unanswered`, {
+        hint: "raise --shutdown-timeout-ms, or give the orchestrator a longer grace period",
+      });
+    io.out("stopped");
+  });
+}

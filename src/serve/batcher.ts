@@ -1,0 +1,217 @@
+/**
+ * Dynamic batching. Each model has a bounded queue; when a worker is free, the scheduler takes the
+ * oldest request and every queued request with the same signature (dims after dim 0) up to
+ * --max-batch-size rows, concatenates them along dim 0, runs them as one batch and gives each caller
+ * exactly its rows back. A batch goes out when it is full or its oldest request has waited
+ * --max-queue-delay-ms; models without a batch dim, or --max-batch-size 1, run one request at a time.
+ */
+import { unavailable, ServeError } from "./errors.js";
+import type { Tensor } from "./datatypes.js";
+import { concatRows, ownedCopy, sliceRows } from "./batch-tensors.js";
+import type { ServeMetrics } from "./metrics.js";
+import type { PoolResult } from "./worker-pool.js";
+
+export interface BatchRunner {
+  /** Workers with nothing to do. */
+  readonly idle: number;
+  /** Busy workers that accept one more job queued behind the running one. */
+  readonly spare: number;
+  run(model: string, feeds: Record<string, Tensor>): Promise<PoolResult>;
+}
+
+export interface SchedulerOptions {
+  runner: BatchRunner;
+  maxBatchSize: number;
+  maxQueueDelayMs: number;
+  maxQueue: number;
+  metrics: ServeMetrics;
+  now: () => number;
+}
+
+export interface BatchItem {
+  inputs: Record<string, Tensor>;
+  rows: number;
+  signature: string;
+}
+
+interface Queued extends BatchItem {
+  enqueuedAt: number;
+  resolve: (outputs: Record<string, Tensor>) => void;
+  reject: (e: Error) => void;
+}
+
+interface ModelQueue {
+  id: string;
+  batchable: boolean;
+  labels: Record<string, string>;
+  items: Queued[];
+  rows: number;
+}
+
+export class Scheduler {
+  private readonly queues: ModelQueue[] = [];
+  private readonly byId = new Map<string, ModelQueue>();
+  private next = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private flushing = false;
+  private pumping = false;
+
+  constructor(private readonly opts: SchedulerOptions) {}
+
+  addModel(id: string, batchable: boolean, labels: Record<string, string>): void {
+    const q: ModelQueue = {
+      id,
+      batchable: batchable && this.opts.maxBatchSize > 1,
+      labels,
+      items: [],
+      rows: 0,
+    };
+    this.queues.push(q);
+    this.byId.set(id, q);
+  }
+
+  /** Queues one validated request; rejects at once with 503 when the model's queue is full. */
+  submit(model: string, item: BatchItem): Promise<Record<string, Tensor>> {
+    const q = this.byId.get(model)!;
+    if (q.items.length >= this.opts.maxQueue)
+      return Promise.reject(
+        unavailable(
+          `model "${q.labels.model}" has ${q.items.length} requests waiting (--max-queue ${this.opts.maxQueue}); retry later`,
+        ),
+      );
+    return new Promise((resolve, reject) => {
+      q.items.push({ ...item, enqueuedAt: this.opts.now(), resolve, reject });
+      q.rows += item.rows;
+      this.opts.metrics.queueDepth.set(q.labels, q.items.length);
+      this.pump();
+    });
+  }
+
+  /** Requests waiting in all queues. */
+  get pending(): number {
+    return this.queues.reduce((n, q) => n + q.items.length, 0);
+  }
+
+  /** Shutdown: stop waiting for batches to fill; send what is queued as soon as workers are free. */
+  flush(): void {
+    this.flushing = true;
+    this.pump();
+  }
+
+  /** Dispatches every ready batch to idle workers; called on submit, when a worker frees, on timers. */
+  pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      const now = this.opts.now();
+      let wakeAt = Infinity;
+      for (;;) {
+        const idle = this.opts.runner.idle > 0;
+        if (!idle && this.opts.runner.spare === 0) break;
+        let picked: ModelQueue | undefined;
+        // Round-robin over models so one busy model cannot starve another.
+        for (let k = 0; k < this.queues.length && !picked; k++) {
+          const q = this.queues[(this.next + k) % this.queues.length];
+          if (q.items.length === 0) continue;
+          const due = q.items[0].enqueuedAt + this.opts.maxQueueDelayMs;
+          const full = !q.batchable || this.flushing || q.rows >= this.opts.maxBatchSize;
+          // An idle worker takes a batch once it is full or due; a busy worker only queues a full one
+          // (a partial batch may still fill while the running one finishes).
+          if (full || (idle && due <= now)) {
+            picked = q;
+            this.next = (this.next + k + 1) % this.queues.length;
+          } else {
+            wakeAt = Math.min(wakeAt, due);
+          }
+        }
+        if (!picked) break;
+        this.dispatch(picked, now);
+      }
+      this.arm(this.opts.runner.idle > 0 ? wakeAt : Infinity, now);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    for (const q of this.queues) {
+      for (const r of q.items) r.reject(unavailable("the server is shutting down"));
+      q.items = [];
+      q.rows = 0;
+    }
+  }
+
+  private arm(at: number, now: number): void {
+    if (at === this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = undefined;
+    if (at === Infinity) return;
+    this.timer = setTimeout(
+      () => {
+        this.timerAt = Infinity;
+        this.timer = undefined;
+        this.pump();
+      },
+      Math.max(0, at - now),
+    );
+  }
+
+  private take(q: ModelQueue): Queued[] {
+    const head = q.items[0];
+    if (!q.batchable || head.rows >= this.opts.maxBatchSize) {
+      q.items.shift();
+      q.rows -= head.rows;
+      return [head];
+    }
+    const batch: Queued[] = [];
+    const rest: Queued[] = [];
+    let rows = 0;
+    for (const r of q.items) {
+      if (r.signature === head.signature && rows + r.rows <= this.opts.maxBatchSize) {
+        batch.push(r);
+        rows += r.rows;
+      } else rest.push(r);
+    }
+    q.items = rest;
+    q.rows -= rows;
+    return batch;
+  }
+
+  private dispatch(q: ModelQueue, now: number): void {
+    const batch = this.take(q);
+    const m = this.opts.metrics;
+    m.queueDepth.set(q.labels, q.items.length);
+    const rows = batch.reduce((n, r) => n + r.rows, 0);
+    m.batchSize.observe(q.labels, q.batchable ? rows : 1);
+    for (const r of batch) m.queueSeconds.observe(q.labels, (now - r.enqueuedAt) / 1000);
+    const feeds: Record<string, Tensor> = {};
+    for (const name of Object.keys(batch[0].inputs))
+      feeds[name] =
+        batch.length === 1 ? ownedCopy(batch[0].inputs[name]) : concatRows(batch.map((r) => r.inputs[name]));
+    this.opts.runner.run(q.id, feeds).then(
+      ({ outputs, computeMs }) => {
+        m.computeSeconds.observe(q.labels, computeMs / 1000);
+        if (batch.length === 1) return batch[0].resolve(outputs);
+        const bad = Object.entries(outputs).find(([, t]) => t.shape[0] !== rows);
+        if (bad) {
+          const e = new ServeError(
+            500,
+            `output "${bad[0]}" has ${bad[1].shape[0]} rows for a batch of ${rows}: the model's dim 0 is not a batch dim; serve it with --max-batch-size 1`,
+          );
+          return batch.forEach((r) => r.reject(e));
+        }
+        let offset = 0;
+        for (const r of batch) {
+          const mine: Record<string, Tensor> = {};
+          for (const [name, t] of Object.entries(outputs)) mine[name] = sliceRows(t, offset, r.rows);
+          offset += r.rows;
+          r.resolve(mine);
+        }
+      },
+      (e: Error) => batch.forEach((r) => r.reject(e)),
+    );
+  }
+}

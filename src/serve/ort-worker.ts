@@ -1,0 +1,81 @@
+/**
+ * Worker thread entry: one onnxruntime session per model, one job at a time (session.run blocks this
+ * thread, which is the point of running it here rather than on the HTTP thread).
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import ort from "onnxruntime-node";
+import { datatypeFromOrt, datatypeInfo, type Tensor } from "./datatypes.js";
+import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker-messages.js";
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const sessions = new Map<string, ort.InferenceSession>();
+
+async function start(): Promise<void> {
+  try {
+    for (const m of init.models) {
+      sessions.set(
+        m.id,
+        await ort.InferenceSession.create(m.path, {
+          intraOpNumThreads: init.intraOpThreads,
+          interOpNumThreads: 1,
+          executionMode: "sequential",
+          graphOptimizationLevel: "all",
+          logSeverityLevel: 3,
+        }),
+      );
+    }
+    port.postMessage({ type: "ready" } satisfies WorkerReply);
+  } catch (e) {
+    port.postMessage({ type: "init-error", message: firstLine(e) } satisfies WorkerReply);
+  }
+}
+
+async function run(msg: Extract<WorkerRequest, { type: "run" }>): Promise<void> {
+  try {
+    const session = sessions.get(msg.model)!;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(msg.feeds))
+      feeds[name] = new ort.Tensor(
+        datatypeInfo(t.datatype).ort as "float32",
+        t.data as Float32Array,
+        t.shape,
+      );
+    const t0 = performance.now();
+    const result = await session.run(feeds);
+    const computeMs = performance.now() - t0;
+    const outputs: Record<string, Tensor> = {};
+    const transfer: ArrayBuffer[] = [];
+    for (const [name, t] of Object.entries(result)) {
+      const datatype = datatypeFromOrt(t.type);
+      if (!datatype)
+        throw new Error(`output "${name}" has onnxruntime type ${t.type}, which OIP cannot carry`);
+      const data = t.data as Tensor["data"];
+      outputs[name] = { datatype, shape: [...t.dims], data };
+      if (!Array.isArray(data) && data.buffer instanceof ArrayBuffer && !transfer.includes(data.buffer))
+        transfer.push(data.buffer);
+    }
+    port.postMessage({ type: "result", job: msg.job, outputs, computeMs } satisfies WorkerReply, transfer);
+  } catch (e) {
+    port.postMessage({ type: "error", job: msg.job, message: firstLine(e) } satisfies WorkerReply);
+  }
+}
+
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split("\n")[0];
+}
+
+let current: Promise<void> = Promise.resolve();
+
+port.on("message", (msg: WorkerRequest) => {
+  // One job at a time, in order: a queued job's compute time starts when the previous one ends.
+  if (msg.type === "run") current = current.then(() => run(msg));
+  else if (msg.type === "close") {
+    // Release only after the job in hand has answered.
+    void current
+      .then(() => Promise.all([...sessions.values()].map((s) => s.release())))
+      .finally(() => port.close());
+  }
+});
+
+void start();

@@ -1,0 +1,240 @@
+/**
+ * Routes as data, transport-neutral: a request (method, path, headers, body bytes) in, a response
+ * (status, headers, body bytes) out. node:http and the Lambda adapter are thin shells around this.
+ */
+import type { Logger } from "../log.js";
+import { badRequest, notFound, ServeError, toServeError } from "./errors.js";
+import {
+  encodeError,
+  encodeInferResponse,
+  encodePredictResponse,
+  parseInferRequest,
+  parsePredictRequest,
+  predictInputsToTensors,
+  type EncodedBody,
+} from "./protocol.js";
+import type { ModelService } from "./service.js";
+
+export interface RouterRequest {
+  method: string;
+  /** Path without the query string, still percent-encoded. */
+  path: string;
+  query: URLSearchParams;
+  /** Lower-case header names. */
+  headers: Record<string, string | string[] | undefined>;
+  body: Uint8Array;
+}
+
+export interface RouterResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+type Params = { name?: string; version?: string };
+/** Handlers record the model they resolved, for metric labels. */
+type Ctx = { model?: { name: string; version: string } };
+type Handler = (service: ModelService, req: RouterRequest, p: Params, ctx: Ctx) => Promise<Reply> | Reply;
+type Reply = { status?: number; body: EncodedBody; headers?: Record<string, string> };
+
+interface Route {
+  method: "GET" | "POST";
+  pattern: RegExp;
+  /** The `route` label in mlpack_requests_total. */
+  label: string;
+  handler: Handler;
+}
+
+const MODEL = "/v2/models/([^/]+)(?:/versions/([^/]+))?";
+
+const json = (v: unknown, status = 200): Reply => ({
+  status,
+  body: { contentType: "application/json", body: Buffer.from(JSON.stringify(v), "utf8") },
+});
+
+const ROUTES: Route[] = [
+  {
+    method: "GET",
+    pattern: /^\/v2\/health\/live$/,
+    label: "live",
+    handler: (s) => (s.isLive() ? json({ live: true }) : json({ error: "the server is stopping" }, 503)),
+  },
+  {
+    method: "GET",
+    pattern: /^\/v2\/health\/ready$/,
+    label: "ready",
+    handler: (s) =>
+      s.isReady() ? json({ ready: true }) : json({ error: "not ready: the server is shutting down" }, 503),
+  },
+  { method: "GET", pattern: /^\/v2\/?$/, label: "server_metadata", handler: (s) => json(s.serverMetadata()) },
+  {
+    method: "POST",
+    pattern: /^\/v2\/repository\/index$/,
+    label: "repository_index",
+    handler: (s) =>
+      json(
+        s.models.map((m) => ({
+          name: m.name,
+          version: m.version,
+          state: s.isReady() ? "READY" : "UNAVAILABLE",
+        })),
+      ),
+  },
+  {
+    method: "GET",
+    pattern: new RegExp(`^${MODEL}/ready$`),
+    label: "model_ready",
+    handler: (s, _r, p, ctx) => {
+      const m = (ctx.model = s.resolveModel(p.name!, p.version));
+      return s.isReady()
+        ? json({ name: m.name, version: m.version, ready: true })
+        : json({ error: `model "${m.name}" is not ready: the server is shutting down` }, 503);
+    },
+  },
+  {
+    method: "GET",
+    pattern: new RegExp(`^${MODEL}/?$`),
+    label: "model_metadata",
+    handler: (s, _r, p, ctx) => {
+      ctx.model = s.resolveModel(p.name!, p.version);
+      return json(s.modelMetadata(p.name!, p.version));
+    },
+  },
+  {
+    method: "POST",
+    pattern: new RegExp(`^${MODEL}/infer$`),
+    label: "infer",
+    handler: async (s, req, p, ctx) => {
+      const model = (ctx.model = s.resolveModel(p.name!, p.version));
+      const headerLen = header(req, "inference-header-content-length");
+      const parsed = parseInferRequest(
+        req.body,
+        headerLen === undefined ? undefined : parseLength(headerLen),
+      );
+      const resp = await s.infer(model.name, model.version, parsed);
+      const body = encodeInferResponse(resp, parsed);
+      return {
+        body,
+        ...(body.inferenceHeaderLength !== undefined
+          ? { headers: { "inference-header-content-length": String(body.inferenceHeaderLength) } }
+          : {}),
+      };
+    },
+  },
+  {
+    method: "POST",
+    pattern: /^\/predict$/,
+    label: "predict",
+    handler: async (s, req, _p, ctx) => {
+      const body = parsePredictRequest(req.body);
+      const name = req.query.get("model") ?? body.model;
+      const version = req.query.get("version") ?? body.version;
+      const names = [...new Set(s.models.map((m) => m.name))];
+      if (name === undefined && names.length > 1)
+        throw badRequest(
+          `several models are served (${names.map((n) => `"${n}"`).join(", ")}); name one with ?model=NAME or "model" in the body`,
+        );
+      const model = (ctx.model = s.resolveModel(name ?? names[0], version));
+      const inputs = predictInputsToTensors(body.inputs, model.inputs);
+      const resp = await s.infer(model.name, model.version, { inputs, binaryOutput: false });
+      return { body: encodePredictResponse(resp.outputs) };
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/metrics$/,
+    label: "metrics",
+    handler: (s) => ({
+      body: {
+        contentType: "text/plain; version=0.0.4; charset=utf-8",
+        body: Buffer.from(s.metrics.render(), "utf8"),
+      },
+    }),
+  },
+];
+
+export interface HandleOptions {
+  logger?: Logger;
+  now?: () => number;
+}
+
+/** Answers one request. Never throws: every failure becomes a JSON `{"error"}` body with its status. */
+export async function handleRequest(
+  service: ModelService,
+  req: RouterRequest,
+  opts: HandleOptions = {},
+): Promise<RouterResponse> {
+  const now = opts.now ?? (() => performance.now());
+  const t0 = now();
+  const m = service.metrics;
+  m.inflight.inc();
+  let label = "unknown";
+  // Labelled by the model actually resolved, so a typo in a URL cannot grow a new series.
+  const ctx: Ctx = {};
+  let reply: Reply;
+  try {
+    const found = match(req);
+    label = found.route.label;
+    reply = await found.route.handler(service, req, found.params, ctx);
+  } catch (e) {
+    const err = toServeError(e);
+    if (err.status >= 500 && err.status !== 503)
+      opts.logger?.error(`${req.method} ${req.path}: ${err.message}`);
+    if (err.status === 500 && opts.logger && err.cause instanceof Error && err.cause.stack)
+      opts.logger.debug(err.cause.stack);
+    reply = { status: err.status, body: encodeError(err.message), headers: err.headers };
+  } finally {
+    m.inflight.dec();
+  }
+  const status = reply.status ?? 200;
+  const [model, version] = ctx.model ? [ctx.model.name, ctx.model.version] : ["", ""];
+  m.requests.inc({ route: label, model, code: String(status) });
+  if (label === "infer" || label === "predict")
+    m.requestSeconds.observe({ model, version }, (now() - t0) / 1000);
+  return {
+    status,
+    headers: { "content-type": reply.body.contentType, ...(reply.headers ?? {}) },
+    body: reply.body.body,
+  };
+}
+
+function match(req: RouterRequest): { route: Route; params: Params } {
+  const allowed: string[] = [];
+  for (const route of ROUTES) {
+    const m = route.pattern.exec(req.path);
+    if (!m) continue;
+    if (route.method !== req.method) {
+      allowed.push(route.method);
+      continue;
+    }
+    return { route, params: { name: decode(m[1]), version: decode(m[2]) } };
+  }
+  if (allowed.length > 0)
+    throw new ServeError(405, `${req.method} is not allowed on ${req.path} (use ${allowed.join(", ")})`, {
+      headers: { allow: allowed.join(", ") },
+    });
+  throw notFound(
+    `no route for ${req.method} ${req.path} (see /v2, /v2/models/{name}/infer, /predict, /metrics)`,
+  );
+}
+
+function decode(s: string | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw badRequest(`malformed percent-encoding in "${s}"`);
+  }
+}
+
+function header(req: RouterRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function parseLength(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n))
+    throw badRequest(`Inference-Header-Content-Length "${v}" is not a byte count`);
+  return n;
+}

@@ -1,0 +1,42 @@
+/** `serve()`: the model service behind the HTTP server, listening; what `mlpack serve` and the Docker image run. */
+import { silentLogger, type Logger } from "../log.js";
+import { UserError } from "../errors.js";
+import { createHttpServer, type HttpServer, type ListenAddress, type ShutdownResult } from "./http-server.js";
+import { createModelService, type ModelService, type ModelServiceDeps } from "./service.js";
+import type { ServeOptions } from "./options.js";
+
+export interface ServeHandle extends ListenAddress {
+  service: ModelService;
+  http: HttpServer;
+  /** Graceful stop: refuse new connections, answer accepted requests, stop the workers. */
+  close(): Promise<ShutdownResult>;
+}
+
+export async function serve(
+  options: ServeOptions,
+  deps: ModelServiceDeps & { logger?: Logger } = {},
+): Promise<ServeHandle> {
+  const logger = deps.logger ?? silentLogger;
+  const service = await createModelService(options, deps);
+  const http = createHttpServer(service, { maxBody: options.maxBody, logger });
+  let address: ListenAddress;
+  try {
+    address = await http.listen(options.port, options.host);
+  } catch (e) {
+    await service.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot listen on ${options.host}:${options.port}: ${code ?? (e as Error).message}`, {
+      hint:
+        code === "EADDRINUSE"
+          ? "another process has this port; pick another with --port (0 picks a free one)"
+          : "check --host and --port",
+    });
+  }
+  let closing: Promise<ShutdownResult> | undefined;
+  return {
+    ...address,
+    service,
+    http,
+    close: () => (closing ??= http.shutdown(options.shutdownTimeoutMs)),
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * The model service: loads models, runs them on a worker pool behind the dynamic batcher and the
+ * response cache, and answers in OIP v2 terms. Transport-independent: the HTTP server and the Lambda
+ * handler both call `infer()` and map ServeError.status to their response.
+ */
+import os from "node:os";
+import { createRequire } from "node:module";
+import { readModel as defaultReadModel } from "../onnx/read.js";
+import { silentLogger, type Logger } from "../log.js";
+import { notFound, ServeError, unavailable } from "./errors.js";
+import type { Tensor } from "./datatypes.js";
+import { modelInfoFromProto, oipShape, type ModelInfo, type TensorSpec } from "./model-info.js";
+import type { InferRequest, InferResponse, NamedTensor } from "./protocol.js";
+import { validateRequest } from "./validate-request.js";
+import { Scheduler } from "./batcher.js";
+import { cacheKey, LruCache } from "./cache.js";
+import { createServeMetrics, type ServeMetrics } from "./metrics.js";
+import { WorkerPool } from "./worker-pool.js";
+import type { ServeOptions } from "./options.js";
+
+export type ModelServiceOptions = Pick<
+  ServeOptions,
+  "models" | "workers" | "intraOpThreads" | "maxBatchSize" | "maxQueueDelayMs" | "maxQueue" | "cacheSize"
+>;
+
+export interface ModelServiceDeps {
+  logger?: Logger;
+  now?: () => number;
+  readModel?: typeof defaultReadModel;
+}
+
+export interface ServerMetadata {
+  name: string;
+  version: string;
+  extensions: string[];
+}
+
+export interface ModelMetadata {
+  name: string;
+  versions: string[];
+  platform: string;
+  inputs: { name: string; datatype: string; shape: number[] }[];
+  outputs: { name: string; datatype: string; shape: number[] }[];
+}
+
+export interface ModelService {
+  readonly models: readonly ModelInfo[];
+  readonly metrics: ServeMetrics;
+  isLive(): boolean;
+  /** False once draining has begun (load balancers should stop sending). */
+  isReady(): boolean;
+  serverMetadata(): ServerMetadata;
+  /** The model, or the highest version when none is named; ServeError 404 when unknown. */
+  resolveModel(name: string, version?: string): ModelInfo;
+  modelMetadata(name: string, version?: string): ModelMetadata;
+  infer(name: string, version: string | undefined, request: InferRequest): Promise<InferResponse>;
+  /** Requests accepted and not yet answered. */
+  readonly inflight: number;
+  /** Stop being ready and send queued requests without waiting for batches to fill. */
+  drain(): void;
+  /** Stops the workers; call after in-flight requests have finished. */
+  close(): Promise<void>;
+}
+
+const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
+
+export async function createModelService(
+  opts: ModelServiceOptions,
+  deps: ModelServiceDeps = {},
+): Promise<ModelService> {
+  const logger = deps.logger ?? silentLogger;
+  const now = deps.now ?? (() => performance.now());
+  const read = deps.readModel ?? defaultReadModel;
+  const models: ModelInfo[] = [];
+  for (const spec of opts.models) models.push(modelInfoFromProto((await read(spec.path)).proto, spec));
+
+  const metrics = createServeMetrics();
+  const id = (m: ModelInfo) => `${m.name}@${m.version}`;
+  // The pool tells the scheduler when a worker frees up; the scheduler exists before the pool does.
+  const late: { pool?: WorkerPool } = {};
+  const sched = new Scheduler({
+    runner: {
+      get idle() {
+        return late.pool?.idle ?? 0;
+      },
+      get spare() {
+        return late.pool?.spare ?? 0;
+      },
+      run: (model, feeds) => late.pool!.run(model, feeds),
+    },
+    maxBatchSize: opts.maxBatchSize,
+    maxQueueDelayMs: opts.maxQueueDelayMs,
+    maxQueue: opts.maxQueue,
+    metrics,
+    now,
+  });
+  const pool = (late.pool = await WorkerPool.start({
+    size: opts.workers,
+    intraOpThreads: opts.intraOpThreads,
+    models: models.map((m) => ({ id: id(m), path: m.path })),
+    logger,
+    onIdle: () => sched.pump(),
+  }));
+  for (const m of models) sched.addModel(id(m), m.batchable, { model: m.name, version: m.version });
+  const cache = opts.cacheSize > 0 ? new LruCache<Record<string, Tensor>>(opts.cacheSize) : undefined;
+
+  let ready = true;
+  let closed = false;
+  let inflight = 0;
+
+  const resolveModel = (name: string, version?: string): ModelInfo => {
+    const candidates = models.filter((m) => m.name === name);
+    if (candidates.length === 0)
+      throw notFound(
+        `unknown model "${name}" (serving ${[...new Set(models.map((m) => `"${m.name}"`))].join(", ")})`,
+      );
+    if (version === undefined)
+      return candidates.reduce((a, b) => (compareVersions(b.version, a.version) > 0 ? b : a));
+    const m = candidates.find((c) => c.version === version);
+    if (!m)
+      throw notFound(
+        `model "${name}" has no version "${version}" (versions: ${candidates.map((c) => c.version).join(", ")})`,
+      );
+    return m;
+  };
+
+  const specJson = (t: TensorSpec) => ({ name: t.name, datatype: t.datatype, shape: oipShape(t.shape) });
+
+  return {
+    models,
+    metrics,
+    get inflight() {
+      return inflight;
+    },
+    isLive: () => !closed,
+    isReady: () => ready && !closed,
+    serverMetadata: () => ({ name: "mlpack", version: pkg.version, extensions: ["binary_tensor_data"] }),
+    resolveModel,
+    modelMetadata(name, version) {
+      const m = resolveModel(name, version);
+      return {
+        name: m.name,
+        versions: models.filter((x) => x.name === m.name).map((x) => x.version),
+        platform: "onnxruntime_onnx",
+        inputs: m.inputs.map(specJson),
+        outputs: m.outputs.map(specJson),
+      };
+    },
+    async infer(name, version, request) {
+      const model = resolveModel(name, version);
+      if (closed) throw unavailable("the server is shutting down");
+      const v = validateRequest(model, request.inputs, request.outputs);
+      inflight++;
+      try {
+        let outputs: Record<string, Tensor> | undefined;
+        const key = cache ? cacheKey(id(model), v.inputs) : undefined;
+        const labels = { model: model.name, version: model.version };
+        if (cache && key) {
+          outputs = cache.get(key);
+          (outputs ? metrics.cacheHits : metrics.cacheMisses).inc(labels);
+        }
+        if (!outputs) {
+          outputs = await sched.submit(id(model), v);
+          if (cache && key) {
+            // Copy out of the batch's buffers so a cached entry does not pin the whole batch.
+            const owned: Record<string, Tensor> = {};
+            for (const [k, t] of Object.entries(outputs))
+              owned[k] = { ...t, data: t.data.slice() as Tensor["data"] };
+            cache.set(key, owned);
+            metrics.cacheEntries.set({}, cache.size);
+          }
+        }
+        const out: NamedTensor[] = v.outputs.map((n) => {
+          const t = outputs![n];
+          if (!t) throw new ServeError(500, `onnxruntime returned no output "${n}"`);
+          return { name: n, ...t };
+        });
+        return {
+          modelName: model.name,
+          modelVersion: model.version,
+          ...(request.id !== undefined ? { id: request.id } : {}),
+          outputs: out,
+        };
+      } finally {
+        inflight--;
+      }
+    },
+    drain() {
+      ready = false;
+      sched.flush();
+    },
+    async close() {
+      ready = false;
+      closed = true;
+      sched.close();
+      await pool.close();
+      cache?.clear();
+    },
+  };
+}
+
+/** Numeric versions compare as numbers ("10" > "9"); others as strings. */
+function compareVersions(a: string, b: string): number {
+  const [x, y] = [Number(a), Number(b)];
+  if (Number.isFinite(x) && Number.isFinite(y)) return x - y;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Cores this process may use (containers may have fewer than the machine). */
+export function availableCores(): number {
+  return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+}

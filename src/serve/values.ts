@@ -1,0 +1,111 @@
+/** Tensor values as JSON: checked decoding of `data` arrays and fast encoding of typed arrays. */
+import { badRequest } from "./errors.js";
+import { datatypeInfo, type OipDatatype, type Tensor, type TensorValues } from "./datatypes.js";
+import { float16BitsToFloat, floatToFloat16Bits } from "../onnx/float16.js";
+
+/** JSON values → the datatype's storage; every element is checked (type, integrality, range). */
+export function decodeJsonValues(datatype: OipDatatype, flat: unknown[], name: string): TensorValues {
+  const info = datatypeInfo(datatype);
+  const n = flat.length;
+  const bad = (i: number, want: string): never => {
+    throw badRequest(
+      `input "${name}": data[${i}] is ${JSON.stringify(flat[i]) ?? String(flat[i])}, expected ${want} for ${datatype}`,
+    );
+  };
+  switch (info.kind) {
+    case "string": {
+      const out: string[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = flat[i];
+        if (typeof v !== "string") bad(i, "a string");
+        out[i] = v as string;
+      }
+      return out;
+    }
+    case "bool": {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = flat[i];
+        if (typeof v !== "boolean") bad(i, "true or false");
+        out[i] = v ? 1 : 0;
+      }
+      return out;
+    }
+    case "float": {
+      const out = info.create(n) as Float32Array | Float64Array;
+      for (let i = 0; i < n; i++) {
+        const v = flat[i];
+        if (typeof v !== "number") bad(i, "a number");
+        out[i] = v as number;
+      }
+      return out;
+    }
+    case "fp16": {
+      const out = new Uint16Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = flat[i];
+        if (typeof v !== "number") bad(i, "a number");
+        out[i] = floatToFloat16Bits(v as number);
+      }
+      return out;
+    }
+    case "int": {
+      const out = info.create(n) as Exclude<TensorValues, string[] | BigInt64Array | BigUint64Array>;
+      const [min, max] = [info.min as number, info.max as number];
+      for (let i = 0; i < n; i++) {
+        const v = flat[i];
+        if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
+          bad(i, `an integer in [${min}, ${max}]`);
+        out[i] = v as number;
+      }
+      return out;
+    }
+    case "bigint": {
+      const out = info.create(n) as BigInt64Array | BigUint64Array;
+      const [min, max] = [info.min as bigint, info.max as bigint];
+      for (let i = 0; i < n; i++) {
+        const v = flat[i];
+        // Integers past 2^53 lose digits in JSON numbers; a decimal string keeps them exact.
+        let b: bigint | undefined;
+        if (typeof v === "number" && Number.isSafeInteger(v)) b = BigInt(v);
+        else if (typeof v === "string" && /^-?\d+$/.test(v)) b = BigInt(v);
+        if (b === undefined || b < min || b > max) bad(i, `an integer in [${min}, ${max}]`);
+        out[i] = b!;
+      }
+      return out;
+    }
+  }
+}
+
+/** A tensor's values as a flat JSON array text. Non-finite floats become null (JSON has no NaN). */
+export function encodeJsonValues(t: Tensor): string {
+  const info = datatypeInfo(t.datatype);
+  const d = t.data;
+  switch (info.kind) {
+    case "string":
+      return JSON.stringify(d);
+    case "bool": {
+      const parts: string[] = new Array(d.length);
+      for (let i = 0; i < d.length; i++) parts[i] = (d as Uint8Array)[i] ? "true" : "false";
+      return `[${parts.join(",")}]`;
+    }
+    case "fp16": {
+      const parts: string[] = new Array(d.length);
+      for (let i = 0; i < d.length; i++) parts[i] = numberJson(float16BitsToFloat((d as Uint16Array)[i]));
+      return `[${parts.join(",")}]`;
+    }
+    case "float": {
+      const s = Array.prototype.join.call(d, ",");
+      // Number#toString matches JSON for finite values; only NaN and ±Infinity need rewriting.
+      if (!/[NI]/.test(s)) return `[${s}]`;
+      return `[${Array.from(d as Float32Array, numberJson).join(",")}]`;
+    }
+    default:
+      // Integer arrays (BigInt too) join to exact decimal digits.
+      return `[${Array.prototype.join.call(d, ",")}]`;
+  }
+}
+
+function numberJson(v: number): string {
+  return Number.isFinite(v) ? String(v) : "null";
+}

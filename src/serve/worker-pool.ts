@@ -1,0 +1,175 @@
+/**
+ * A fixed set of worker threads, each holding one onnxruntime session per model. The scheduler hands a
+ * worker one batch at a time, plus at most one more queued behind it: the queued batch starts the moment
+ * the first finishes, without waiting for the HTTP thread to notice and dispatch (that gap cost a fifth
+ * of the worker's time under load). `onIdle` tells the scheduler when a slot frees. A worker that dies
+ * fails its jobs with a 500 and is replaced.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { Worker, type WorkerOptions } from "node:worker_threads";
+import { UserError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { ServeError } from "./errors.js";
+import type { Tensor } from "./datatypes.js";
+import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker-messages.js";
+
+export interface WorkerPoolOptions extends WorkerInit {
+  size: number;
+  logger: Logger;
+  /** Called whenever a worker becomes free. */
+  onIdle: () => void;
+}
+
+export interface PoolResult {
+  outputs: Record<string, Tensor>;
+  computeMs: number;
+}
+
+interface PendingJob {
+  id: number;
+  resolve: (r: PoolResult) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  /** Jobs sent and not yet answered, oldest (running) first; at most PIPELINE_DEPTH. */
+  jobs: PendingJob[];
+}
+
+const PIPELINE_DEPTH = 2;
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private nextJob = 1;
+  private closing = false;
+
+  private constructor(private readonly opts: WorkerPoolOptions) {}
+
+  static async start(opts: WorkerPoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(opts);
+    const started = await Promise.allSettled(Array.from({ length: opts.size }, () => pool.spawn()));
+    const failed = started.find((r) => r.status === "rejected");
+    if (failed) {
+      await pool.close();
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Workers with nothing to do. */
+  get idle(): number {
+    let n = 0;
+    for (const s of this.slots) if (s.jobs.length === 0) n++;
+    return n;
+  }
+
+  /** Busy workers that can take one more job, to start as soon as the running one ends. */
+  get spare(): number {
+    let n = 0;
+    for (const s of this.slots) if (s.jobs.length > 0 && s.jobs.length < PIPELINE_DEPTH) n++;
+    return n;
+  }
+
+  /** Runs one batch, on an idle worker if any, else queued behind a busy one; callers check first. */
+  run(model: string, feeds: Record<string, Tensor>): Promise<PoolResult> {
+    const slot =
+      this.slots.find((s) => s.jobs.length === 0) ?? this.slots.find((s) => s.jobs.length < PIPELINE_DEPTH);
+    if (!slot) return Promise.reject(new Error("WorkerPool.run called with every worker full"));
+    return new Promise<PoolResult>((resolve, reject) => {
+      const job: PendingJob = { id: this.nextJob++, resolve, reject };
+      slot.jobs.push(job);
+      const transfer: ArrayBuffer[] = [];
+      for (const t of Object.values(feeds))
+        if (!Array.isArray(t.data) && t.data.buffer instanceof ArrayBuffer) transfer.push(t.data.buffer);
+      const msg: WorkerRequest = { type: "run", job: job.id, model, feeds };
+      slot.worker.postMessage(msg, transfer);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(
+      this.slots.splice(0).map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            const force = setTimeout(() => void s.worker.terminate(), 5000);
+            s.worker.once("exit", () => {
+              clearTimeout(force);
+              resolve();
+            });
+            s.worker.postMessage({ type: "close" } satisfies WorkerRequest);
+          }),
+      ),
+    );
+  }
+
+  private spawn(): Promise<void> {
+    const { filename, options } = workerEntry();
+    const init: WorkerInit = { models: this.opts.models, intraOpThreads: this.opts.intraOpThreads };
+    const worker = new Worker(filename, { ...options, workerData: init });
+    const slot: Slot = { worker, jobs: [] };
+    return new Promise<void>((resolve, reject) => {
+      let ready = false;
+      worker.on("message", (msg: WorkerReply) => {
+        if (msg.type === "ready") {
+          ready = true;
+          this.slots.push(slot);
+          resolve();
+          this.opts.onIdle();
+        } else if (msg.type === "init-error") {
+          reject(
+            new UserError(`onnxruntime cannot load the model: ${msg.message}`, {
+              hint: "check the model with `mlpack validate MODEL --target ort-cpu`",
+            }),
+          );
+          void worker.terminate();
+        } else {
+          const i = slot.jobs.findIndex((j) => j.id === msg.job);
+          if (i < 0) return;
+          const [job] = slot.jobs.splice(i, 1);
+          if (msg.type === "result") job.resolve({ outputs: msg.outputs, computeMs: msg.computeMs });
+          else job.reject(new ServeError(500, `onnxruntime failed: ${msg.message}`));
+          this.opts.onIdle();
+        }
+      });
+      const died = (why: string) => {
+        if (!ready) return reject(new UserError(`a serve worker failed to start: ${why}`));
+        const i = this.slots.indexOf(slot);
+        if (i < 0) return; // already closed
+        this.slots.splice(i, 1);
+        for (const job of slot.jobs.splice(0))
+          job.reject(new ServeError(500, `the worker running this request died: ${why}`));
+        if (this.closing) return;
+        this.opts.logger.error(`serve worker died (${why}); starting a replacement`);
+        this.spawn().catch((e) =>
+          this.opts.logger.error(`could not replace the worker: ${(e as Error).message}`),
+        );
+      };
+      worker.on("error", (e) => died(e.message));
+      worker.on("exit", (code) => died(`exit code ${code}`));
+    });
+  }
+}
+
+/** dist: the compiled ort-worker.js. Sources run by tsx/vitest: register tsx inside the worker first. */
+function workerEntry(): { filename: string | URL; options: WorkerOptions } {
+  const self = import.meta.url;
+  if (!self.endsWith(".ts")) return { filename: new URL("./ort-worker.js", self), options: {} };
+  const entry = new URL("./ort-worker.ts", self).href;
+  const require = createRequire(self);
+  const pkgFile = require.resolve("tsx/package.json");
+  const pkg = JSON.parse(fs.readFileSync(pkgFile, "utf8")) as {
+    exports: Record<string, { import: { default: string } }>;
+  };
+  const api = pathToFileURL(path.join(path.dirname(pkgFile), pkg.exports["./esm/api"].import.default)).href;
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return { filename: code, options: { eval: true } };
+}
