@@ -16,4 +16,22 @@ export { summarizeModel, type ModelSummary } from "./inspect/summary.js";
 export { inspect, validate } from "./api.js";
 export type { ValidationReport } from "./passes/validate.js";
 export type { Diagnostic } from "./diagnostics.js";
+export {
+  serve,
+  createModelService,
+  createHttpServer,
+  handleRequest,
+  resolveServeOptions,
+  type ServeHandle,
+  type ServeOptions,
+  type ModelService,
+} from "./serve/index.js";
+export { bench, type BenchApiOptions } from "./bench/bench.js";
+export type { BenchOptions, BenchOutcome, BenchReport, Measurement } from "./bench/types.js";
+export type { Comparison, ComparisonEntry, Verdict } from "./bench/gate.js";
+export { readBaseline, parseBaseline, writeBaseline } from "./bench/baseline.js";
+export {
+  renderText as renderBenchText,
+  renderMarkdown as renderBenchMarkdown,
+} from "./bench/report/index.js";
 export * from "./errors.js";

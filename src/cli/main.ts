@@ -9,8 +9,10 @@ import { shouldUseColor } from "../log.js";
 import type { CliIo } from "./io.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerValidate } from "./commands/validate.js";
+import { registerServe } from "./commands/serve.js";
 import { registerQuantize } from "./commands/quantize.js";
 import { registerInit } from "./commands/init.js";
+import { registerBench } from "./commands/bench.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -42,8 +44,10 @@ export async function main(
     .configureOutput({ writeOut: streams.out, writeErr: streams.err });
   registerInspect(program, io);
   registerValidate(program, io);
+  registerServe(program, io);
   registerQuantize(program, io);
   registerInit(program, io);
+  registerBench(program, io);
 
   const color = shouldUseColor(process.stderr);
   const red = (s: string) => (color ? `\u001b[31m${s}\u001b[0m` : s);
