@@ -1,0 +1,172 @@
+/**
+ * The walk: ONNX main graph -> TF graph nodes. Inputs become Placeholders, initializers constants,
+ * each node goes through its category mapper in topological order, and graph outputs are brought back
+ * to the ONNX layout under an Identity named after the output. Every node that cannot be converted is
+ * collected (with the reason) before the caller writes anything.
+ */
+import type { Graph, Model, Node } from "../../ir/graph.js";
+import { topoSort, consumers } from "../../ir/walk.js";
+import { tensorShape } from "../../ir/types.js";
+import { readTensorOf, type TensorSource } from "./read-consts.js";
+import { A, TfGraphBuilder } from "./graph-builder.js";
+import { LayoutCache, channelsLast, isIdentity } from "./layout.js";
+import { MapCtx, NodeUnsupported, nodeAttrs, type OpSpec } from "./context.js";
+import { findMapper } from "./mappers/index.js";
+import { tfDtypeOf } from "./values.js";
+import { foldBatchNorms } from "./fold-batchnorm.js";
+import type { ConstData, ConvertOptions, Dim, TfDtype, Val } from "./types.js";
+import { dtypeName } from "../../onnx/dtypes.js";
+
+export interface UnsupportedNode {
+  node: string;
+  opType: string;
+  reason: string;
+}
+
+export interface GraphIo {
+  onnxName: string;
+  tfName: string;
+  dtype: TfDtype;
+  shape: Dim[] | undefined;
+}
+
+export interface ConvertedGraph {
+  builder: TfGraphBuilder;
+  inputs: GraphIo[];
+  outputs: GraphIo[];
+  unsupported: UnsupportedNode[];
+  foldedBatchNorms: number;
+  onnxTransposes: number;
+}
+
+export function nodeLabel(n: Node, index: number): string {
+  return n.name || `#${index}`;
+}
+
+export function convertGraph(model: Model, source: TensorSource, opts: ConvertOptions): ConvertedGraph {
+  const g = model.graph;
+  const b = new TfGraphBuilder();
+  const layouts = new LayoutCache(b);
+  const env = { b, layouts, keepLayout: !!opts.keepLayout };
+  const opset = model.opsets().get("") ?? 1;
+  const unsupported: UnsupportedNode[] = [];
+  const values = new Map<string, Val>();
+  const poisoned = new Set<string>();
+
+  const consts = new Map<string, { dtype: TfDtype; c: ConstData }>();
+  for (const t of g.initializers) {
+    const dtype = tfDtypeOf(t.dataType);
+    if (!dtype) continue; // reported if a converted node reads it
+    consts.set(t.name, { dtype, c: readTensorOf(source, t) });
+  }
+  const order = topoSort(g).order;
+  const foldedBatchNorms = opts.foldBatchNorm === false ? 0 : foldBatchNorms(order, consts, consumers(g), g);
+
+  for (const [name, { dtype, c }] of consts) values.set(name, { dtype, shape: c.dims, const: c });
+
+  const inputs: GraphIo[] = [];
+  for (const vi of g.inputs) {
+    if (values.has(vi.name)) continue;
+    const elem = vi.type?.value.case === "tensorType" ? vi.type.value.value.elemType : 0;
+    const dtype = tfDtypeOf(elem);
+    const shape = tensorShape(vi.type)?.map((d) => (typeof d === "number" ? d : null));
+    if (!dtype) {
+      unsupported.push({
+        node: `input ${vi.name}`,
+        opType: "input",
+        reason: `${dtypeName(elem)} inputs have no TF.js type`,
+      });
+      poisoned.add(vi.name);
+      continue;
+    }
+    const tfName = b.placeholder(vi.name, dtype, shape);
+    values.set(vi.name, { dtype, shape, ref: tfName });
+    inputs.push({ onnxName: vi.name, tfName, dtype, shape });
+  }
+  for (const t of g.initializers) {
+    if (!values.has(t.name)) poisoned.add(t.name);
+  }
+
+  order.forEach((node) => {
+    const index = g.nodes.indexOf(node);
+    const label = nodeLabel(node, index);
+    const fail = (reason: string) => {
+      unsupported.push({ node: label, opType: node.opType, reason });
+      for (const o of node.outputs) poisoned.add(o);
+    };
+    if (node.inputs.some((i) => poisoned.has(i))) {
+      const bad = node.inputs.find((i) => poisoned.has(i) && !values.has(i) && g.initializer(i));
+      if (bad) fail(`initializer "${bad}" has a type TF.js cannot hold`);
+      for (const o of node.outputs) poisoned.add(o);
+      return;
+    }
+    const domain = node.domain === "ai.onnx" ? "" : node.domain;
+    const spec = domain === "" ? findMapper(node.opType) : undefined;
+    if (!spec) {
+      fail(
+        domain === "" ? `no TF.js mapping for ${node.opType}` : `custom domain "${domain}" is not supported`,
+      );
+      return;
+    }
+    if (node.childGraphs().length > 0) {
+      fail("subgraphs (If/Loop/Scan bodies) are not supported");
+      return;
+    }
+    const why = spec.check?.(nodeAttrs(node.attributes), opset);
+    if (why) {
+      fail(why);
+      return;
+    }
+    const ins = node.inputs.map((n) => (n === "" ? undefined : values.get(n)));
+    const missing = node.inputs.findIndex((n, i) => n !== "" && !ins[i]);
+    if (missing >= 0) {
+      fail(`input "${node.inputs[missing]}" is not produced by anything`);
+      return;
+    }
+    const c = new MapCtx(node, opset, label, ins, env);
+    c.perm = choosePerm(spec, ins, env.keepLayout);
+    try {
+      const outs = spec.map(c);
+      node.outputs.forEach((o, i) => {
+        if (o === "") return;
+        let v = outs[i];
+        if (!v) throw new NodeUnsupported(`output ${i} is not produced by the TF.js mapping`);
+        if (env.keepLayout && v.ref && !isIdentity(v.perm)) {
+          v = { ...v, ref: layouts.ref(v, undefined, `${c.base}/out`), perm: undefined };
+        }
+        values.set(o, v);
+      });
+    } catch (e) {
+      if (e instanceof NodeUnsupported) fail(e.message);
+      else throw e;
+    }
+  });
+
+  const outputs: GraphIo[] = [];
+  for (const vo of g.outputs) {
+    const v = values.get(vo.name);
+    if (!v) continue;
+    const ref = layouts.ref(v, undefined, `${vo.name}/native`);
+    const tfName = b.op("Identity", `${vo.name}`, [ref], { T: A.type(v.dtype) });
+    outputs.push({ onnxName: vo.name, tfName, dtype: v.dtype, shape: v.shape });
+  }
+  const onnxTransposes = g.nodes.filter((n) => n.opType === "Transpose").length;
+  return { builder: b, inputs, outputs, unsupported, foldedBatchNorms, onnxTransposes };
+}
+
+/** The stored permutation an op runs with, from its spec and its data inputs. */
+function choosePerm(spec: OpSpec, ins: (Val | undefined)[], keepLayout: boolean): number[] | undefined {
+  if (spec.layout === "nhwc") {
+    const r = ins[0]?.shape?.length;
+    return r !== undefined && r >= 3 ? channelsLast(r) : undefined;
+  }
+  if (spec.layout !== "any" || keepLayout) return undefined;
+  const idx = spec.data ?? ins.map((_, i) => i);
+  const data = idx.map((i) => ins[i]).filter((v): v is Val => !!v);
+  if (data.some((v) => !v.shape)) return undefined;
+  const rank = Math.max(0, ...data.map((v) => v.shape!.length));
+  const cand = data.find((v) => !v.const && v.shape!.length === rank && v.perm);
+  return cand?.perm;
+}
+
+export type { Graph };

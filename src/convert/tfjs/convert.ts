@@ -1,0 +1,191 @@
+/**
+ * convertToTfjs: an .onnx file -> a TF.js graph model directory (model.json + weight shards).
+ * Every node that cannot be converted is reported, with its reason, before anything is written; the
+ * directory is assembled under a temp name beside OUT and renamed into place when complete.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { readModel } from "../../onnx/read.js";
+import { modelFromProto } from "../../ir/graph.js";
+import { UnsupportedOpError, UserError } from "../../errors.js";
+import { convertGraph, type GraphIo, type UnsupportedNode } from "./convert-graph.js";
+import { buildModelJson, type ModelJson } from "./model-json.js";
+import { buildWeightShards } from "./weights.js";
+import type { ConvertOptions, Dim, TfDtype } from "./types.js";
+
+const pkg = createRequire(import.meta.url)("../../../package.json") as { version: string };
+
+export interface TfjsIo {
+  /** ONNX name (the signature key). */
+  name: string;
+  /** TF tensor name ("node:0"). */
+  tensor: string;
+  dtype: TfDtype;
+  shape: Dim[] | undefined;
+}
+
+export interface ConvertReport {
+  model: string;
+  outDir: string;
+  files: { name: string; bytes: number }[];
+  inputs: TfjsIo[];
+  outputs: TfjsIo[];
+  onnxNodes: number;
+  tfNodes: number;
+  weights: number;
+  weightBytes: number;
+  /** Transpose nodes the converter added (layout changes at graph boundaries, non-constant weights). */
+  transposesAdded: number;
+  /** Transpose nodes the ONNX graph itself had (they become relabelled layouts, never TF ops). */
+  onnxTransposes: number;
+  foldedBatchNorms: number;
+  quantize?: ConvertOptions["quantize"];
+  quantizedWeights: number;
+  keepLayout: boolean;
+}
+
+export class TfjsConversionError extends UnsupportedOpError {
+  constructor(
+    readonly model: string,
+    readonly nodes: UnsupportedNode[],
+  ) {
+    super(
+      `${model}: ${nodes.length} node${nodes.length === 1 ? "" : "s"} cannot be converted to TF.js:\n` +
+        nodes.map((n) => `  node "${n.node}" (${n.opType}): ${n.reason}`).join("\n"),
+      {
+        hint: "nothing was written; replace these ops in the ONNX model, or register a custom op with tf.registerOp() and edit model.json",
+      },
+    );
+  }
+}
+
+function ioOf(g: GraphIo): TfjsIo {
+  return { name: g.onnxName, tensor: `${g.tfName}:0`, dtype: g.dtype, shape: g.shape };
+}
+
+export interface ConvertToTfjsOptions extends ConvertOptions {
+  /** Extra entries for model.json's userDefinedMetadata. */
+  metadata?: Record<string, unknown>;
+}
+
+/** Converts in memory: the model.json object and the shard files, or the unsupported-node error. */
+export async function convertModelFile(
+  modelPath: string,
+  opts: ConvertToTfjsOptions = {},
+): Promise<{ json: ModelJson; shards: { name: string; chunks: Uint8Array[] }[]; report: ConvertReport }> {
+  const loaded = await readModel(modelPath);
+  const model = modelFromProto(loaded.proto);
+  const g = convertGraph(model, loaded, opts);
+  if (g.unsupported.length > 0) throw new TfjsConversionError(modelPath, g.unsupported);
+  if (g.outputs.length === 0)
+    throw new UserError(`${modelPath}: the graph has no outputs to convert`, {
+      hint: "check that the model declares its graph outputs",
+    });
+  const w = buildWeightShards(g.builder.weights, { shardBytes: opts.shardBytes, quantize: opts.quantize });
+  const p = loaded.proto;
+  const json = buildModelJson(g, w.manifest, {
+    generatedBy: `${p.producerName || "onnx"}${p.producerVersion ? ` ${p.producerVersion}` : ""}`,
+    convertedBy: `mlpack ${pkg.version}`,
+    userDefinedMetadata: opts.metadata,
+  });
+  const report: ConvertReport = {
+    model: modelPath,
+    outDir: "",
+    files: [],
+    inputs: g.inputs.map(ioOf),
+    outputs: g.outputs.map(ioOf),
+    onnxNodes: model.graph.nodes.length,
+    tfNodes: g.builder.nodes.length,
+    weights: g.builder.weights.length,
+    weightBytes: w.totalBytes,
+    transposesAdded: g.builder.transposes,
+    onnxTransposes: g.onnxTransposes,
+    foldedBatchNorms: g.foldedBatchNorms,
+    quantize: opts.quantize,
+    quantizedWeights: w.quantized,
+    keepLayout: !!opts.keepLayout,
+  };
+  return { json, shards: w.shards, report };
+}
+
+/** OUT may be missing, empty, or an earlier TF.js model directory (which is replaced). */
+function checkOutDir(outDir: string): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(outDir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return;
+    if (code === "ENOTDIR")
+      throw new UserError(`${outDir} is a file, not a directory`, {
+        hint: "give a directory path for the TF.js model",
+      });
+    throw new UserError(`cannot read ${outDir}: ${code}`, { hint: "check the permissions" });
+  }
+  if (entries.length > 0 && !entries.includes("model.json"))
+    throw new UserError(`${outDir} exists and is not a TF.js model directory`, {
+      hint: "choose a new or empty directory (mlpack only replaces directories that hold a model.json)",
+    });
+}
+
+/** Writes files into a fresh temp directory beside `outDir`, then swaps it into place. */
+export async function writeDirAtomically(
+  outDir: string,
+  write: (tmp: string) => Promise<void>,
+): Promise<void> {
+  const parent = path.dirname(path.resolve(outDir));
+  await fs.promises.mkdir(parent, { recursive: true });
+  const tmp = await fs.promises.mkdtemp(path.join(parent, `.${path.basename(outDir)}.tmp-`));
+  try {
+    await write(tmp);
+    if (fs.existsSync(outDir)) {
+      const old = `${tmp}.old`;
+      await fs.promises.rename(outDir, old);
+      await fs.promises.rename(tmp, outDir);
+      await fs.promises.rm(old, { recursive: true, force: true });
+    } else {
+      await fs.promises.rename(tmp, outDir);
+    }
+  } catch (e) {
+    await fs.promises.rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Writes model.json and the shards into `dir`; returns the files with their sizes (sorted). */
+export async function writeTfjsModel(
+  dir: string,
+  json: ModelJson,
+  shards: { name: string; chunks: Uint8Array[] }[],
+): Promise<{ name: string; bytes: number }[]> {
+  const files: { name: string; bytes: number }[] = [];
+  const text = JSON.stringify(json);
+  await fs.promises.writeFile(path.join(dir, "model.json"), text);
+  files.push({ name: "model.json", bytes: Buffer.byteLength(text) });
+  for (const s of shards) {
+    const fh = await fs.promises.open(path.join(dir, s.name), "w");
+    try {
+      // writev keeps the chunks as views: the weights are never concatenated in memory.
+      for (let i = 0; i < s.chunks.length; i += 512) await fh.writev(s.chunks.slice(i, i + 512));
+    } finally {
+      await fh.close();
+    }
+    files.push({ name: s.name, bytes: s.chunks.reduce((n, c) => n + c.byteLength, 0) });
+  }
+  return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+export async function convertToTfjs(
+  modelPath: string,
+  outDir: string,
+  opts: ConvertToTfjsOptions = {},
+): Promise<ConvertReport> {
+  checkOutDir(outDir);
+  const { json, shards, report } = await convertModelFile(modelPath, opts);
+  let files: { name: string; bytes: number }[] = [];
+  await writeDirAtomically(outDir, async (tmp) => {
+    files = await writeTfjsModel(tmp, json, shards);
+  });
+  return { ...report, outDir, files };
+}

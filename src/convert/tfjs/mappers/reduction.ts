@@ -1,0 +1,235 @@
+/** Reductions, ArgMax/ArgMin, Softmax/LogSoftmax/Hardmax (any axis), CumSum. */
+import { A } from "../graph-builder.js";
+import { unsupported, type MapCtx, type OpSpec } from "../context.js";
+import { permAfterDrop, storedAxis } from "../layout.js";
+import { elementCount, isStatic } from "../values.js";
+import type { Dim, Val } from "../types.js";
+import { add, bin, mul, reduce, reshape, sub, un, type Ref } from "./emit.js";
+
+/** Axes of a Reduce* node (attribute before the op's input version, input after). */
+function reduceAxes(c: MapCtx, inputSince: number): number[] | undefined {
+  if (c.opset >= inputSince) return c.opt(1) ? c.ints(1, "axes") : undefined;
+  return c.attr.ints("axes");
+}
+
+const INPUT_SINCE: Record<string, number> = { ReduceSum: 13 };
+
+function reduction(kind: string): OpSpec {
+  return {
+    layout: "any",
+    data: [0],
+    map: (c) => {
+      const x = c.in(0);
+      if (!x.shape) unsupported("reduction of a tensor of unknown rank");
+      const r = x.shape.length;
+      let axes = reduceAxes(c, INPUT_SINCE[kind] ?? 18)?.map((a) => (a < 0 ? a + r : a));
+      if (!axes || axes.length === 0) {
+        if (c.attr.int("noop_with_empty_axes", 0) === 1) return [{ ...x }];
+        axes = x.shape.map((_, i) => i);
+      }
+      const keep = c.attr.int("keepdims", 1) === 1;
+      const stored = axes.map((a) => storedAxis(a, r, c.perm)).sort((a, b) => a - b);
+      const t = x.dtype;
+      const xr = c.ref(x);
+      const red = (op: string, v: Ref, k = keep) => reduce(c, op, v, stored, k, t);
+      let y: Ref;
+      switch (kind) {
+        case "ReduceSum":
+          y = red("Sum", xr);
+          break;
+        case "ReduceMean":
+          y = red("Mean", xr);
+          break;
+        case "ReduceMax":
+          y = red("Max", xr);
+          break;
+        case "ReduceMin":
+          y = red("Min", xr);
+          break;
+        case "ReduceProd":
+          y = red("Prod", xr);
+          break;
+        case "ReduceL1":
+          y = red("Sum", un(c, "Abs", xr, t));
+          break;
+        case "ReduceL2":
+          y = un(c, "Sqrt", red("Sum", mul(c, xr, xr, t)), t);
+          break;
+        case "ReduceSumSquare":
+          y = red("Sum", mul(c, xr, xr, t));
+          break;
+        case "ReduceLogSum":
+          y = un(c, "Log", red("Sum", xr), t);
+          break;
+        default: {
+          const m = red("Max", xr, true);
+          const s = un(c, "Log", red("Sum", un(c, "Exp", sub(c, xr, m)), true));
+          y = add(c, s, m);
+          if (!keep) y = c.op("Squeeze", [y], { T: A.type(t), squeeze_dims: A.ints(stored) }, "squeeze");
+        }
+      }
+      const shape: Dim[] = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      if (keep) return [c.outP(y, t, shape)];
+      const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+      return [
+        c.out(
+          y,
+          t,
+          kept.map((i) => x.shape![i]),
+          permAfterDrop(c.perm, kept),
+        ),
+      ];
+    },
+  };
+}
+
+function argReduce(op: "ArgMax" | "ArgMin"): OpSpec {
+  return {
+    layout: "any",
+    data: [0],
+    map: (c) => {
+      const x = c.in(0);
+      if (!x.shape) unsupported(`${op} of a tensor of unknown rank`);
+      const r = x.shape.length;
+      let axis = c.attr.int("axis", 0);
+      if (axis < 0) axis += r;
+      const sa = storedAxis(axis, r, c.perm);
+      const dim = x.shape[axis];
+      let xr = c.ref(x);
+      const last = c.attr.int("select_last_index", 0) === 1;
+      if (last)
+        xr = c.op("ReverseV2", [xr, c.kInts([sa])], { T: A.type(x.dtype), Tidx: A.type("int32") }, "reverse");
+      let y = c.op(op, [xr, c.kInts([sa], true)], {
+        T: A.type(x.dtype),
+        Tidx: A.type("int32"),
+        output_type: A.type("int32"),
+      });
+      if (last) {
+        if (dim === null) unsupported("select_last_index on an unknown dimension");
+        y = bin(c, "Sub", c.k(dim - 1, "int32"), y, "int32");
+      }
+      const kept = x.shape.map((_, i) => i).filter((i) => i !== axis);
+      if (c.attr.int("keepdims", 1) === 1) {
+        y = c.op(
+          "ExpandDims",
+          [y, c.kInts([sa], true)],
+          { T: A.type("int32"), Tdim: A.type("int32") },
+          "keep",
+        );
+        return [
+          c.outP(
+            y,
+            "int32",
+            x.shape.map((d, i) => (i === axis ? 1 : d)),
+          ),
+        ];
+      }
+      return [
+        c.out(
+          y,
+          "int32",
+          kept.map((i) => x.shape![i]),
+          permAfterDrop(c.perm, kept),
+        ),
+      ];
+    },
+  };
+}
+
+type SoftKind = "Softmax" | "LogSoftmax" | "Hardmax";
+
+/** Softmax-like op along one logical axis of a stored tensor. */
+function softAlong(c: MapCtx, kind: SoftKind, xr: Ref, axis: number, isLast: boolean, depth: Dim): Ref {
+  if (kind === "Hardmax") {
+    if (!isLast || depth === null) unsupported("Hardmax along a non-last axis or an unknown dimension");
+    const am = c.op(
+      "ArgMax",
+      [xr, c.kInts([-1], true)],
+      { T: A.type("float32"), Tidx: A.type("int32"), output_type: A.type("int32") },
+      "argmax",
+    );
+    return c.op(
+      "OneHot",
+      [am, c.kInts([depth], true), c.kFloat(1), c.kFloat(0)],
+      { T: A.type("float32"), TI: A.type("int32"), axis: A.int(-1) },
+      "onehot",
+    );
+  }
+  if (isLast) return c.op(kind, [xr], { T: A.type("float32") });
+  const m = reduce(c, "Max", xr, [axis], true);
+  const d = sub(c, xr, m);
+  const s = reduce(c, "Sum", un(c, "Exp", d), [axis], true);
+  return kind === "Softmax" ? bin(c, "RealDiv", un(c, "Exp", d), s) : sub(c, d, un(c, "Log", s));
+}
+
+function softmax(kind: SoftKind): OpSpec {
+  return {
+    layout: "any",
+    map: (c) => {
+      const x = c.in(0);
+      if (!x.shape) unsupported(`${kind} of a tensor of unknown rank`);
+      const r = x.shape.length;
+      let axis = c.attr.int("axis", c.opset >= 13 ? -1 : 1);
+      if (axis < 0) axis += r;
+      if (c.opset >= 13 || axis === r - 1) {
+        const sa = storedAxis(axis, r, c.perm);
+        return [c.outP(softAlong(c, kind, c.ref(x), sa, sa === r - 1, x.shape[axis]), "float32", x.shape)];
+      }
+      // Before opset 13 the op works on the input flattened to 2-D at `axis`.
+      const outer = x.shape.slice(0, axis);
+      const inner = x.shape.slice(axis);
+      const flat = [
+        isStatic(outer) ? elementCount(outer) : null,
+        isStatic(inner) ? elementCount(inner) : null,
+      ];
+      if (flat.every((d) => d === null)) unsupported(`${kind} (opset < 13) needs static dims`);
+      if (x.shape.filter((d) => d === null).length > 1) unsupported(`${kind} (opset < 13) needs static dims`);
+      const two = reshape(c, c.ref(x, "native"), flat, "float32");
+      const y = softAlong(c, kind, two, 1, true, flat[1]);
+      return [c.out(reshape(c, y, x.shape, "float32"), "float32", x.shape)];
+    },
+  };
+}
+
+const cumSumSpec: OpSpec = {
+  layout: "any",
+  data: [0],
+  map: (c) => {
+    const x = c.in(0);
+    if (!x.shape) unsupported("CumSum of a tensor of unknown rank");
+    const axis = c.ints(1, "axis")[0];
+    const sa = storedAxis(axis, x.shape.length, c.perm);
+    const y = c.op("Cumsum", [c.ref(x), c.kInts([sa], true)], {
+      T: A.type(x.dtype),
+      Tidx: A.type("int32"),
+      exclusive: A.bool(c.attr.int("exclusive", 0) === 1),
+      reverse: A.bool(c.attr.int("reverse", 0) === 1),
+    });
+    return [c.outP(y, x.dtype, x.shape)];
+  },
+};
+
+export const REDUCTION_OPS: Record<string, OpSpec> = {
+  ...Object.fromEntries(
+    [
+      "ReduceSum",
+      "ReduceMean",
+      "ReduceMax",
+      "ReduceMin",
+      "ReduceProd",
+      "ReduceL1",
+      "ReduceL2",
+      "ReduceSumSquare",
+      "ReduceLogSum",
+      "ReduceLogSumExp",
+    ].map((k) => [k, reduction(k)]),
+  ),
+  ArgMax: argReduce("ArgMax"),
+  ArgMin: argReduce("ArgMin"),
+  Softmax: softmax("Softmax"),
+  LogSoftmax: softmax("LogSoftmax"),
+  Hardmax: softmax("Hardmax"),
+  CumSum: cumSumSpec,
+};
+
+export type { Val };

@@ -1,0 +1,89 @@
+/**
+ * Runs ONNX backend-suite cases through the TF.js converter and @tensorflow/tfjs: convert in memory,
+ * load with tfjs's own manifest parsing, feed test_data_set_0's inputs, compare to its outputs.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { readModel } from "../../src/onnx/read.js";
+import { decodeTensorProto } from "../../src/onnx/proto.js";
+import { DT } from "../../src/onnx/dtypes.js";
+import { tensorToArray } from "../../src/onnx/tensor.js";
+import { constFromTensor, tfDtypeOf } from "../../src/convert/tfjs/values.js";
+import { convertModelFile, TfjsConversionError } from "../../src/convert/tfjs/convert.js";
+import { supportedOps } from "../../src/convert/tfjs/mappers/index.js";
+import { loadTfjsInMemory, runTfjs } from "./tfjs-load.js";
+import { allClose } from "./tfjs-compare.js";
+
+export type CaseResult =
+  { status: "pass" } | { status: "unsupported"; reason: string } | { status: "fail"; reason: string };
+
+const SUPPORTED = new Set(supportedOps());
+
+/** Whether every node of the case's main graph is an ai.onnx op in the converter's table. */
+export async function caseOpsSupported(modelFile: string): Promise<boolean> {
+  const m = await readModel(modelFile);
+  return m.proto.graph!.node.every(
+    (n) => (n.domain === "" || n.domain === "ai.onnx") && SUPPORTED.has(n.opType),
+  );
+}
+
+function readPb(file: string) {
+  return tensorToArray(decodeTensorProto(fs.readFileSync(file)));
+}
+
+/** A test tensor as TF.js holds it (float16 decoded, int64 as numbers); the converter's own decoding. */
+function tfInput(t: ReturnType<typeof readPb>) {
+  const dtype = tfDtypeOf(t.dtype);
+  if (!dtype) throw new Error(`test tensor of type ${t.dtype}`);
+  const c = constFromTensor(t);
+  return { dims: c.dims, dtype, data: c.data };
+}
+
+export async function runBackendCase(dir: string, rtol = 1e-3, atol = 1e-4): Promise<CaseResult> {
+  const file = path.join(dir, "model.onnx");
+  let converted;
+  try {
+    converted = await convertModelFile(file);
+  } catch (e) {
+    if (e instanceof TfjsConversionError)
+      return { status: "unsupported", reason: e.nodes.map((n) => `${n.opType}: ${n.reason}`).join("; ") };
+    return { status: "fail", reason: `convert threw ${(e as Error).message.split("\n")[0]}` };
+  }
+  const data = path.join(dir, "test_data_set_0");
+  const files = fs.readdirSync(data);
+  const inputs = files
+    .filter((f) => /^input_\d+\.pb$/.test(f))
+    .sort((a, b) => parseInt(a.slice(6)) - parseInt(b.slice(6)));
+  const outputs = files
+    .filter((f) => /^output_\d+\.pb$/.test(f))
+    .sort((a, b) => parseInt(a.slice(7)) - parseInt(b.slice(7)));
+  const { report, json, shards } = converted;
+  const feeds: Parameters<typeof runTfjs>[1] = {};
+  inputs.forEach((f, i) => {
+    const io = report.inputs[i];
+    if (io) feeds[io.name] = tfInput(readPb(path.join(data, f)));
+  });
+  const names = report.outputs.map((o) => o.name);
+  let got;
+  try {
+    const model = await loadTfjsInMemory(json, shards);
+    got = await runTfjs(model, feeds, names);
+    model.dispose();
+  } catch (e) {
+    return { status: "fail", reason: `tfjs threw ${(e as Error).message.split("\n")[0]}` };
+  }
+  for (let i = 0; i < outputs.length; i++) {
+    const raw = readPb(path.join(data, outputs[i]));
+    const exp = tfInput(raw);
+    const name = names[i];
+    const act = got[name];
+    if (!act) return { status: "fail", reason: `output ${i} missing` };
+    const shapeOk = act.dims.length === exp.dims.length && act.dims.every((d, k) => d === exp.dims[k]);
+    if (!shapeOk) return { status: "fail", reason: `${name}: shape [${act.dims}] != expected [${exp.dims}]` };
+    // TF.js computes bfloat16 values in float32: a bfloat16 result is right within its own resolution.
+    const bad = allClose(act.data, exp.data, raw.dtype === DT.BFLOAT16 ? 2 ** -8 : rtol, atol);
+    if (bad)
+      return { status: "fail", reason: `${name}[${bad.index}] = ${bad.actual}, expected ${bad.expected}` };
+  }
+  return { status: "pass" };
+}

@@ -1,0 +1,160 @@
+/**
+ * `mlpack convert --to tfjs`: the files tensorflowjs_converter would write (model.json fields, 4 MB
+ * shards, every Const in the manifest), the temp-then-rename write, the unsupported-node report that
+ * comes before any write, and the CLI's flags and errors.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { makeModel, makeNode, makeValueInfo } from "../src/onnx/build.js";
+import { arrayToTensor } from "../src/onnx/tensor.js";
+import { DT } from "../src/onnx/dtypes.js";
+import { encodeModelProto } from "../src/onnx/proto.js";
+import { convertToTfjs } from "../src/convert/tfjs/convert.js";
+import { runInProcess } from "./helpers/cli.js";
+import { tempDir } from "./helpers/tmp.js";
+import { loadTfjsDir, runTfjs } from "./helpers/tfjs-load.js";
+
+const dir = tempDir("mlpack-tfjs-convert-");
+
+function writeModel(name: string, proto: ReturnType<typeof makeModel>): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, encodeModelProto(proto));
+  return file;
+}
+
+/** y = relu(x @ W + b) with a W big enough to need several 4 MB shards. */
+function bigGemm(): string {
+  const k = 1024;
+  const n = 2600;
+  const w = new Float32Array(k * n).map((_, i) => Math.sin(i) / 32);
+  const b = new Float32Array(n).map((_, i) => (i % 7) / 10);
+  return writeModel(
+    "gemm.onnx",
+    makeModel({
+      nodes: [makeNode("Gemm", ["x", "W", "b"], ["h"], {}, { name: "fc" }), makeNode("Relu", ["h"], ["y"])],
+      inputs: [makeValueInfo("x", DT.FLOAT, ["N", k])],
+      outputs: [makeValueInfo("y", DT.FLOAT, ["N", n])],
+      initializers: [arrayToTensor("W", DT.FLOAT, [k, n], w), arrayToTensor("b", DT.FLOAT, [n], b)],
+    }),
+  );
+}
+
+describe("convertToTfjs", () => {
+  it("writes model.json and group1-shardKofN.bin as tensorflowjs_converter does, loadable by tfjs", async () => {
+    const file = bigGemm();
+    const out = path.join(dir, "gemm-tfjs");
+    const r = await convertToTfjs(file, out);
+    const json = JSON.parse(fs.readFileSync(path.join(out, "model.json"), "utf8"));
+    expect(Object.keys(json)).toEqual([
+      "format",
+      "generatedBy",
+      "convertedBy",
+      "signature",
+      "modelTopology",
+      "weightsManifest",
+    ]);
+    expect(json.format).toBe("graph-model");
+    expect(json.convertedBy).toMatch(/^mlpack \d+\.\d+/);
+    expect(Object.keys(json.modelTopology)).toEqual(["node", "library", "versions"]);
+    expect(json.signature.inputs.x).toEqual({
+      name: "x:0",
+      dtype: "DT_FLOAT",
+      tensorShape: { dim: [{ size: "-1" }, { size: "1024" }] },
+    });
+    // 1024 x 2600 float32 = 10.2 MB -> three 4 MiB shards.
+    expect(json.weightsManifest[0].paths).toEqual([
+      "group1-shard1of3.bin",
+      "group1-shard2of3.bin",
+      "group1-shard3of3.bin",
+    ]);
+    expect(fs.statSync(path.join(out, "group1-shard1of3.bin")).size).toBe(4 * 1024 * 1024);
+    const consts = json.modelTopology.node
+      .filter((n: { op: string }) => n.op === "Const")
+      .map((n: { name: string }) => n.name);
+    expect(json.weightsManifest[0].weights.map((w: { name: string }) => w.name)).toEqual(consts);
+    expect(r.files.map((f) => f.name)).toEqual([
+      "group1-shard1of3.bin",
+      "group1-shard2of3.bin",
+      "group1-shard3of3.bin",
+      "model.json",
+    ]);
+    expect(fs.readdirSync(dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
+
+    const model = await loadTfjsDir(out);
+    const x = Float32Array.from({ length: 2 * 1024 }, (_, i) => Math.cos(i));
+    const y = (await runTfjs(model, { x: { dims: [2, 1024], dtype: "float32", data: x } }, ["y"])).y;
+    expect(y.dims).toEqual([2, 2600]);
+    for (const j of [0, 1, 777, 2599]) {
+      let acc = (j % 7) / 10;
+      for (let i = 0; i < 1024; i++) acc += x[1024 + i] * (Math.fround(Math.sin(i * 2600 + j)) / 32);
+      expect(y.data[2600 + j]).toBeCloseTo(Math.max(0, acc), 3);
+    }
+  });
+
+  it("is deterministic: the same model converts to byte-identical files", async () => {
+    const file = bigGemm();
+    const a = await convertToTfjs(file, path.join(dir, "det-a"));
+    const b = await convertToTfjs(file, path.join(dir, "det-b"));
+    for (const f of a.files) {
+      expect(
+        fs.readFileSync(path.join(a.outDir, f.name)).equals(fs.readFileSync(path.join(b.outDir, f.name))),
+      ).toBe(true);
+    }
+  });
+
+  it("lists every unsupported node with its reason and writes nothing", async () => {
+    const file = writeModel(
+      "bad.onnx",
+      makeModel({
+        nodes: [
+          makeNode("Relu", ["x"], ["a"]),
+          makeNode("NonZero", ["a"], ["b"], {}, { name: "nz" }),
+          makeNode(
+            "MaxPool",
+            ["x"],
+            ["c"],
+            { kernel_shape: { ints: [2, 2] }, dilations: { ints: [2, 2] } },
+            { name: "mp" },
+          ),
+        ],
+        inputs: [makeValueInfo("x", DT.FLOAT, [1, 1, 8, 8])],
+        outputs: [makeValueInfo("b", DT.INT64, [4, null]), makeValueInfo("c", DT.FLOAT, [1, 1, 6, 6])],
+      }),
+    );
+    const out = path.join(dir, "bad-tfjs");
+    const r = await runInProcess(["convert", file, "--to", "tfjs", out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('node "nz" (NonZero): no TF.js mapping for NonZero');
+    expect(r.stderr).toContain('node "mp" (MaxPool): MaxPool with dilations > 1');
+    expect(r.stderr).toContain("nothing was written");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it("CLI: text and --json reports, --quantize, usage errors", async () => {
+    const file = bigGemm();
+    const out = path.join(dir, "cli-tfjs");
+    const t = await runInProcess(["convert", file, "--to", "tfjs", out]);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toContain("Transposes added: 0");
+    expect(t.stdout).toMatch(/x {2}float32 \[\?, 1024\]/);
+    const j = await runInProcess(["convert", file, "--to", "tfjs", out, "--quantize", "uint8", "--json"]);
+    expect(j.code).toBe(0);
+    const rep = JSON.parse(j.stdout);
+    expect(rep.quantizedWeights).toBe(2);
+    expect(rep.files.find((f: { name: string }) => f.name.endsWith(".bin")).name).toBe(
+      "group1-shard1of1.bin",
+    );
+    expect((await runInProcess(["convert", file, out])).code).toBe(2);
+    expect((await runInProcess(["convert", file, "--to", "tflite", out])).code).toBe(2);
+    expect((await runInProcess(["convert", file, "--to", "tfjs", out, "--quantize", "int4"])).code).toBe(2);
+    fs.writeFileSync(path.join(dir, "notes.txt"), "x");
+    const clash = await runInProcess(["convert", file, "--to", "tfjs", dir]);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toContain("is not a TF.js model directory");
+    const missing = await runInProcess(["convert", path.join(dir, "nope.onnx"), "--to", "tfjs", out]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("no such file");
+  });
+});
