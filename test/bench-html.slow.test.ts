@@ -64,7 +64,7 @@ describe.skipIf(!!missing)("bench --html in headless Chromium", () => {
       svgs.map((s) => {
         const box = s.getBoundingClientRect();
         const drawn = [...s.querySelectorAll("rect.bar, path.cdf, path.rounds")].map((e) => {
-          const b = (e as SVGGraphicsElement).getBBox();
+          const b = (e as unknown as { getBBox(): { width: number; height: number } }).getBBox();
           return { kind: e.getAttribute("class"), w: b.width, h: b.height };
         });
         return { cls: s.getAttribute("class"), w: box.width, h: box.height, drawn };
