@@ -5,6 +5,7 @@
  * started under chroot (no container runtime works on this kernel).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { makeMlp } from "../../src/onnx/fixtures.js";
@@ -82,9 +83,10 @@ export async function writeSmallImage(
   const diffIds: string[] = [];
   const descs = [];
   for (let i = 0; i < layers; i++) {
+    // Incompressible, seeded bytes: a sha256 counter stream.
     const data = Buffer.alloc(bytes);
-    let x = seed * 7919 + i + 1;
-    for (let j = 0; j < bytes; j++) data[j] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24; // incompressible
+    for (let j = 0; j < bytes; j += 32)
+      crypto.createHash("sha256").update(`${seed}/${i}/${j}`).digest().copy(data, j);
     const l = await writeLayer(layout, [
       { path: `data${i}.bin`, type: "file", mode: 0o644, size: bytes, source: { bytes: data } },
     ]);

@@ -78,7 +78,12 @@ export async function startTokenServer(opts: BearerOptions): Promise<TokenServer
 
 export async function startProxy(
   target: string,
-  opts: { intercept?: Intercept; bearer?: { token: TokenServer; service: string } } = {},
+  opts: {
+    intercept?: Intercept;
+    bearer?: { token: TokenServer; service: string };
+    /** Edits the registry's response headers before they are passed on. */
+    rewriteHeaders?: (req: http.IncomingMessage, headers: http.IncomingHttpHeaders) => void;
+  } = {},
 ): Promise<RegistryProxy> {
   const seen: SeenRequest[] = [];
   const proxy: RegistryProxy = { host: "", seen, intercept: opts.intercept, close: async () => {} };
@@ -121,7 +126,9 @@ export async function startProxy(
       },
       (up) => {
         record.status = up.statusCode ?? 0;
-        res.writeHead(up.statusCode ?? 502, up.headers);
+        const headers = { ...up.headers };
+        opts.rewriteHeaders?.(req, headers);
+        res.writeHead(up.statusCode ?? 502, headers);
         up.pipe(res);
       },
     );

@@ -84,6 +84,7 @@ export async function uploadBlob(
         !(e instanceof UserError) ||
         (e instanceof RegistryError && (e.status === 0 || RegistryClient.retryable(e.status)));
       if (!transient || e instanceof DigestMismatchError || attempt > client.retries) throw e;
+      client.warn(`${(e as Error).message}; restarting the upload (${attempt}/${client.retries})`);
       await client.backoff(attempt);
     }
   }

@@ -72,6 +72,10 @@ export class RegistryClient {
     this.backoffMs = opts.backoffMs ?? 250;
   }
 
+  warn(message: string): void {
+    this.logger.warn(message);
+  }
+
   resolve(url: string): string {
     return new URL(url, this.base + "/").toString();
   }
