@@ -1,0 +1,143 @@
+/**
+ * `mlpack build`: config → validate → quantize → bench gate → targets → push, in that printed order.
+ * Every step's result is cached by content hashes, so a second build with no change reuses them. The
+ * push comes last: a failed gate (exit 3) never leaves a pushed image behind. The manifest
+ * (OUTPUT/mlpack-manifest.json) is written at the end, whether the build passed or failed, as the
+ * record CI uploads.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { loadConfig } from "../config/load.js";
+import { isMlpackError, EXIT, UsageError, UserError } from "../errors.js";
+import { BuildCache } from "./cache.js";
+import { stepLogger, type EmitFn } from "./events.js";
+import type { BuildManifest, BuildOptions, BuildStep, StepContext, TargetName } from "./types.js";
+import { validateStep } from "./steps/validate.js";
+import { quantizeStep } from "./steps/quantize.js";
+import { benchStep } from "./steps/bench.js";
+import { TARGET_STEPS, pushStep } from "./steps/targets.js";
+
+const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
+export const MANIFEST_NAME = "mlpack-manifest.json";
+const TARGET_ORDER: TargetName[] = ["tfjs", "lambda", "docker"];
+
+export interface BuildResult {
+  manifest: BuildManifest;
+  manifestPath: string;
+}
+
+function plan(targets: TargetName[], push: boolean): BuildStep[] {
+  const steps = [validateStep, quantizeStep, benchStep, ...targets.map((t) => TARGET_STEPS[t])];
+  if (push) steps.push(pushStep);
+  return steps;
+}
+
+function writeManifest(file: string, manifest: BuildManifest): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(manifest, null, 2) + "\n");
+  fs.renameSync(tmp, file);
+}
+
+export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
+  const t0 = performance.now();
+  const emit: EmitFn = opts.emit ?? (() => {});
+  const { file, dir, config } = loadConfig(opts.config, opts.cwd);
+  const configured = TARGET_ORDER.filter((t) => config.targets[t] !== undefined);
+  for (const t of opts.targets ?? [])
+    if (!configured.includes(t))
+      throw new UsageError(`--target ${t}: the config has no targets.${t} section`, {
+        hint: `configured targets: ${configured.join(", ") || "none"}`,
+      });
+  const targets = opts.targets ? configured.filter((t) => opts.targets!.includes(t)) : configured;
+  const push = targets.includes("docker") && (opts.push ?? config.targets.docker?.push ?? false);
+
+  const outDir = path.resolve(dir, config.output ?? "dist");
+  const sourceModel = path.resolve(dir, config.model);
+  if (!fs.existsSync(sourceModel))
+    throw new UserError(`${file}: model ${config.model} not found (${sourceModel})`, {
+      hint: "model paths in the config are relative to the config file",
+    });
+  const name = config.name ?? path.basename(sourceModel).replace(/\.onnx$/i, "");
+  fs.mkdirSync(outDir, { recursive: true });
+  const cache = new BuildCache(path.join(outDir, ".mlpack-cache"), !opts.noCache);
+  const sourceSha256 = await cache.fileHash(sourceModel);
+  const manifestPath = path.join(outDir, MANIFEST_NAME);
+  const manifest: BuildManifest = {
+    schema: "mlpack-build-manifest",
+    schemaVersion: 1,
+    mlpackVersion: pkg.version,
+    status: "ok",
+    config: file,
+    model: {
+      name,
+      version: config.version ?? "1",
+      source: sourceModel,
+      sha256: sourceSha256,
+      shipped: sourceModel,
+    },
+    steps: [],
+    artifacts: [],
+  };
+  const steps = plan(targets, push);
+  emit({ event: "start", config: file, steps: steps.map((s) => s.name) });
+  const ctx: StepContext = {
+    config,
+    configFile: file,
+    configDir: dir,
+    outDir,
+    name,
+    version: config.version ?? "1",
+    sourceModel,
+    sourceSha256,
+    shippedModel: sourceModel,
+    shippedSha256: sourceSha256,
+    cache,
+    log: stepLogger("build", emit),
+    options: opts,
+    manifest,
+    mlpackVersion: pkg.version,
+  };
+  try {
+    for (const [i, step] of steps.entries()) {
+      emit({ event: "step-start", step: step.name, index: i + 1, total: steps.length });
+      const s0 = performance.now();
+      ctx.log = stepLogger(step.name, emit);
+      try {
+        const r = await step.run(ctx);
+        const ms = Math.round(performance.now() - s0);
+        manifest.steps.push({ step: step.name, status: r.status, ms, summary: r.summary });
+        emit({ event: "step-end", step: step.name, status: r.status, ms, summary: r.summary });
+      } catch (e) {
+        const ms = Math.round(performance.now() - s0);
+        const msg = e instanceof Error ? e.message.split("\n")[0] : String(e);
+        manifest.steps.push({ step: step.name, status: "failed", ms, summary: msg });
+        emit({ event: "step-end", step: step.name, status: "failed", ms, summary: msg });
+        throw e;
+      }
+    }
+    manifest.model.shipped = ctx.shippedModel;
+    manifest.model.shippedSha256 = ctx.shippedSha256;
+  } catch (e) {
+    manifest.status = "failed";
+    manifest.error = {
+      message: e instanceof Error ? e.message : String(e),
+      exitCode: isMlpackError(e) ? e.exitCode : EXIT.internal,
+    };
+    writeManifest(manifestPath, manifest);
+    cache.save();
+    emit({
+      event: "done",
+      status: "failed",
+      ms: Math.round(performance.now() - t0),
+      manifest: manifestPath,
+      error: manifest.error.message,
+    });
+    throw e;
+  }
+  writeManifest(manifestPath, manifest);
+  cache.save();
+  emit({ event: "done", status: "ok", ms: Math.round(performance.now() - t0), manifest: manifestPath });
+  return { manifest, manifestPath };
+}

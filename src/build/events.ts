@@ -1,0 +1,108 @@
+/**
+ * What `mlpack build` tells the user while it runs: an ordered list of steps with timings, live progress
+ * on a terminal, and the same events as JSON lines for machines (`--json`). The orchestrator only emits
+ * events; the renderers here decide how they look.
+ */
+import type { Logger } from "../log.js";
+
+export type StepStatus = "ok" | "cached" | "skipped" | "failed";
+
+export type BuildEvent =
+  | { event: "start"; config: string; steps: string[] }
+  | { event: "step-start"; step: string; index: number; total: number }
+  | { event: "progress"; step: string; fraction?: number; message?: string }
+  | { event: "log"; step: string; level: "info" | "warn"; message: string }
+  | { event: "step-end"; step: string; status: StepStatus; ms: number; summary: string }
+  | { event: "done"; status: "ok" | "failed"; ms: number; manifest: string; error?: string };
+
+export type EmitFn = (e: BuildEvent) => void;
+
+export interface RenderOptions {
+  write: (s: string) => void;
+  /** Live progress lines (carriage returns): only on a terminal. */
+  tty: boolean;
+  color: boolean;
+  now?: () => number;
+}
+
+const fmtMs = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
+
+/** JSON lines, one event per line, for CI logs and scripts. */
+export function jsonRenderer(write: (s: string) => void): EmitFn {
+  return (e) => write(JSON.stringify(e) + "\n");
+}
+
+function bar(fraction: number, width = 20): string {
+  const f = Math.max(0, Math.min(1, fraction));
+  const full = Math.round(f * width);
+  return `[${"#".repeat(full)}${"-".repeat(width - full)}] ${String(Math.round(f * 100)).padStart(3)}%`;
+}
+
+/** The human view: `[2/6] quantize ... ok 1.3 s  int8 dynamic, 0.26x size, cosine 0.99991`. */
+export function textRenderer(opts: RenderOptions): EmitFn {
+  const now = opts.now ?? (() => performance.now());
+  const paint = (code: number, s: string) => (opts.color ? `\u001b[${code}m${s}\u001b[0m` : s);
+  const statusColor: Record<StepStatus, number> = { ok: 32, cached: 36, skipped: 90, failed: 31 };
+  let live = false;
+  let stepStart = 0;
+  let label = "";
+  const clearLive = () => {
+    if (live) opts.write("\r\u001b[2K");
+    live = false;
+  };
+  return (e) => {
+    switch (e.event) {
+      case "start":
+        opts.write(`mlpack build: ${e.config}\nsteps: ${e.steps.join(" → ")}\n`);
+        break;
+      case "step-start":
+        stepStart = now();
+        label = `[${e.index}/${e.total}] ${e.step}`;
+        if (opts.tty) {
+          opts.write(`${label} ...`);
+          live = true;
+        }
+        break;
+      case "progress":
+        if (!opts.tty) break;
+        clearLive();
+        opts.write(
+          `${label} ${e.fraction !== undefined ? bar(e.fraction) + " " : ""}${fmtMs(now() - stepStart)}${e.message ? `  ${e.message}` : ""}`,
+        );
+        live = true;
+        break;
+      case "log":
+        clearLive();
+        opts.write(
+          e.level === "warn" ? `  ${paint(33, "warning:")} ${e.message}\n` : `  ${paint(90, e.message)}\n`,
+        );
+        break;
+      case "step-end":
+        clearLive();
+        opts.write(
+          `${label || e.step} ${paint(statusColor[e.status], e.status)} ${fmtMs(e.ms)}${e.summary ? `  ${e.summary}` : ""}\n`,
+        );
+        label = "";
+        break;
+      case "done":
+        clearLive();
+        opts.write(
+          e.status === "ok"
+            ? `${paint(32, "build ok")} in ${fmtMs(e.ms)}; manifest: ${e.manifest}\n`
+            : `${paint(31, "build failed")} after ${fmtMs(e.ms)}; manifest: ${e.manifest}\n`,
+        );
+        break;
+    }
+  };
+}
+
+/** A Logger for one step whose lines become build events (the step's own progress and warnings). */
+export function stepLogger(step: string, emit: EmitFn): Logger & { progress(f?: number, m?: string): void } {
+  return {
+    info: (message) => emit({ event: "progress", step, message }),
+    warn: (message) => emit({ event: "log", step, level: "warn", message }),
+    error: (message) => emit({ event: "log", step, level: "warn", message }),
+    debug: () => {},
+    progress: (fraction, message) => emit({ event: "progress", step, fraction, message }),
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * Step 3 (optional): the performance gate. Against bench.baseline (a saved baseline JSON or another
+ * model, measured interleaved) a regression fails the build with exit 3 before any artifact is pushed.
+ * Without a baseline, a quantized model is measured against the float one (advisory: it reports the
+ * speed-up, it does not gate), and a float model is just measured.
+ */
+import path from "node:path";
+import { GateFailedError } from "../../errors.js";
+import { hashJson } from "../cache.js";
+import type { BuildStep } from "../types.js";
+import type { Comparison } from "../../bench/gate.js";
+import type { BenchReport } from "../../bench/types.js";
+
+interface BenchSummary {
+  comparison?: Comparison;
+  report: BenchReport;
+  gated: boolean;
+}
+
+function describe(c: Comparison | undefined, report: BenchReport): string {
+  if (!c) {
+    const m = report.results[0];
+    return m
+      ? `median ${m.latency.median.value.toFixed(3)} ms (batch ${m.batch}, concurrency ${m.concurrency})`
+      : "measured";
+  }
+  const gated = c.entries.filter((e) => e.metric === "median");
+  const parts = gated.map((e) => `${e.metric} ×${e.ratio.toFixed(3)} ${e.verdict}`);
+  return `vs ${c.baseline.label}: ${parts.join(", ")}${c.advisory ? " (advisory: other hardware)" : ""}`;
+}
+
+export const benchStep: BuildStep = {
+  name: "bench",
+  async run(ctx) {
+    const b = ctx.config.bench;
+    if (!b) return { status: "skipped", summary: "bench not configured" };
+    const [{ bench }, { collectFingerprint }, { parseShapes }, { writeBaseline }] = await Promise.all([
+      import("../../bench/bench.js"),
+      import("../../bench/fingerprint.js"),
+      import("../../bench/options.js"),
+      import("../../bench/baseline.js"),
+    ]);
+    const baseline = b.baseline
+      ? path.resolve(ctx.configDir, b.baseline)
+      : ctx.shippedModel !== ctx.sourceModel
+        ? ctx.sourceModel
+        : undefined;
+    const gated = b.baseline !== undefined;
+    const options = {
+      batches: b.batch,
+      concurrency: b.concurrency,
+      sample: b.iterations ? ({ kind: "iterations", count: b.iterations } as const) : undefined,
+      shapes: b.shapes ? parseShapes(b.shapes) : undefined,
+      threshold: b.threshold,
+      strict: b.strict ?? false,
+      failOnInconclusive: b.failOnInconclusive ?? false,
+    };
+    const key = hashJson({
+      model: ctx.shippedSha256,
+      baseline: baseline ? await ctx.cache.fileHash(baseline) : null,
+      gated,
+      options,
+      fingerprint: collectFingerprint().id,
+      v: ctx.mlpackVersion,
+    });
+    let summary = ctx.cache.get<BenchSummary>("bench", key);
+    const cached = !!summary;
+    if (!summary) {
+      const outcome = await bench(
+        { model: ctx.shippedModel, baseline, ...options },
+        { progress: (m) => ctx.log.progress(undefined, m) },
+      );
+      summary = { report: outcome.report, comparison: outcome.comparison, gated };
+    }
+    if (ctx.options.saveBaseline) writeBaseline(path.resolve(ctx.options.saveBaseline), summary.report);
+    const c = summary.comparison;
+    ctx.manifest.bench = {
+      baseline: baseline ?? null,
+      gated,
+      verdicts: c?.entries.map((e) => ({
+        batch: e.batch,
+        concurrency: e.concurrency,
+        metric: e.metric,
+        ratio: e.ratio,
+        ci: e.ci,
+        verdict: e.verdict,
+        gated: e.gated,
+      })),
+      advisory: c?.advisory,
+      failed: gated ? (c?.failed ?? false) : false,
+      results: summary.report.results.map((m) => ({
+        model: m.model,
+        role: m.role,
+        batch: m.batch,
+        concurrency: m.concurrency,
+        medianMs: m.latency.median.value,
+        p95Ms: m.latency.p95.value,
+        inferencesPerSec: m.throughput.inferencesPerSec.value,
+      })),
+      fingerprint: summary.report.fingerprint.id,
+    };
+    if (gated && c?.failed) {
+      const { describeFailures } = await import("../../bench/gate.js");
+      throw new GateFailedError(`performance gate failed: ${describeFailures(c).join("; ")}`, {
+        hint: "the model got slower than the baseline; if that is intended, save a new baseline with `mlpack build --save-baseline FILE`",
+      });
+    }
+    if (!cached) ctx.cache.put("bench", key, summary, []);
+    return { status: cached ? "cached" : "ok", summary: describe(c, summary.report) };
+  },
+};

@@ -1,0 +1,94 @@
+/** The data model of `mlpack build`: options in, a manifest out (dist/mlpack-manifest.json). */
+import type { MlpackConfig } from "../config/types.js";
+import type { BuildCache } from "./cache.js";
+import type { EmitFn, StepStatus } from "./events.js";
+import type { Logger } from "../log.js";
+
+export type TargetName = "docker" | "lambda" | "tfjs";
+
+export interface BuildOptions {
+  /** mlpack.yaml / mlpack.json; default: looked up in cwd. */
+  config?: string;
+  cwd?: string;
+  /** Only these targets (default: every target in the config). */
+  targets?: TargetName[];
+  /** Override targets.docker.push. */
+  push?: boolean;
+  /** Ignore and do not write the cache. */
+  noCache?: boolean;
+  /** Write this build's benchmark as a baseline JSON. */
+  saveBaseline?: string;
+  emit?: EmitFn;
+}
+
+export interface ArtifactRecord {
+  target: TargetName;
+  kind: string;
+  path: string;
+  bytes: number;
+  sha256?: string;
+  /** OCI image: manifest digest (per platform and the index), and the pushed reference. */
+  digest?: string;
+  ref?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface StepRecord {
+  step: string;
+  status: StepStatus;
+  ms: number;
+  summary: string;
+}
+
+export interface BuildManifest {
+  schema: "mlpack-build-manifest";
+  schemaVersion: 1;
+  mlpackVersion: string;
+  status: "ok" | "failed";
+  error?: { message: string; exitCode: number };
+  config: string;
+  model: {
+    name: string;
+    version: string;
+    source: string;
+    sha256: string;
+    shipped: string;
+    shippedSha256?: string;
+  };
+  steps: StepRecord[];
+  artifacts: ArtifactRecord[];
+  validate?: { errors: number; warnings: number; targets: string[] };
+  quantize?: Record<string, unknown>;
+  bench?: Record<string, unknown>;
+}
+
+/** What each step sees: the resolved config, paths, the cache and a logger of its own. */
+export interface StepContext {
+  config: MlpackConfig;
+  configFile: string;
+  configDir: string;
+  outDir: string;
+  name: string;
+  version: string;
+  /** The float model as given. */
+  sourceModel: string;
+  sourceSha256: string;
+  /** The model that ships: the quantized one when quantization is on. */
+  shippedModel: string;
+  shippedSha256: string;
+  cache: BuildCache;
+  log: Logger & { progress(fraction?: number, message?: string): void };
+  options: BuildOptions;
+  manifest: BuildManifest;
+  mlpackVersion: string;
+}
+
+export interface StepOutcome {
+  status: "ok" | "cached" | "skipped";
+  summary: string;
+}
+
+export interface BuildStep {
+  name: string;
+  run(ctx: StepContext): Promise<StepOutcome>;
+}

@@ -1,0 +1,76 @@
+import { Option, type Command } from "commander";
+import type { CliIo } from "../io.js";
+import { shouldUseColor } from "../../log.js";
+
+const list = (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter(Boolean)];
+
+/** Feeds a writer that wants whole lines (CliIo adds the newline) from text that arrives in pieces. */
+function lineWriter(writeLine: (s: string) => void): (s: string) => void {
+  let buf = "";
+  return (s) => {
+    buf += s;
+    let i: number;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      writeLine(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  };
+}
+
+export function registerBuild(program: Command, io: CliIo): void {
+  program
+    .command("build")
+    .description(
+      "validate → quantize → benchmark gate → docker/lambda/tfjs artifacts → push, from mlpack.yaml; writes OUTPUT/mlpack-manifest.json",
+    )
+    .option("-c, --config <file>", "config file (default: mlpack.yaml, mlpack.yml or mlpack.json here)")
+    .addOption(
+      new Option("--target <names>", "build only these targets (comma-separated, repeatable)").argParser(
+        list,
+      ),
+    )
+    .option("--push", "push the image even when targets.docker.push is off")
+    .option("--no-push", "do not push, even when targets.docker.push is on")
+    .option("--no-cache", "ignore cached step results and rebuild everything")
+    .option("--save-baseline <file>", "write this build's benchmark as a baseline JSON for later gates")
+    .option("--json", "print machine-readable events, one JSON object per line")
+    .action(
+      async (o: {
+        config?: string;
+        target?: string[];
+        push?: boolean;
+        cache: boolean;
+        saveBaseline?: string;
+        json?: boolean;
+      }) => {
+        const [{ build }, events, { UsageError }] = await Promise.all([
+          import("../../build/build.js"),
+          import("../../build/events.js"),
+          import("../../errors.js"),
+        ]);
+        const known = ["docker", "lambda", "tfjs"];
+        for (const t of o.target ?? [])
+          if (!known.includes(t))
+            throw new UsageError(`--target ${t}: unknown target`, {
+              hint: `choose from ${known.join(", ")}`,
+            });
+        const tty = !o.json && process.stdout.isTTY === true;
+        const emit = o.json
+          ? events.jsonRenderer(lineWriter(io.out))
+          : events.textRenderer({
+              write: tty ? (s) => void process.stdout.write(s) : lineWriter(io.out),
+              tty,
+              color: shouldUseColor(process.stdout),
+            });
+        await build({
+          config: o.config,
+          targets: o.target as ("docker" | "lambda" | "tfjs")[] | undefined,
+          // --push and --no-push both defined: commander leaves push undefined when neither is given.
+          push: o.push,
+          noCache: o.cache === false,
+          saveBaseline: o.saveBaseline,
+          emit,
+        });
+      },
+    );
+}

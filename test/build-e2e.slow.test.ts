@@ -1,0 +1,162 @@
+/**
+ * `mlpack build` end to end, as a user runs it: from a fresh directory, `mlpack init` on a model, then
+ * one `mlpack build` that validates, quantizes, benchmarks and emits the docker image (daemonless,
+ * pushed to a real docker-registry on 127.0.0.1), the Lambda zip and the TF.js model, plus the
+ * manifest. A second build reuses every cached step. A slowed model against a baseline exits 3 and
+ * pushes nothing; a config with a misspelt key exits 1 naming it.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parseDocument } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeChainModel } from "../src/bench/fixtures.js";
+import { encodeModelProto } from "../src/onnx/proto.js";
+import type { BuildEvent } from "../src/build/events.js";
+import type { BuildManifest } from "../src/build/types.js";
+import { REPO, runBuilt } from "./helpers/cli.js";
+import { registryMissing, skopeo, startRegistry, type TestRegistry } from "./helpers/registry.js";
+import { pushNodeBase } from "./helpers/registry-images.js";
+import { tempDir } from "./helpers/tmp.js";
+
+const missing =
+  registryMissing() ??
+  (fs.existsSync(path.join(REPO, "dist/cli/main.js")) ? undefined : "run `npm run build` first");
+if (missing) console.log(`build e2e skipped: ${missing}`);
+
+function editConfig(file: string, edit: (doc: ReturnType<typeof parseDocument>) => void): void {
+  const doc = parseDocument(fs.readFileSync(file, "utf8"));
+  edit(doc);
+  fs.writeFileSync(file, doc.toString());
+}
+
+function events(stdout: string): BuildEvent[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as BuildEvent);
+}
+
+describe.skipIf(!!missing)("mlpack build end to end", () => {
+  const work = tempDir("mlpack-build-e2e-");
+  let registry: TestRegistry;
+  let base: string;
+  beforeAll(async () => {
+    registry = await startRegistry();
+    base = pushNodeBase(work, registry.host);
+  });
+  afterAll(async () => registry?.stop());
+
+  it("init → build (docker pushed, lambda, tfjs, manifest); the second build is all cache hits", async () => {
+    const project = path.join(work, "project");
+    fs.mkdirSync(project);
+    fs.copyFileSync(path.join(REPO, "examples/mlp/model.onnx"), path.join(project, "classifier.onnx"));
+    const init = runBuilt(["init", "classifier.onnx"], { cwd: project });
+    expect(init.code, init.stderr).toBe(0);
+    const config = path.join(project, "mlpack.yaml");
+    const tag = `${registry.host}/team/classifier:1`;
+    editConfig(config, (doc) => {
+      doc.setIn(["quantize", "autoExclude"], true);
+      doc.setIn(["bench", "iterations"], 300);
+      doc.setIn(["targets", "docker", "base"], base);
+      doc.setIn(["targets", "docker", "tag"], tag);
+      doc.setIn(["targets", "docker", "push"], true);
+      doc.setIn(["targets", "docker", "insecure"], true);
+    });
+
+    const first = runBuilt(["build", "--json"], { cwd: project, timeoutMs: 300_000 });
+    expect(first.code, first.stderr + first.stdout).toBe(0);
+    const ev = events(first.stdout);
+    expect(ev[0]).toMatchObject({ event: "start" });
+    const stepNames = ev.filter((e) => e.event === "step-end").map((e) => (e as { step: string }).step);
+    expect(stepNames).toEqual(["validate", "quantize", "bench", "tfjs", "lambda", "docker", "push"]);
+    expect(ev.at(-1)).toMatchObject({ event: "done", status: "ok" });
+
+    const manifest = JSON.parse(
+      fs.readFileSync(path.join(project, "dist/mlpack-manifest.json"), "utf8"),
+    ) as BuildManifest;
+    expect(manifest.status).toBe("ok");
+    expect(manifest.model.shipped).toMatch(/classifier\.int8\.onnx$/);
+    expect(manifest.artifacts.map((a) => a.target).sort()).toEqual(["docker", "lambda", "tfjs"]);
+    for (const a of manifest.artifacts) expect(fs.existsSync(a.path), a.path).toBe(true);
+    const zip = manifest.artifacts.find((a) => a.target === "lambda")!;
+    expect(zip.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(zip.bytes).toBe(fs.statSync(zip.path).size);
+    const image = manifest.artifacts.find((a) => a.target === "docker")!;
+    expect(image.ref).toBe(tag);
+    expect(image.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const inspected = skopeo(["inspect", "--raw", "--tls-verify=false", `docker://${tag}`]);
+    expect(inspected.code, inspected.stderr).toBe(0);
+    const { createHash } = await import("node:crypto");
+    expect(`sha256:${createHash("sha256").update(inspected.stdout).digest("hex")}`).toBe(image.digest);
+    expect(fs.existsSync(path.join(project, "dist/tfjs/model.json"))).toBe(true);
+    expect(manifest.bench).toBeDefined();
+
+    const second = runBuilt(["build", "--json"], { cwd: project, timeoutMs: 120_000 });
+    expect(second.code, second.stderr).toBe(0);
+    const ends = events(second.stdout).filter((e) => e.event === "step-end") as {
+      step: string;
+      status: string;
+    }[];
+    for (const e of ends.filter((e) => e.step !== "push")) expect(e.status, e.step).toBe("cached");
+    const ratio = first.ms / second.ms;
+    console.log(
+      `build e2e: first build ${(first.ms / 1000).toFixed(1)} s, second ${(second.ms / 1000).toFixed(2)} s (${ratio.toFixed(1)}x faster)`,
+    );
+    expect(ratio).toBeGreaterThanOrEqual(5);
+    const again = JSON.parse(
+      fs.readFileSync(path.join(project, "dist/mlpack-manifest.json"), "utf8"),
+    ) as BuildManifest;
+    expect(again.artifacts.find((a) => a.target === "docker")!.digest).toBe(image.digest);
+  });
+
+  it("a model slower than its baseline fails the gate with exit 3 and pushes no image", () => {
+    const project = path.join(work, "slow");
+    fs.mkdirSync(project);
+    fs.writeFileSync(
+      path.join(project, "fast.onnx"),
+      encodeModelProto(makeChainModel({ width: 128, layers: 6 })),
+    );
+    fs.writeFileSync(
+      path.join(project, "slow.onnx"),
+      encodeModelProto(makeChainModel({ width: 128, layers: 6, extraLayers: 6 })),
+    );
+    const tag = `${registry.host}/team/slow:1`;
+    fs.writeFileSync(
+      path.join(project, "mlpack.json"),
+      JSON.stringify({
+        model: "slow.onnx",
+        bench: { baseline: "fast.onnx", batch: [4] },
+        targets: { docker: { base, tag, push: true, insecure: true } },
+      }),
+    );
+    const r = runBuilt(["build"], { cwd: project, timeoutMs: 300_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/performance gate failed/);
+    expect(r.stdout).toMatch(/bench failed/);
+    expect(r.stdout).not.toMatch(/\bpush\b.*ok/);
+    const manifest = JSON.parse(
+      fs.readFileSync(path.join(project, "dist/mlpack-manifest.json"), "utf8"),
+    ) as BuildManifest;
+    expect(manifest.status).toBe("failed");
+    expect(manifest.error?.exitCode).toBe(3);
+    expect(manifest.artifacts).toEqual([]);
+    expect(fs.existsSync(path.join(project, "dist/docker"))).toBe(false);
+    const inspected = skopeo(["inspect", "--raw", "--tls-verify=false", `docker://${tag}`]);
+    expect(inspected.code).not.toBe(0);
+  });
+
+  it("a misspelt key exits 1 and names it", () => {
+    const project = path.join(work, "typo");
+    fs.mkdirSync(project);
+    fs.copyFileSync(path.join(REPO, "examples/mlp/model.onnx"), path.join(project, "model.onnx"));
+    fs.writeFileSync(
+      path.join(project, "mlpack.yaml"),
+      "model: model.onnx\ntargets:\n  lambda:\n    arhc: arm64\n",
+    );
+    const r = runBuilt(["build"], { cwd: project });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/targets\.lambda.*arhc/);
+    expect(r.stderr).toMatch(/arch/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
