@@ -27,8 +27,11 @@ export interface ZipWriteResult {
   sha256: string;
 }
 
-/** DOS times have no zone; built from local fields, this Date encodes as 1980-01-01 00:00 everywhere. */
-const FIXED_TIME = new Date(1980, 0, 1, 0, 0, 0);
+/**
+ * DOS times have no zone and yazl encodes a Date with its local-time fields, so the Date is built from
+ * local fields when writing (not once at load: the zone may change) and encodes as 1980-01-01 00:00.
+ */
+const fixedTime = () => new Date(1980, 0, 1, 0, 0, 0);
 export const FILE_MODE = 0o100644;
 export const EXEC_MODE = 0o100755;
 export const DIR_MODE = 0o040755;
@@ -53,6 +56,7 @@ export async function writeZip(
     ...sorted.map((e) => ({ ...e, dir: false as const })),
   ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
+  const FIXED_TIME = fixedTime();
   const zip = new yazl.ZipFile();
   for (const e of all) {
     if (e.dir) {
