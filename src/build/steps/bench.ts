@@ -17,16 +17,25 @@ interface BenchSummary {
   gated: boolean;
 }
 
-function describe(c: Comparison | undefined, report: BenchReport): string {
+function describe(c: Comparison | undefined, report: BenchReport, gated: boolean): string {
   if (!c) {
     const m = report.results[0];
     return m
       ? `median ${m.latency.median.value.toFixed(3)} ms (batch ${m.batch}, concurrency ${m.concurrency})`
       : "measured";
   }
-  const gated = c.entries.filter((e) => e.metric === "median");
-  const parts = gated.map((e) => `${e.metric} ×${e.ratio.toFixed(3)} ${e.verdict}`);
-  return `vs ${c.baseline.label}: ${parts.join(", ")}${c.advisory ? " (advisory: other hardware)" : ""}`;
+  const parts = c.entries
+    .filter((e) => e.metric === "median")
+    .map(
+      (e) =>
+        `batch ${e.batch}${e.concurrency > 1 ? ` ×${e.concurrency}` : ""}: median ×${e.ratio.toFixed(3)} ${e.verdict}`,
+    );
+  const how = gated
+    ? c.advisory
+      ? " (advisory: the baseline is from other hardware)"
+      : ""
+    : " (not gated: set bench.baseline to gate)";
+  return `${c.candidate.label} vs ${c.baseline.label}: ${parts.join(", ")}${how}`;
 }
 
 export const benchStep: BuildStep = {
@@ -106,6 +115,6 @@ export const benchStep: BuildStep = {
       });
     }
     if (!cached) ctx.cache.put("bench", key, summary, []);
-    return { status: cached ? "cached" : "ok", summary: describe(c, summary.report) };
+    return { status: cached ? "cached" : "ok", summary: describe(c, summary.report, gated) };
   },
 };
