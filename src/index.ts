@@ -35,3 +35,23 @@ export {
   renderMarkdown as renderBenchMarkdown,
 } from "./bench/report/index.js";
 export * from "./errors.js";
+export {
+  buildImage,
+  pushImage,
+  type BuildImageOptions,
+  type BuildImageResult,
+  type PushOptions,
+  type PushReport,
+  type PlatformImage,
+  type LayerReport,
+} from "./artifacts/oci/index.js";
+export { build, MANIFEST_NAME, type BuildResult } from "./build/build.js";
+export type { BuildOptions, BuildManifest, ArtifactRecord } from "./build/types.js";
+export type { BuildEvent } from "./build/events.js";
+export {
+  buildLambdaZip,
+  type BuildLambdaZipOptions,
+  type LambdaZipResult,
+} from "./artifacts/lambda/build.js";
+export { convertToTfjs, type ConvertReport, type ConvertToTfjsOptions } from "./convert/tfjs/convert.js";
+export { quantize, type QuantizeOptions, type QuantizeReport } from "./passes/quantize/quantize.js";

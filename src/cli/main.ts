@@ -13,6 +13,9 @@ import { registerServe } from "./commands/serve.js";
 import { registerQuantize } from "./commands/quantize.js";
 import { registerInit } from "./commands/init.js";
 import { registerBench } from "./commands/bench.js";
+import { registerBuild } from "./commands/build.js";
+import { registerConvert } from "./commands/convert.js";
+import { registerPush } from "./commands/push.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -48,6 +51,9 @@ export async function main(
   registerQuantize(program, io);
   registerInit(program, io);
   registerBench(program, io);
+  registerBuild(program, io);
+  registerConvert(program, io);
+  registerPush(program, io);
 
   const color = shouldUseColor(process.stderr);
   const red = (s: string) => (color ? `\u001b[31m${s}\u001b[0m` : s);
