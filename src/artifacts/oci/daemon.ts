@@ -44,10 +44,25 @@ interface ProgressEvent {
   aux?: { ID?: string };
 }
 
+/** dockerode options for DOCKER_HOST (unix:// or tcp://), else the default socket. */
+export function dockerOptions(
+  env: NodeJS.ProcessEnv,
+): { socketPath: string } | { host: string; port: number; protocol: "http" } {
+  const host = env.DOCKER_HOST;
+  if (!host) return { socketPath: "/var/run/docker.sock" };
+  if (host.startsWith("unix://")) return { socketPath: host.slice("unix://".length) };
+  const m = /^(?:tcp|http):\/\/([^:/]+)(?::(\d+))?\/?$/.exec(host);
+  if (!m)
+    throw new UserError(`DOCKER_HOST=${host} is not a unix:// or tcp:// address`, {
+      hint: "set DOCKER_HOST=unix:///var/run/docker.sock or tcp://HOST:2375 (TLS daemons: use the daemonless builder)",
+    });
+  return { host: m[1], port: Number(m[2] ?? 2375), protocol: "http" };
+}
+
 async function connect(deps: DaemonDeps = {}): Promise<DockerLike> {
   if (deps.docker) return deps.docker;
   const { default: Docker } = await import("dockerode");
-  return new Docker() as unknown as DockerLike;
+  return new Docker(dockerOptions(deps.env ?? process.env)) as unknown as DockerLike;
 }
 
 /** A daemon counts as present when DOCKER_HOST or /var/run/docker.sock exists and it answers a ping. */

@@ -6,6 +6,14 @@ export {
   type BuildImageOptions,
   type BuildImageResult,
 } from "./build.js";
+export {
+  writeBuildContext,
+  defaultAppRoot,
+  type BuildContext,
+  type BuildContextOptions,
+  type ModelInfo,
+} from "./prepare.js";
+export { daemonAvailable } from "./daemon.js";
 export { pushImage, type PushOptions, type PushReport } from "./push.js";
 export type { PlatformImage, LayerReport } from "./build-layers.js";
 export type { ImageFormat } from "./archive.js";

@@ -39,6 +39,22 @@ class HashTap extends Transform {
   }
 }
 
+/**
+ * zlib writes the build machine's OS code into byte 9 of the gzip header (3 on Linux, 19 on macOS
+ * since zlib 1.2.12), so the same tar would get a different digest per OS; pin it to 255 (unknown),
+ * as Go's compress/gzip (and so crane and ko) does.
+ */
+class GzipOsByte extends Transform {
+  private first = true;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    if (this.first && chunk.length >= 10) {
+      chunk[9] = 0xff;
+      this.first = false;
+    } else if (this.first) return done(new Error("gzip header split across chunks"));
+    done(null, chunk);
+  }
+}
+
 export async function writeLayer(
   layout: OciLayout,
   entries: TarEntry[],
@@ -64,6 +80,7 @@ export async function writeLayer(
       Readable.from(tarChunks(entries), { objectMode: false }),
       tarTap,
       zlib.createGzip({ level, chunkSize: 1 << 16 }),
+      new GzipOsByte(),
       gzTap,
       fs.createWriteStream(tmp),
     );
@@ -87,7 +104,7 @@ const SMALL_FILE = 1 << 20;
 
 /** Hash of everything that decides the layer's bytes; small files by content, big ones by stat. */
 async function cacheKey(entries: TarEntry[], level: number): Promise<string> {
-  const h = crypto.createHash("sha256").update(`mlpack-layer-v2 gzip=${level}\n`);
+  const h = crypto.createHash("sha256").update(`mlpack-layer-v3 gzip=${level}\n`);
   for (const e of sortEntries(entries)) {
     h.update(`${e.type} ${JSON.stringify(e.path)} ${e.uid ?? 0}:${e.gid ?? 0}`);
     if (e.type === "dir") h.update(` ${e.mode}`);
