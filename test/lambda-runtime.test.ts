@@ -120,6 +120,28 @@ describe("nodejs20.x zip under the Node runtime's handler loading", () => {
     );
   });
 
+  it("accepts binary tensor data in a base64 body (Inference-Header-Content-Length)", async () => {
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: [{ name: "input", datatype: "FP32", shape: [2, 4], parameters: { binary_data_size: 32 } }],
+      }),
+    );
+    const tensor = Buffer.from(Float32Array.from(X.flat()).buffer);
+    const r = await httpCall(
+      api,
+      httpEvent("POST", "/v2/models/mlp/infer", Buffer.concat([header, tensor]), {
+        headers: {
+          "content-type": "application/octet-stream",
+          "inference-header-content-length": String(header.length),
+        },
+      }),
+    );
+    expect(r.statusCode).toBe(200);
+    expect(Float32Array.from((r.json as { outputs: { data: number[] }[] }).outputs[0].data)).toEqual(
+      reference,
+    );
+  });
+
   it("answers health, server and model metadata", async () => {
     expect((await httpCall(api, httpEvent("GET", "/v2/health/ready"))).json).toEqual({ ready: true });
     expect((await httpCall(api, httpEvent("GET", "/v2"))).json).toMatchObject({ name: "mlpack" });
