@@ -90,6 +90,10 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     expect(`sha256:${createHash("sha256").update(inspected.stdout).digest("hex")}`).toBe(image.digest);
     expect(fs.existsSync(path.join(project, "dist/tfjs/model.json"))).toBe(true);
     expect(manifest.bench).toBeDefined();
+    const summary = fs.readFileSync(path.join(project, "dist/mlpack-summary.md"), "utf8");
+    expect(summary).toMatch(/^## mlpack build: classifier 1 — passed/);
+    for (const t of ["docker", "lambda", "tfjs"]) expect(summary).toContain(`| ${t} |`);
+    expect(summary).toContain("### mlpack bench");
 
     const second = runBuilt(["build", "--json"], { cwd: project, timeoutMs: 120_000 });
     expect(second.code, second.stderr).toBe(0);
@@ -140,6 +144,9 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     expect(manifest.status).toBe("failed");
     expect(manifest.error?.exitCode).toBe(3);
     expect(manifest.artifacts).toEqual([]);
+    expect(fs.readFileSync(path.join(project, "dist/mlpack-summary.md"), "utf8")).toMatch(
+      /\*\*failed\*\*[\s\S]*REGRESSED|\*\*failed\*\*[\s\S]*regressed/,
+    );
     expect(fs.existsSync(path.join(project, "dist/docker"))).toBe(false);
     const inspected = skopeo(["inspect", "--raw", "--tls-verify=false", `docker://${tag}`]);
     expect(inspected.code).not.toBe(0);

@@ -17,9 +17,11 @@ import { validateStep } from "./steps/validate.js";
 import { quantizeStep } from "./steps/quantize.js";
 import { benchStep } from "./steps/bench.js";
 import { TARGET_STEPS, pushStep } from "./steps/targets.js";
+import { renderBuildSummary } from "./summary.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 export const MANIFEST_NAME = "mlpack-manifest.json";
+export const SUMMARY_NAME = "mlpack-summary.md";
 const TARGET_ORDER: TargetName[] = ["tfjs", "lambda", "docker"];
 
 export interface BuildResult {
@@ -33,11 +35,17 @@ function plan(targets: TargetName[], push: boolean): BuildStep[] {
   return steps;
 }
 
-function writeManifest(file: string, manifest: BuildManifest): void {
+function writeAtomic(file: string, text: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(manifest, null, 2) + "\n");
+  fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
+}
+
+/** The manifest and its Markdown summary (OUTPUT/mlpack-summary.md). */
+function writeRecords(file: string, manifest: BuildManifest, benchMarkdown: string | undefined): void {
+  writeAtomic(file, JSON.stringify(manifest, null, 2) + "\n");
+  writeAtomic(path.join(path.dirname(file), SUMMARY_NAME), renderBuildSummary(manifest, benchMarkdown));
 }
 
 export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
@@ -125,7 +133,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       message: e instanceof Error ? e.message : String(e),
       exitCode: isMlpackError(e) ? e.exitCode : EXIT.internal,
     };
-    writeManifest(manifestPath, manifest);
+    writeRecords(manifestPath, manifest, ctx.benchMarkdown);
     cache.save();
     emit({
       event: "done",
@@ -136,7 +144,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     });
     throw e;
   }
-  writeManifest(manifestPath, manifest);
+  writeRecords(manifestPath, manifest, ctx.benchMarkdown);
   cache.save();
   emit({ event: "done", status: "ok", ms: Math.round(performance.now() - t0), manifest: manifestPath });
   return { manifest, manifestPath };

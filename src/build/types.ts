@@ -81,6 +81,8 @@ export interface StepContext {
   options: BuildOptions;
   manifest: BuildManifest;
   mlpackVersion: string;
+  /** The benchmark's Markdown report, for the build summary. */
+  benchMarkdown?: string;
 }
 
 export interface StepOutcome {

@@ -83,6 +83,8 @@ export const benchStep: BuildStep = {
     }
     if (ctx.options.saveBaseline) writeBaseline(path.resolve(ctx.options.saveBaseline), summary.report);
     const c = summary.comparison;
+    const { renderMarkdown } = await import("../../bench/report/markdown.js");
+    ctx.benchMarkdown = renderMarkdown(summary.report, c);
     ctx.manifest.bench = {
       baseline: baseline ?? null,
       gated,
