@@ -147,7 +147,7 @@ export class MapCtx {
   /** Integer values of a constant input (axes, pads, shapes); unsupported when computed at run time. */
   ints(i: number, what: string): number[] {
     const c = this.constOf(i);
-    if (!c) unsupported(`${what} (input ${i}) must be a constant`);
+    if (!c) unsupported(`${what} (input ${i} "${this.node.inputs[i]}") must be a constant`);
     return Array.from(c.data);
   }
 

@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { readModel } from "../../onnx/read.js";
+import { readModel, type LoadedModel } from "../../onnx/read.js";
 import { modelFromProto } from "../../ir/graph.js";
 import { UnsupportedOpError, UserError } from "../../errors.js";
 import { convertGraph, type GraphIo, type UnsupportedNode } from "./convert-graph.js";
@@ -70,11 +70,22 @@ export interface ConvertToTfjsOptions extends ConvertOptions {
 }
 
 /** Converts in memory: the model.json object and the shard files, or the unsupported-node error. */
+export interface ConvertedTfjs {
+  json: ModelJson;
+  shards: { name: string; chunks: Uint8Array[] }[];
+  report: ConvertReport;
+}
+
 export async function convertModelFile(
   modelPath: string,
   opts: ConvertToTfjsOptions = {},
-): Promise<{ json: ModelJson; shards: { name: string; chunks: Uint8Array[] }[]; report: ConvertReport }> {
-  const loaded = await readModel(modelPath);
+): Promise<ConvertedTfjs> {
+  return convertLoadedModel(await readModel(modelPath), opts);
+}
+
+/** Same, for a model already read (readModel / readModelFromBytes). */
+export function convertLoadedModel(loaded: LoadedModel, opts: ConvertToTfjsOptions = {}): ConvertedTfjs {
+  const modelPath = loaded.source;
   const model = modelFromProto(loaded.proto);
   const g = convertGraph(model, loaded, opts);
   if (g.unsupported.length > 0) throw new TfjsConversionError(modelPath, g.unsupported);

@@ -9,7 +9,10 @@ import { ELEMENTWISE_OPS } from "./elementwise.js";
 import { MATRIX_OPS } from "./matrix.js";
 import { NORMALIZATION_OPS } from "./normalization.js";
 import { POOL_OPS } from "./pool.js";
+import { QUANTIZE_LINEAR_OPS } from "./quantize-linear.js";
+import { RECURRENT_OPS } from "./recurrent.js";
 import { REDUCTION_OPS } from "./reduction.js";
+import { RESIZE_OPS } from "./resize.js";
 import { SHAPE_OPS } from "./shape.js";
 import { SLICE_JOIN_OPS } from "./slice-join.js";
 
@@ -21,7 +24,10 @@ export const OP_CATEGORIES: Record<string, Record<string, OpSpec>> = {
   matrix: MATRIX_OPS,
   normalization: NORMALIZATION_OPS,
   pool: POOL_OPS,
+  quantization: QUANTIZE_LINEAR_OPS,
+  recurrent: RECURRENT_OPS,
   reduction: REDUCTION_OPS,
+  resize: RESIZE_OPS,
   shape: SHAPE_OPS,
   "slice-join": SLICE_JOIN_OPS,
 };

@@ -12,6 +12,19 @@ function reduceAxes(c: MapCtx, inputSince: number): number[] | undefined {
   return c.attr.ints("axes");
 }
 
+const EMPTY_VALUE: Record<string, number> = {
+  ReduceSum: 0,
+  ReduceSumSquare: 0,
+  ReduceL1: 0,
+  ReduceL2: 0,
+  ReduceProd: 1,
+  ReduceMax: -Infinity,
+  ReduceMin: Infinity,
+  ReduceLogSum: -Infinity,
+  ReduceLogSumExp: -Infinity,
+  ReduceMean: NaN,
+};
+
 const INPUT_SINCE: Record<string, number> = { ReduceSum: 13 };
 
 function reduction(kind: string): OpSpec {
@@ -28,6 +41,14 @@ function reduction(kind: string): OpSpec {
         axes = x.shape.map((_, i) => i);
       }
       const keep = c.attr.int("keepdims", 1) === 1;
+      const outShape = x.shape.flatMap((d, i) => (axes.includes(i) ? (keep ? [1] : []) : [d]));
+      if (axes.some((a) => x.shape![a] === 0) && isStatic(outShape)) {
+        // An empty reduction is the op's identity element (tfjs would give NaN for max/min).
+        const fill = EMPTY_VALUE[kind];
+        const n = elementCount(outShape);
+        const data = x.dtype === "float32" ? new Float32Array(n).fill(fill) : new Float64Array(n).fill(fill);
+        return [{ dtype: x.dtype, shape: outShape, const: { dims: outShape, data } }];
+      }
       const stored = axes.map((a) => storedAxis(a, r, c.perm)).sort((a, b) => a - b);
       const t = x.dtype;
       const xr = c.ref(x);
