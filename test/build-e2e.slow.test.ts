@@ -152,6 +152,43 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     expect(inspected.code).not.toBe(0);
   });
 
+  it("CI flow: the first build saves the baseline it lacks; a slower model then fails against it", () => {
+    const project = path.join(work, "ci");
+    fs.mkdirSync(project);
+    fs.writeFileSync(
+      path.join(project, "model.onnx"),
+      encodeModelProto(makeChainModel({ width: 128, layers: 6 })),
+    );
+    fs.writeFileSync(
+      path.join(project, "mlpack.json"),
+      JSON.stringify({
+        model: "model.onnx",
+        bench: { baseline: ".mlpack/baseline.json", batch: [4] },
+        targets: { lambda: {} },
+      }),
+    );
+    const missing = runBuilt(["build"], { cwd: project });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/bench.baseline .mlpack\/baseline.json not found/);
+    const first = runBuilt(["build", "--save-baseline", ".mlpack/baseline.json"], {
+      cwd: project,
+      timeoutMs: 300_000,
+    });
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/no baseline at .* yet/);
+    expect(JSON.parse(fs.readFileSync(path.join(project, ".mlpack/baseline.json"), "utf8"))).toMatchObject({
+      schema: "mlpack-bench",
+    });
+    // Same file name, more work per call: the stored baseline catches it.
+    fs.writeFileSync(
+      path.join(project, "model.onnx"),
+      encodeModelProto(makeChainModel({ width: 128, layers: 6, extraLayers: 6 })),
+    );
+    const slow = runBuilt(["build"], { cwd: project, timeoutMs: 300_000 });
+    expect(slow.code, slow.stdout + slow.stderr).toBe(3);
+    expect(slow.stderr).toMatch(/performance gate failed/);
+  });
+
   it("a misspelt key exits 1 and names it", () => {
     const project = path.join(work, "typo");
     fs.mkdirSync(project);

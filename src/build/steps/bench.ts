@@ -4,8 +4,9 @@
  * Without a baseline, a quantized model is measured against the float one (advisory: it reports the
  * speed-up, it does not gate), and a float model is just measured.
  */
+import fs from "node:fs";
 import path from "node:path";
-import { GateFailedError } from "../../errors.js";
+import { GateFailedError, UserError } from "../../errors.js";
 import { hashJson } from "../cache.js";
 import type { BuildStep } from "../types.js";
 import type { Comparison } from "../../bench/gate.js";
@@ -49,12 +50,21 @@ export const benchStep: BuildStep = {
       import("../../bench/options.js"),
       import("../../bench/baseline.js"),
     ]);
-    const baseline = b.baseline
-      ? path.resolve(ctx.configDir, b.baseline)
-      : ctx.shippedModel !== ctx.sourceModel
-        ? ctx.sourceModel
-        : undefined;
-    const gated = b.baseline !== undefined;
+    let configured = b.baseline ? path.resolve(ctx.configDir, b.baseline) : undefined;
+    if (configured && !fs.existsSync(configured)) {
+      // First run in CI: no cached baseline yet, and this build is the one that saves it.
+      const saving = ctx.options.saveBaseline && path.resolve(ctx.options.saveBaseline) === configured;
+      if (!saving)
+        throw new UserError(`bench.baseline ${b.baseline} not found (${configured})`, {
+          hint: "save one with `mlpack build --save-baseline FILE` (or `mlpack bench MODEL --save-baseline FILE`); passing the same path to --save-baseline measures without a gate the first time",
+        });
+      ctx.log.warn(
+        `no baseline at ${configured} yet: measuring without a gate and saving this run as the baseline`,
+      );
+      configured = undefined;
+    }
+    const baseline = configured ?? (ctx.shippedModel !== ctx.sourceModel ? ctx.sourceModel : undefined);
+    const gated = configured !== undefined;
     const options = {
       batches: b.batch,
       concurrency: b.concurrency,
@@ -81,7 +91,9 @@ export const benchStep: BuildStep = {
       );
       summary = { report: outcome.report, comparison: outcome.comparison, gated };
     }
-    if (ctx.options.saveBaseline) writeBaseline(path.resolve(ctx.options.saveBaseline), summary.report);
+    // A baseline is the shipped model's own measurements (not the float model it was compared with).
+    if (ctx.options.saveBaseline && !(gated && summary.comparison?.failed))
+      writeBaseline(path.resolve(ctx.options.saveBaseline), summary.report);
     const c = summary.comparison;
     const { renderMarkdown } = await import("../../bench/report/markdown.js");
     ctx.benchMarkdown = renderMarkdown(summary.report, c);
