@@ -16,7 +16,14 @@ import { tempDir } from "./helpers/tmp.js";
 import { REPO } from "./helpers/cli.js";
 import { freePort, registryMissing, skopeo, startRegistry, type TestRegistry } from "./helpers/registry.js";
 import { startProxy, type RegistryProxy } from "./helpers/registry-proxy.js";
-import { curl, pushNodeBase, startInChroot, unpackImage, writeMlp } from "./helpers/registry-images.js";
+import {
+  curl,
+  pushNodeBase,
+  startInChroot,
+  unpackImage,
+  writeMlp,
+  writeTwoPlatformBase,
+} from "./helpers/registry-images.js";
 
 const missing =
   registryMissing() ??
@@ -293,5 +300,43 @@ describe.skipIf(missing)("docker target, daemonless, against a real registry", (
     console.info(
       `FROM scratch image: ${(p.size / 1e6).toFixed(1)} MB compressed, ${(p.addedUncompressed / 1e6).toFixed(1)} MB unpacked`,
     );
+  });
+
+  it("builds linux/amd64 + linux/arm64 on a local two-platform base and pushes the index (--push)", async () => {
+    const baseDir = path.join(work, "two-platform-base");
+    await writeTwoPlatformBase(baseDir);
+    const tag = `${reg.host}/models/mlp-multi:1`;
+    const built = await buildImage({
+      model: model1,
+      name: "mlp",
+      out: path.join(work, "out-multi"),
+      base: baseDir,
+      platforms: ["linux/amd64", "linux/arm64"],
+      tag,
+      push: true,
+      insecure: true,
+      cacheDir: cache,
+    });
+    expect(built.mediaType).toBe("application/vnd.oci.image.index.v1+json");
+    expect(built.platforms.map((p) => p.platform)).toEqual(["linux/amd64", "linux/arm64/v8"]);
+    expect(built.push?.digest).toBe(built.digest);
+    expect(built.push?.manifests).toBe(3);
+    // Identical COPYs are packed once and shared; only the onnxruntime layer differs.
+    const [amd, arm] = built.platforms.map((p) => p.layers.map((l) => l.digest));
+    expect(amd.filter((d, i) => d !== arm[i])).toHaveLength(1);
+
+    const raw = skopeo(["inspect", "--raw", "--tls-verify=false", `docker://${tag}`]);
+    expect(sha(Buffer.from(raw.stdout))).toBe(built.digest);
+    const index = JSON.parse(raw.stdout) as ImageIndex;
+    expect(index.manifests.map((m) => m.digest)).toEqual(built.platforms.map((p) => p.manifestDigest));
+    const arm64 = skopeo(["inspect", "--tls-verify=false", "--override-arch", "arm64", `docker://${tag}`]);
+    expect((JSON.parse(arm64.stdout) as { Architecture: string; Digest: string }).Architecture).toBe("arm64");
+
+    // The arm64 image's onnxruntime layer holds the linux/arm64 binaries and nothing else.
+    const nativeLayer = built.platforms[1].layers.find((l) => l.role.startsWith("native"))!;
+    const listing = spawnSync("tar", ["-tzf", new OciLayout(built.output).blobPath(nativeLayer.digest)], { encoding: "utf8" });
+    const files = listing.stdout.split("\n").filter((f) => f && !f.endsWith("/"));
+    expect(files.length).toBeGreaterThan(0);
+    expect(files.every((f) => f.startsWith("app/node_modules/onnxruntime-node/bin/napi-v6/linux/arm64/"))).toBe(true);
   });
 });

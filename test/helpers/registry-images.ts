@@ -154,3 +154,35 @@ export function curl(args: string[]): { code: number; stdout: string } {
   const r = spawnSync("curl", ["-sS", "--max-time", "10", ...args], { encoding: "utf8" });
   return { code: r.status ?? -1, stdout: r.stdout + r.stderr };
 }
+
+/**
+ * A two-platform base (linux/amd64 + linux/arm64/v8) as an OCI layout with an index: one tiny layer
+ * each, naming its platform in /etc/platform. Enough to check platform selection and layering.
+ */
+export async function writeTwoPlatformBase(dir: string): Promise<OciLayout> {
+  const layout = await OciLayout.create(dir);
+  const manifests = [];
+  for (const [architecture, variant] of [
+    ["amd64", undefined],
+    ["arm64", "v8"],
+  ] as const) {
+    const text = Buffer.from(`linux/${architecture}\n`);
+    const l = await writeLayer(layout, [
+      { path: "etc", type: "dir", mode: 0o755 },
+      { path: "etc/platform", type: "file", mode: 0o644, size: text.length, source: { bytes: text } },
+    ]);
+    const platform = { os: "linux", architecture, ...(variant ? { variant } : {}) };
+    const config = await layout.writeJsonBlob(
+      { ...platform, config: { Env: ["PATH=/usr/local/bin:/usr/bin:/bin"] }, rootfs: { type: "layers", diff_ids: [l.diffId] } },
+      MEDIA.ociConfig,
+    );
+    const m = await layout.writeJsonBlob(
+      { schemaVersion: 2, mediaType: MEDIA.ociManifest, config: config.descriptor, layers: [l.descriptor] },
+      MEDIA.ociManifest,
+    );
+    manifests.push({ ...m.descriptor, platform });
+  }
+  const index = await layout.writeJsonBlob({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests }, MEDIA.ociIndex);
+  await layout.writeIndex({ schemaVersion: 2, manifests: [{ ...index.descriptor, annotations: { "org.opencontainers.image.ref.name": "base" } }] });
+  return layout;
+}
