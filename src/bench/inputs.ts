@@ -4,9 +4,10 @@
  */
 import type { ModelProto } from "../onnx/proto.js";
 import { tensorShape, type Dim } from "../ir/types.js";
-import { DT, dtypeName } from "../onnx/dtypes.js";
+import { ORT_TYPE_NAMES, dtypeName } from "../onnx/dtypes.js";
 import { floatToFloat16Bits } from "../onnx/float16.js";
 import { seededRandom } from "../onnx/random.js";
+import type { NumericArray } from "../onnx/tensor.js";
 import { UserError, UsageError } from "../errors.js";
 
 export interface InputSpec {
@@ -17,34 +18,9 @@ export interface InputSpec {
 }
 
 /** onnxruntime-node's tensor type names, by ONNX element type. */
-export const ORT_TYPE: Record<number, string> = {
-  [DT.FLOAT]: "float32",
-  [DT.UINT8]: "uint8",
-  [DT.INT8]: "int8",
-  [DT.UINT16]: "uint16",
-  [DT.INT16]: "int16",
-  [DT.INT32]: "int32",
-  [DT.INT64]: "int64",
-  [DT.STRING]: "string",
-  [DT.BOOL]: "bool",
-  [DT.FLOAT16]: "float16",
-  [DT.DOUBLE]: "float64",
-  [DT.UINT32]: "uint32",
-  [DT.UINT64]: "uint64",
-};
+export const ORT_TYPE = ORT_TYPE_NAMES;
 
-export type InputArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | string[];
+export type InputArray = NumericArray | string[];
 
 /** A feed as plain data (structured-cloneable, so it can be posted to worker threads). */
 export interface InputData {

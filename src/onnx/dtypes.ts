@@ -106,3 +106,20 @@ export function allDtypes(): readonly DTypeInfo[] {
 export function rawByteLength(info: DTypeInfo, count: number): number {
   return Math.ceil((count * info.bits) / 8);
 }
+
+/** onnxruntime's tensor type names ("float32", "int64", ...), by ONNX element type. */
+export const ORT_TYPE_NAMES: Readonly<Record<number, string>> = {
+  [DT.FLOAT]: "float32",
+  [DT.UINT8]: "uint8",
+  [DT.INT8]: "int8",
+  [DT.UINT16]: "uint16",
+  [DT.INT16]: "int16",
+  [DT.INT32]: "int32",
+  [DT.INT64]: "int64",
+  [DT.STRING]: "string",
+  [DT.BOOL]: "bool",
+  [DT.FLOAT16]: "float16",
+  [DT.DOUBLE]: "float64",
+  [DT.UINT32]: "uint32",
+  [DT.UINT64]: "uint64",
+};

@@ -1,6 +1,6 @@
 /** onnxruntime-node at the edge: sessions, host tensors <-> ort.Tensor, runs over sample sets. */
 import ort from "onnxruntime-node";
-import { DT, dtypeName } from "../onnx/dtypes.js";
+import { DT, ORT_TYPE_NAMES, dtypeName } from "../onnx/dtypes.js";
 import type { NumericArray } from "../onnx/tensor.js";
 import { UserError } from "../errors.js";
 
@@ -12,21 +12,7 @@ export interface HostTensor {
 
 export type Sample = Map<string, HostTensor>;
 
-const ORT_TYPES: Record<number, string> = {
-  [DT.FLOAT]: "float32",
-  [DT.UINT8]: "uint8",
-  [DT.INT8]: "int8",
-  [DT.UINT16]: "uint16",
-  [DT.INT16]: "int16",
-  [DT.INT32]: "int32",
-  [DT.INT64]: "int64",
-  [DT.STRING]: "string",
-  [DT.BOOL]: "bool",
-  [DT.FLOAT16]: "float16",
-  [DT.DOUBLE]: "float64",
-  [DT.UINT32]: "uint32",
-  [DT.UINT64]: "uint64",
-};
+const ORT_TYPES = ORT_TYPE_NAMES;
 const FROM_ORT = new Map(Object.entries(ORT_TYPES).map(([k, v]) => [v, Number(k)]));
 
 export const ORT_VERSION: string =

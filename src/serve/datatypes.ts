@@ -3,6 +3,7 @@
  * types and typed arrays. One table; everything else looks things up here.
  */
 import { DT } from "../onnx/dtypes.js";
+import type { NumericArray } from "../onnx/tensor.js";
 
 export type OipDatatype =
   | "BOOL"
@@ -20,18 +21,7 @@ export type OipDatatype =
   | "BYTES";
 
 /** Element storage: FP16 holds IEEE half bits, BOOL holds 0/1 bytes, BYTES holds strings. */
-export type TensorValues =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | string[];
+export type TensorValues = NumericArray | string[];
 
 export interface Tensor {
   datatype: OipDatatype;
