@@ -43,6 +43,7 @@ const cache = path.join(work, "cache");
 let first: BuildImageResult;
 let firstPush: PushReport;
 
+const serverDefaults = { workers: 1, intraOpThreads: 1, maxBatchSize: 4 };
 const sha = (b: Uint8Array) => "sha256:" + crypto.createHash("sha256").update(b).digest("hex");
 
 describe.skipIf(missing)("docker target, daemonless, against a real registry", () => {
@@ -55,7 +56,7 @@ describe.skipIf(missing)("docker target, daemonless, against a real registry", (
     first = await buildImage({
       model: model1,
       name: "mlp",
-      server: { workers: 1, intraOpThreads: 1, maxBatchSize: 4 },
+      server: serverDefaults,
       out: path.join(work, "out1"),
       base: baseRef,
       insecure: true,
@@ -186,7 +187,7 @@ describe.skipIf(missing)("docker target, daemonless, against a real registry", (
     const second = await buildImage({
       model: model2,
       name: "mlp",
-      server: { workers: 1, intraOpThreads: 1, maxBatchSize: 4 },
+      server: serverDefaults,
       out: path.join(work, "out2"),
       base: baseRef,
       insecure: true,
@@ -223,7 +224,7 @@ describe.skipIf(missing)("docker target, daemonless, against a real registry", (
     const again = await buildImage({
       model: model1,
       name: "mlp",
-      server: { workers: 1, intraOpThreads: 1, maxBatchSize: 4 },
+      server: serverDefaults,
       out: path.join(work, "out1-again"),
       base: baseRef,
       insecure: true,
@@ -334,9 +335,44 @@ describe.skipIf(missing)("docker target, daemonless, against a real registry", (
 
     // The arm64 image's onnxruntime layer holds the linux/arm64 binaries and nothing else.
     const nativeLayer = built.platforms[1].layers.find((l) => l.role.startsWith("native"))!;
-    const listing = spawnSync("tar", ["-tzf", new OciLayout(built.output).blobPath(nativeLayer.digest)], { encoding: "utf8" });
+    const listing = spawnSync("tar", ["-tzf", new OciLayout(built.output).blobPath(nativeLayer.digest)], {
+      encoding: "utf8",
+    });
     const files = listing.stdout.split("\n").filter((f) => f && !f.endsWith("/"));
     expect(files.length).toBeGreaterThan(0);
-    expect(files.every((f) => f.startsWith("app/node_modules/onnxruntime-node/bin/napi-v6/linux/arm64/"))).toBe(true);
+    expect(
+      files.every((f) => f.startsWith("app/node_modules/onnxruntime-node/bin/napi-v6/linux/arm64/")),
+    ).toBe(true);
+  });
+
+  it("takes a docker-archive base (as skopeo or `docker save` write it) and gives the same image every time", async () => {
+    const tar = path.join(work, "base-docker-archive.tar");
+    const cp = skopeo([
+      "copy",
+      "--src-tls-verify=false",
+      `docker://${baseRef}`,
+      `docker-archive:${tar}:base/node:20`,
+    ]);
+    expect(cp.code, cp.stderr).toBe(0);
+    const builds = [];
+    for (const out of ["out-da-1", "out-da-2"])
+      builds.push(
+        await buildImage({
+          model: model1,
+          name: "mlp",
+          server: serverDefaults,
+          out: path.join(work, out),
+          base: tar,
+          cacheDir: false,
+        }),
+      );
+    expect(builds[0].digest).toBe(builds[1].digest);
+    expect(builds[0].platforms[0].baseLayers).toBe(1);
+    // Same file system as the registry-based image: the diff_ids match, though the base layer was recompressed.
+    const config = (r: BuildImageResult) =>
+      JSON.parse(fs.readFileSync(new OciLayout(r.output).blobPath(r.platforms[0].configDigest), "utf8")) as {
+        rootfs: { diff_ids: string[] };
+      };
+    expect(config(builds[0]).rootfs.diff_ids).toEqual(config(first).rootfs.diff_ids);
   });
 });

@@ -22,6 +22,7 @@ import {
   type ImageRef,
 } from "../registry/reference.js";
 import { extractArchive } from "./archive.js";
+import { GzipOsByte } from "./layer.js";
 import { formatPlatform, ociLayerMediaType, platformMatches, type ImageConfig } from "./image-config.js";
 import {
   isIndex,
@@ -237,7 +238,14 @@ async function convertDockerArchive(dir: string): Promise<OciLayout> {
       }
     };
     if (gz) await pipeline(fs.createReadStream(src), count, fs.createWriteStream(tmp));
-    else await pipeline(fs.createReadStream(src), zlib.createGzip(), count, fs.createWriteStream(tmp));
+    else
+      await pipeline(
+        fs.createReadStream(src),
+        zlib.createGzip({ chunkSize: 1 << 16 }),
+        new GzipOsByte(),
+        count,
+        fs.createWriteStream(tmp),
+      );
     const digest = "sha256:" + hash.digest("hex");
     await layout.commitTemp(tmp, digest);
     layers.push({ mediaType: MEDIA.ociLayerGzip, digest, size });

@@ -44,7 +44,7 @@ class HashTap extends Transform {
  * since zlib 1.2.12), so the same tar would get a different digest per OS; pin it to 255 (unknown),
  * as Go's compress/gzip (and so crane and ko) does.
  */
-class GzipOsByte extends Transform {
+export class GzipOsByte extends Transform {
   private first = true;
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     if (this.first && chunk.length >= 10) {
