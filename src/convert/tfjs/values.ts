@@ -157,8 +157,11 @@ export function broadcastShapes(a: Dim[] | undefined, b: Dim[] | undefined): Dim
   const r = Math.max(a.length, b.length);
   const out: Dim[] = [];
   for (let i = 0; i < r; i++) {
-    const x = a[a.length - r + i] ?? 1;
-    const y = b[b.length - r + i] ?? 1;
+    // Missing leading dims are 1; a null (unknown) dim must stay null, so no `??` here.
+    const ia = a.length - r + i;
+    const ib = b.length - r + i;
+    const x = ia < 0 ? 1 : a[ia];
+    const y = ib < 0 ? 1 : b[ib];
     if (x === 1) out.push(y);
     else if (y === 1) out.push(x);
     else if (x === null) out.push(y);

