@@ -84,7 +84,13 @@ export async function buildDaemonless(
   for (const [i, platform] of input.platforms.entries()) {
     const plan = input.plans[i];
     const base = input.base?.images[i];
-    if (base) for (const l of base.layers) await base.fetchLayer(l, layout);
+    if (base) {
+      for (const l of base.layers) await base.fetchLayer(l, layout);
+      const bytes = base.layers.reduce((s, l) => s + l.size, 0);
+      logger.info(
+        `${formatPlatform(platform)}: base ${base.name ?? "image"}: ${base.layers.length} layer(s), ${mib(bytes)}`,
+      );
+    }
     const layers: LayerResult[] = [];
     const reportLayers: LayerReport[] = [];
     for (const c of plan.copies) {

@@ -128,8 +128,9 @@ export async function pushImage(
     }
     const results: PushReport["blobs"] = [];
     const queue = [...blobs.values()];
+    let failed = false; // after one upload fails, the other workers take no new blobs
     const worker = async () => {
-      for (let d = queue.shift(); d; d = queue.shift()) {
+      for (let d = queue.shift(); d && !failed; d = queue.shift()) {
         const file = layout.blobPath(d.digest);
         if (!fs.existsSync(file))
           throw new UserError(`${source}: blob ${d.digest} is missing`, { hint: "build the image again" });
@@ -152,7 +153,14 @@ export async function pushImage(
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 3) }, worker));
+    await Promise.all(
+      Array.from({ length: Math.max(1, opts.concurrency ?? 3) }, () =>
+        worker().catch((e: unknown) => {
+          failed = true;
+          throw e;
+        }),
+      ),
+    );
     for (const c of children)
       if (c !== children[0] || isIndex(root.mediaType))
         await putManifest(
