@@ -4,7 +4,8 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import ort from "onnxruntime-node";
-import { datatypeFromOrt, datatypeInfo, type Tensor } from "./datatypes.js";
+import type { Tensor } from "./datatypes.js";
+import { fromOrtTensor, toOrtFeeds } from "./ort-tensors.js";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker-messages.js";
 
 const init = workerData as WorkerInit;
@@ -34,24 +35,16 @@ async function start(): Promise<void> {
 async function run(msg: Extract<WorkerRequest, { type: "run" }>): Promise<void> {
   try {
     const session = sessions.get(msg.model)!;
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(msg.feeds))
-      feeds[name] = new ort.Tensor(
-        datatypeInfo(t.datatype).ort as "float32",
-        t.data as Float32Array,
-        t.shape,
-      );
+    const feeds = toOrtFeeds(ort.Tensor, msg.feeds);
     const t0 = performance.now();
     const result = await session.run(feeds);
     const computeMs = performance.now() - t0;
     const outputs: Record<string, Tensor> = {};
     const transfer: ArrayBuffer[] = [];
     for (const [name, t] of Object.entries(result)) {
-      const datatype = datatypeFromOrt(t.type);
-      if (!datatype)
-        throw new Error(`output "${name}" has onnxruntime type ${t.type}, which OIP cannot carry`);
-      const data = t.data as Tensor["data"];
-      outputs[name] = { datatype, shape: [...t.dims], data };
+      const out = fromOrtTensor(name, t);
+      const data = out.data;
+      outputs[name] = out;
       if (!Array.isArray(data) && data.buffer instanceof ArrayBuffer && !transfer.includes(data.buffer))
         transfer.push(data.buffer);
     }

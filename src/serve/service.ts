@@ -7,9 +7,10 @@ import os from "node:os";
 import { createRequire } from "node:module";
 import { readModel as defaultReadModel } from "../onnx/read.js";
 import { silentLogger, type Logger } from "../log.js";
-import { notFound, ServeError, unavailable } from "./errors.js";
+import { ServeError, unavailable } from "./errors.js";
 import type { Tensor } from "./datatypes.js";
-import { modelInfoFromProto, oipShape, type ModelInfo, type TensorSpec } from "./model-info.js";
+import { modelInfoFromProto, type ModelInfo } from "./model-info.js";
+import { modelRegistry, type ModelMetadata } from "./model-registry.js";
 import type { InferRequest, InferResponse, NamedTensor } from "./protocol.js";
 import { validateRequest } from "./validate-request.js";
 import { Scheduler } from "./batcher.js";
@@ -35,13 +36,7 @@ export interface ServerMetadata {
   extensions: string[];
 }
 
-export interface ModelMetadata {
-  name: string;
-  versions: string[];
-  platform: string;
-  inputs: { name: string; datatype: string; shape: number[] }[];
-  outputs: { name: string; datatype: string; shape: number[] }[];
-}
+export type { ModelMetadata } from "./model-registry.js";
 
 export interface ModelService {
   readonly models: readonly ModelInfo[];
@@ -108,23 +103,7 @@ export async function createModelService(
   let closed = false;
   let inflight = 0;
 
-  const resolveModel = (name: string, version?: string): ModelInfo => {
-    const candidates = models.filter((m) => m.name === name);
-    if (candidates.length === 0)
-      throw notFound(
-        `unknown model "${name}" (serving ${[...new Set(models.map((m) => `"${m.name}"`))].join(", ")})`,
-      );
-    if (version === undefined)
-      return candidates.reduce((a, b) => (compareVersions(b.version, a.version) > 0 ? b : a));
-    const m = candidates.find((c) => c.version === version);
-    if (!m)
-      throw notFound(
-        `model "${name}" has no version "${version}" (versions: ${candidates.map((c) => c.version).join(", ")})`,
-      );
-    return m;
-  };
-
-  const specJson = (t: TensorSpec) => ({ name: t.name, datatype: t.datatype, shape: oipShape(t.shape) });
+  const { resolveModel, modelMetadata } = modelRegistry(models);
 
   return {
     models,
@@ -136,16 +115,7 @@ export async function createModelService(
     isReady: () => ready && !closed,
     serverMetadata: () => ({ name: "mlpack", version: pkg.version, extensions: ["binary_tensor_data"] }),
     resolveModel,
-    modelMetadata(name, version) {
-      const m = resolveModel(name, version);
-      return {
-        name: m.name,
-        versions: models.filter((x) => x.name === m.name).map((x) => x.version),
-        platform: "onnxruntime_onnx",
-        inputs: m.inputs.map(specJson),
-        outputs: m.outputs.map(specJson),
-      };
-    },
+    modelMetadata,
     async infer(name, version, request) {
       const model = resolveModel(name, version);
       if (closed) throw unavailable("the server is shutting down");
@@ -197,13 +167,6 @@ export async function createModelService(
       cache?.clear();
     },
   };
-}
-
-/** Numeric versions compare as numbers ("10" > "9"); others as strings. */
-function compareVersions(a: string, b: string): number {
-  const [x, y] = [Number(a), Number(b)];
-  if (Number.isFinite(x) && Number.isFinite(y)) return x - y;
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Cores this process may use (containers may have fewer than the machine). */
