@@ -19,6 +19,7 @@ import { startProxy, type RegistryProxy } from "./helpers/registry-proxy.js";
 import {
   curl,
   pushNodeBase,
+  snapshotApp,
   startInChroot,
   unpackImage,
   writeMlp,
@@ -41,6 +42,7 @@ let model1: string;
 let model2: string;
 const cache = path.join(work, "cache");
 let first: BuildImageResult;
+let appRoot: string;
 let firstPush: PushReport;
 
 const serverDefaults = { workers: 1, intraOpThreads: 1, maxBatchSize: 4 };
@@ -48,12 +50,14 @@ const sha = (b: Uint8Array) => "sha256:" + crypto.createHash("sha256").update(b)
 
 describe.skipIf(missing)("docker target, daemonless, against a real registry", () => {
   beforeAll(async () => {
+    appRoot = snapshotApp(REPO, path.join(work, "app"));
     reg = await startRegistry();
     counter = await startProxy(reg.host);
     baseRef = pushNodeBase(work, reg.host);
     model1 = await writeMlp(path.join(work, "m1/model.onnx"), 1);
     model2 = await writeMlp(path.join(work, "m2/model.onnx"), 2);
     first = await buildImage({
+      appRoot,
       model: model1,
       name: "mlp",
       server: serverDefaults,
@@ -185,6 +189,7 @@ describe.skipIf(missing)("docker target, daemonless, against a real registry", (
 
   it("a model-only change re-uploads exactly one layer, the config and the manifest", async () => {
     const second = await buildImage({
+      appRoot,
       model: model2,
       name: "mlp",
       server: serverDefaults,
@@ -222,6 +227,7 @@ describe.skipIf(missing)("docker target, daemonless, against a real registry", (
 
   it("is reproducible: a second build without the cache gives the same layer and manifest digests", async () => {
     const again = await buildImage({
+      appRoot,
       model: model1,
       name: "mlp",
       server: serverDefaults,
@@ -242,6 +248,7 @@ describe.skipIf(missing)("docker target, daemonless, against a real registry", (
 
   it("`mlpack push` (the built CLI) pushes an oci-archive and reports what it uploaded", async () => {
     const built = await buildImage({
+      appRoot,
       model: model1,
       name: "mlp",
       out: path.join(work, "out-archive"),
@@ -283,6 +290,7 @@ describe.skipIf(missing)("docker target, daemonless, against a real registry", (
 
   it("builds FROM scratch with node and its shared libraries into a docker-archive skopeo reads", async () => {
     const built = await buildImage({
+      appRoot,
       model: model1,
       name: "mlp",
       out: path.join(work, "out-scratch"),
@@ -308,6 +316,7 @@ describe.skipIf(missing)("docker target, daemonless, against a real registry", (
     await writeTwoPlatformBase(baseDir);
     const tag = `${reg.host}/models/mlp-multi:1`;
     const built = await buildImage({
+      appRoot,
       model: model1,
       name: "mlp",
       out: path.join(work, "out-multi"),
@@ -358,6 +367,7 @@ describe.skipIf(missing)("docker target, daemonless, against a real registry", (
     for (const out of ["out-da-1", "out-da-2"])
       builds.push(
         await buildImage({
+          appRoot,
           model: model1,
           name: "mlp",
           server: serverDefaults,

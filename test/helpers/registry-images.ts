@@ -173,7 +173,11 @@ export async function writeTwoPlatformBase(dir: string): Promise<OciLayout> {
     ]);
     const platform = { os: "linux", architecture, ...(variant ? { variant } : {}) };
     const config = await layout.writeJsonBlob(
-      { ...platform, config: { Env: ["PATH=/usr/local/bin:/usr/bin:/bin"] }, rootfs: { type: "layers", diff_ids: [l.diffId] } },
+      {
+        ...platform,
+        config: { Env: ["PATH=/usr/local/bin:/usr/bin:/bin"] },
+        rootfs: { type: "layers", diff_ids: [l.diffId] },
+      },
       MEDIA.ociConfig,
     );
     const m = await layout.writeJsonBlob(
@@ -182,7 +186,27 @@ export async function writeTwoPlatformBase(dir: string): Promise<OciLayout> {
     );
     manifests.push({ ...m.descriptor, platform });
   }
-  const index = await layout.writeJsonBlob({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests }, MEDIA.ociIndex);
-  await layout.writeIndex({ schemaVersion: 2, manifests: [{ ...index.descriptor, annotations: { "org.opencontainers.image.ref.name": "base" } }] });
+  const index = await layout.writeJsonBlob(
+    { schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests },
+    MEDIA.ociIndex,
+  );
+  await layout.writeIndex({
+    schemaVersion: 2,
+    manifests: [{ ...index.descriptor, annotations: { "org.opencontainers.image.ref.name": "base" } }],
+  });
   return layout;
+}
+
+/**
+ * A frozen copy of the mlpack installation an image carries (package.json, bin/, dist/, templates/;
+ * node_modules linked), so builds within one test file see the same bytes even if dist/ is rebuilt
+ * meanwhile. Pass it as buildImage's appRoot.
+ */
+export function snapshotApp(repo: string, dest: string): string {
+  fs.mkdirSync(dest, { recursive: true });
+  fs.copyFileSync(path.join(repo, "package.json"), path.join(dest, "package.json"));
+  for (const sub of ["bin", "dist", "templates"])
+    fs.cpSync(path.join(repo, sub), path.join(dest, sub), { recursive: true });
+  fs.symlinkSync(path.join(repo, "node_modules"), path.join(dest, "node_modules"));
+  return dest;
 }
