@@ -16,12 +16,18 @@ export function registerConvert(program: Command, io: CliIo): void {
         "float16",
       ]),
     )
+    .option(
+      "--shape <name=dims>",
+      "concrete sizes for an input with symbolic dims, e.g. x=1,3,224,224 (repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option("--json", "print the conversion report as JSON")
     .action(async (model: string, out: string, o: Record<string, unknown>) => {
-      const { convertToTfjs } = await import("../../convert/tfjs/convert.js");
+      const { convertToTfjs, parseShapeArgs } = await import("../../convert/tfjs/convert.js");
       const report = await convertToTfjs(model, out, {
         keepLayout: Boolean(o.keepLayout),
         quantize: o.quantize as "uint8" | undefined,
+        inputShapes: parseShapeArgs((o.shape as string[] | undefined) ?? []),
       });
       if (o.json) io.out(JSON.stringify(report, null, 2));
       else io.out((await import("../../convert/tfjs/render.js")).renderConvertReport(report));

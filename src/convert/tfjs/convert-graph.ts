@@ -16,6 +16,7 @@ import { tfDtypeOf } from "./values.js";
 import { foldBatchNorms } from "./fold-batchnorm.js";
 import type { ConstData, ConvertOptions, Dim, TfDtype, Val } from "./types.js";
 import { dtypeName } from "../../onnx/dtypes.js";
+import { UsageError } from "../../errors.js";
 
 export interface UnsupportedNode {
   node: string;
@@ -69,7 +70,8 @@ export function convertGraph(model: Model, source: TensorSource, opts: ConvertOp
     if (values.has(vi.name)) continue;
     const elem = vi.type?.value.case === "tensorType" ? vi.type.value.value.elemType : 0;
     const dtype = tfDtypeOf(elem);
-    const shape = tensorShape(vi.type)?.map((d) => (typeof d === "number" ? d : null));
+    const declared = tensorShape(vi.type)?.map((d) => (typeof d === "number" ? d : null));
+    const shape = fixShape(vi.name, declared, opts.inputShapes?.[vi.name]);
     if (!dtype) {
       unsupported.push({
         node: `input ${vi.name}`,
@@ -82,6 +84,12 @@ export function convertGraph(model: Model, source: TensorSource, opts: ConvertOp
     const tfName = b.placeholder(vi.name, dtype, shape);
     values.set(vi.name, { dtype, shape, ref: tfName });
     inputs.push({ onnxName: vi.name, tfName, dtype, shape });
+  }
+  for (const name of Object.keys(opts.inputShapes ?? {})) {
+    if (!inputs.some((i) => i.onnxName === name))
+      throw new UsageError(`--shape ${name}: the model has no input "${name}"`, {
+        hint: `its inputs: ${inputs.map((i) => i.onnxName).join(", ") || "(none)"}`,
+      });
   }
   for (const t of g.initializers) {
     if (!values.has(t.name)) poisoned.add(t.name);
@@ -152,6 +160,24 @@ export function convertGraph(model: Model, source: TensorSource, opts: ConvertOp
   }
   const onnxTransposes = g.nodes.filter((n) => n.opType === "Transpose").length;
   return { builder: b, inputs, outputs, unsupported, foldedBatchNorms, onnxTransposes };
+}
+
+/** An input's declared shape with the user's concrete sizes (--shape) for its symbolic dims. */
+function fixShape(name: string, declared: Dim[] | undefined, given: number[] | undefined): Dim[] | undefined {
+  if (!given) return declared;
+  if (declared && declared.length !== given.length)
+    throw new UsageError(`--shape ${name}: ${given.length} dims given, the input has ${declared.length}`, {
+      hint: `give all ${declared.length} dims, e.g. --shape ${name}=${declared.map((d) => d ?? 1).join(",")}`,
+    });
+  const bad = declared?.findIndex((d, i) => d !== null && d !== given[i]) ?? -1;
+  if (bad >= 0)
+    throw new UsageError(
+      `--shape ${name}: dim ${bad} is fixed to ${declared![bad]} in the model, not ${given[bad]}`,
+      {
+        hint: "only symbolic dims can be given a size",
+      },
+    );
+  return given;
 }
 
 /** The stored permutation an op runs with, from its spec and its data inputs. */

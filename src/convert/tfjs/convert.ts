@@ -8,7 +8,7 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import { readModel, type LoadedModel } from "../../onnx/read.js";
 import { modelFromProto } from "../../ir/graph.js";
-import { UnsupportedOpError, UserError } from "../../errors.js";
+import { UnsupportedOpError, UsageError, UserError } from "../../errors.js";
 import { convertGraph, type GraphIo, type UnsupportedNode } from "./convert-graph.js";
 import { buildModelJson, type ModelJson } from "./model-json.js";
 import { buildWeightShards } from "./weights.js";
@@ -118,6 +118,20 @@ export function convertLoadedModel(loaded: LoadedModel, opts: ConvertToTfjsOptio
     keepLayout: !!opts.keepLayout,
   };
   return { json, shards: w.shards, report };
+}
+
+/** `name=1,3,224,224` arguments (repeatable --shape) -> input name -> dims. */
+export function parseShapeArgs(args: readonly string[]): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const a of args) {
+    const m = /^(.+)=(\d+(?:[,x]\d+)*)$/.exec(a);
+    if (!m)
+      throw new UsageError(`--shape ${a}: expected NAME=D1,D2,... (e.g. input=1,3,224,224)`, {
+        hint: "give one --shape per input with symbolic dims",
+      });
+    out[m[1]] = m[2].split(/[,x]/).map(Number);
+  }
+  return out;
 }
 
 /** OUT may be missing, empty, or an earlier TF.js model directory (which is replaced). */

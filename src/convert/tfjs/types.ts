@@ -63,6 +63,8 @@ export interface ConvertOptions {
   quantize?: QuantizeMode;
   /** Bytes per weight shard file (default 4 MiB, as tensorflowjs_converter). */
   shardBytes?: number;
+  /** Concrete sizes for inputs with symbolic dims (the converter needs static sizes for some ops). */
+  inputShapes?: Record<string, number[]>;
   /** Fold BatchNormalization into the Conv before it (default true). */
   foldBatchNorm?: boolean;
 }

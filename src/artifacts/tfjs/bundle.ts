@@ -1,0 +1,175 @@
+/**
+ * The tfjs target: a static folder that runs the model in the browser with no network beyond its own
+ * origin: model/ (the converted graph model), tf.min.js copied from the installed @tensorflow/tfjs,
+ * mlpack-model.js (a loader keyed by the ONNX input/output names), index.html (a demo page) and a
+ * README snippet. Written to a temp directory and renamed into place when complete.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { UserError } from "../../errors.js";
+import type { TfjsTargetConfig } from "../../config/types.js";
+import {
+  convertModelFile,
+  writeDirAtomically,
+  writeTfjsModel,
+  type ConvertReport,
+  type TfjsIo,
+} from "../../convert/tfjs/convert.js";
+import { renderTemplateFile } from "../../templates/render.js";
+
+const require = createRequire(import.meta.url);
+const pkg = require("../../../package.json") as { version: string };
+
+export interface TfjsBundleOptions extends TfjsTargetConfig {
+  /** Name shown on the page and in the README (default: the model file name without .onnx). */
+  name?: string;
+  /** Concrete sizes for inputs with symbolic dims (the demo page feeds these shapes). */
+  inputShapes?: Record<string, number[]>;
+}
+
+export interface TfjsBundleReport {
+  outDir: string;
+  files: { name: string; bytes: number }[];
+  totalBytes: number;
+  tfjsVersion: string;
+  conversion: ConvertReport;
+}
+
+/** The installed @tensorflow/tfjs: its version and the path of the browser bundle. */
+export function bundledTfjs(): { version: string; minJs: string } {
+  let pkgPath: string;
+  try {
+    pkgPath = require.resolve("@tensorflow/tfjs/package.json");
+  } catch {
+    throw new UserError("@tensorflow/tfjs is not installed", {
+      hint: "reinstall mlpack (npm install) — the tfjs target bundles its tf.min.js",
+    });
+  }
+  const { version } = JSON.parse(fs.readFileSync(pkgPath, "utf8")) as { version: string };
+  const minJs = path.join(path.dirname(pkgPath), "dist", "tf.min.js");
+  if (!fs.existsSync(minJs))
+    throw new UserError(`${minJs} is missing`, { hint: "reinstall @tensorflow/tfjs (npm install)" });
+  return { version, minJs };
+}
+
+const BUNDLE_MARKERS = ["mlpack-model.js", "index.html"];
+
+function checkBundleDir(outDir: string): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(outDir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return;
+    throw new UserError(`${outDir} is not a directory I can write (${code})`, {
+      hint: "give a directory path for the bundle",
+    });
+  }
+  if (entries.length > 0 && !BUNDLE_MARKERS.every((m) => entries.includes(m)))
+    throw new UserError(`${outDir} exists and is not an mlpack TF.js bundle`, {
+      hint: "choose a new or empty directory (mlpack only replaces a folder it built before)",
+    });
+}
+
+function shapeText(io: TfjsIo): string {
+  return io.shape ? `[${io.shape.map((d) => (d === null ? "?" : d)).join(", ")}]` : "[unknown rank]";
+}
+
+function exampleFeed(inputs: TfjsIo[]): string {
+  const parts = inputs.map((io) => {
+    const shape = (io.shape ?? [1]).map((d) => d ?? 1);
+    const n = shape.reduce((a, b) => a * b, 1);
+    const ctor = io.dtype === "float32" ? "Float32Array" : io.dtype === "int32" ? "Int32Array" : "Uint8Array";
+    return `${JSON.stringify(io.name)}: { data: new ${ctor}(${n}), shape: [${shape.join(", ")}] }`;
+  });
+  return `{ ${parts.join(", ")} }`;
+}
+
+function ioJson(list: TfjsIo[]): string {
+  return JSON.stringify(list.map((io) => ({ name: io.name, dtype: io.dtype, shape: io.shape ?? null })));
+}
+
+export async function buildTfjsBundle(
+  modelPath: string,
+  outDir: string,
+  opts: TfjsBundleOptions = {},
+): Promise<TfjsBundleReport> {
+  checkBundleDir(outDir);
+  const tfjs = bundledTfjs();
+  const { json, shards, report } = await convertModelFile(modelPath, {
+    keepLayout: opts.keepLayout,
+    quantize: opts.quantize,
+    inputShapes: opts.inputShapes,
+  });
+  const name = opts.name ?? path.basename(modelPath).replace(/\.onnx$/i, "");
+  const shardFiles = shards.length;
+  const values = {
+    modelName: name,
+    mlpackVersion: pkg.version,
+    tfjsVersion: tfjs.version,
+    inputsJson: ioJson(report.inputs),
+    outputsJson: ioJson(report.outputs),
+    ioList: [
+      ...report.inputs.map((io) => `- input \`${io.name}\`: ${io.dtype} ${shapeText(io)}`),
+      ...report.outputs.map((io) => `- output \`${io.name}\`: ${io.dtype} ${shapeText(io)}`),
+    ].join("\n"),
+    exampleFeed: exampleFeed(report.inputs),
+    layoutNote: report.keepLayout
+      ? "Tensors keep the ONNX layout (converted with --keep-layout)."
+      : "Tensors keep the ONNX layout (NCHW for images): the converted graph switches to channels-last inside and back, so feed exactly what the ONNX model takes.",
+    weightsNote:
+      `${report.weights} weights, ${(report.weightBytes / 1024 / 1024).toFixed(2)} MiB in ${shardFiles} shard file${shardFiles === 1 ? "" : "s"}` +
+      (opts.quantize ? `, compressed to ${opts.quantize} (tfjs restores float32 when loading).` : "."),
+  };
+  const pick = (keys: (keyof typeof values)[]) => Object.fromEntries(keys.map((k) => [k, values[k]]));
+  const rendered: [string, string][] = [
+    [
+      "index.html",
+      renderTemplateFile("tfjs/index.html", pick(["modelName", "mlpackVersion", "tfjsVersion"])),
+    ],
+    [
+      "mlpack-model.js",
+      renderTemplateFile(
+        "tfjs/mlpack-model.js",
+        pick(["modelName", "mlpackVersion", "tfjsVersion", "inputsJson", "outputsJson"]),
+      ),
+    ],
+    [
+      "README.md",
+      renderTemplateFile(
+        "tfjs/README.md",
+        pick([
+          "modelName",
+          "mlpackVersion",
+          "tfjsVersion",
+          "weightsNote",
+          "exampleFeed",
+          "ioList",
+          "layoutNote",
+        ]),
+      ),
+    ],
+  ];
+  const files: { name: string; bytes: number }[] = [];
+  await writeDirAtomically(outDir, async (tmp) => {
+    const modelDir = path.join(tmp, "model");
+    await fs.promises.mkdir(modelDir);
+    for (const f of await writeTfjsModel(modelDir, json, shards))
+      files.push({ ...f, name: `model/${f.name}` });
+    for (const [file, text] of rendered) {
+      await fs.promises.writeFile(path.join(tmp, file), text);
+      files.push({ name: file, bytes: Buffer.byteLength(text) });
+    }
+    await fs.promises.copyFile(tfjs.minJs, path.join(tmp, "tf.min.js"));
+    files.push({ name: "tf.min.js", bytes: fs.statSync(tfjs.minJs).size });
+  });
+  files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const totalBytes = files.reduce((n, f) => n + f.bytes, 0);
+  const conversion = {
+    ...report,
+    outDir: path.join(outDir, "model"),
+    files: files.filter((f) => f.name.startsWith("model/")).map((f) => ({ ...f, name: f.name.slice(6) })),
+  };
+  return { outDir, files, totalBytes, tfjsVersion: tfjs.version, conversion };
+}

@@ -1,0 +1,1 @@
+export { buildTfjsBundle, bundledTfjs, type TfjsBundleOptions, type TfjsBundleReport } from "./bundle.js";
