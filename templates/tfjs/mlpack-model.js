@@ -46,8 +46,11 @@
       var out = {};
       for (var i = 0; i < names.length; i++) {
         out[names[i]] = { shape: list[i].shape, dtype: list[i].dtype, data: await list[i].data() };
-        list[i].dispose();
       }
+      // Outputs may share one tensor (an Identity passes its input through): dispose each once.
+      new Set(list).forEach(function (t) {
+        t.dispose();
+      });
       return out;
     } finally {
       Object.keys(tensors).forEach(function (k) {

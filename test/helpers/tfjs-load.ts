@@ -90,8 +90,9 @@ export async function runTfjs(
     for (let i = 0; i < outputNames.length; i++) {
       const t = list[i];
       out[outputNames[i]] = { dims: t.shape, dtype: t.dtype, data: (await t.data()) as TfjsTensor["data"] };
-      t.dispose();
     }
+    // Outputs may share one tensor (tfjs's Identity passes its input through): dispose each once.
+    for (const t of new Set(list)) t.dispose();
     return out;
   } finally {
     for (const t of Object.values(feeds)) t.dispose();
