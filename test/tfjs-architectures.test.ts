@@ -112,4 +112,20 @@ describe("TF.js converter on real architectures (vs onnxruntime-node)", () => {
     expect(rel).toBeLessThan(1e-4);
     expect(report.transposesAdded).toBe(0);
   });
+
+  it("weights transposed while writing stay exact when they straddle shard files (32 KB shards)", async () => {
+    const file = path.join(dir, "resnet-small-shards.onnx");
+    fs.writeFileSync(file, encodeModelProto(ARCHITECTURES.resnet()));
+    const out = path.join(dir, "resnet-small-shards-tfjs");
+    const report = await convertToTfjs(file, out, { shardBytes: 32 * 1024 });
+    expect(report.files.filter((f) => f.name.endsWith(".bin")).length).toBeGreaterThan(5);
+    const dims = [1, 3, 32, 32];
+    const x = input(dims, 3);
+    const session = await ort.InferenceSession.create(file);
+    const expected = (await session.run({ input: new ort.Tensor("float32", x, dims) })).output;
+    const model = await loadTfjsDir(out);
+    const got = (await runTfjs(model, { input: { dims, dtype: "float32", data: x } }, ["output"])).output;
+    model.dispose();
+    expect(maxRelativeError(got.data, expected.data as Float32Array)).toBeLessThan(1e-4);
+  });
 });

@@ -83,7 +83,7 @@ export async function runBackendCase(dir: string, rtol = 1e-3, atol = 1e-4): Pro
       }
     }
   }
-  const { report, json, shards } = converted;
+  const { report, json, weights } = converted;
   const feeds: Parameters<typeof runTfjs>[1] = {};
   inputs.forEach((f, i) => {
     const name = order[i];
@@ -92,7 +92,7 @@ export async function runBackendCase(dir: string, rtol = 1e-3, atol = 1e-4): Pro
   const names = report.outputs.map((o) => o.name);
   let got;
   try {
-    const model = await loadTfjsInMemory(json, shards);
+    const model = await loadTfjsInMemory(json, weights);
     got = await runTfjs(model, feeds, names);
     model.dispose();
   } catch (e) {

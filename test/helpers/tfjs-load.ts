@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { shardBytes, type WeightShards } from "../../src/convert/tfjs/weights.js";
 
 let ready: Promise<void> | undefined;
 
@@ -42,16 +43,8 @@ export function loadTfjsDir(dir: string): Promise<tf.GraphModel> {
 }
 
 /** Loads a conversion held in memory (convertModelFile's json and shards). */
-export function loadTfjsInMemory(
-  json: unknown,
-  shards: { name: string; chunks: Uint8Array[] }[],
-): Promise<tf.GraphModel> {
-  const byName = new Map(shards.map((s) => [s.name, Buffer.concat(s.chunks)]));
-  return loadTfjsModel(json, (p) => {
-    const b = byName.get(p);
-    if (!b) throw new Error(`manifest names a missing shard ${p}`);
-    return b;
-  });
+export function loadTfjsInMemory(json: unknown, weights: WeightShards): Promise<tf.GraphModel> {
+  return loadTfjsModel(json, (p) => shardBytes(weights, p));
 }
 
 export interface TfjsTensor {

@@ -97,13 +97,13 @@ export async function buildTfjsBundle(
 ): Promise<TfjsBundleReport> {
   checkBundleDir(outDir);
   const tfjs = bundledTfjs();
-  const { json, shards, report } = await convertModelFile(modelPath, {
+  const { json, weights, report } = await convertModelFile(modelPath, {
     keepLayout: opts.keepLayout,
     quantize: opts.quantize,
     inputShapes: opts.inputShapes,
   });
   const name = opts.name ?? path.basename(modelPath).replace(/\.onnx$/i, "");
-  const shardFiles = shards.length;
+  const shardFiles = weights.shards.length;
   const values = {
     modelName: name,
     mlpackVersion: pkg.version,
@@ -155,7 +155,7 @@ export async function buildTfjsBundle(
   await writeDirAtomically(outDir, async (tmp) => {
     const modelDir = path.join(tmp, "model");
     await fs.promises.mkdir(modelDir);
-    for (const f of await writeTfjsModel(modelDir, json, shards))
+    for (const f of await writeTfjsModel(modelDir, json, weights))
       files.push({ ...f, name: `model/${f.name}` });
     for (const [file, text] of rendered) {
       await fs.promises.writeFile(path.join(tmp, file), text);

@@ -11,7 +11,7 @@ import { modelFromProto } from "../../ir/graph.js";
 import { UnsupportedOpError, UsageError, UserError } from "../../errors.js";
 import { convertGraph, type GraphIo, type UnsupportedNode } from "./convert-graph.js";
 import { buildModelJson, type ModelJson } from "./model-json.js";
-import { buildWeightShards } from "./weights.js";
+import { buildWeightShards, createScratch, type WeightShards } from "./weights.js";
 import type { ConvertOptions, Dim, TfDtype } from "./types.js";
 
 const pkg = createRequire(import.meta.url)("../../../package.json") as { version: string };
@@ -72,7 +72,7 @@ export interface ConvertToTfjsOptions extends ConvertOptions {
 /** Converts in memory: the model.json object and the shard files, or the unsupported-node error. */
 export interface ConvertedTfjs {
   json: ModelJson;
-  shards: { name: string; chunks: Uint8Array[] }[];
+  weights: WeightShards;
   report: ConvertReport;
 }
 
@@ -117,7 +117,7 @@ export function convertLoadedModel(loaded: LoadedModel, opts: ConvertToTfjsOptio
     quantizedWeights: w.quantized,
     keepLayout: !!opts.keepLayout,
   };
-  return { json, shards: w.shards, report };
+  return { json, weights: w, report };
 }
 
 /** `name=1,3,224,224` arguments (repeatable --shape) -> input name -> dims. */
@@ -182,21 +182,39 @@ export async function writeDirAtomically(
 export async function writeTfjsModel(
   dir: string,
   json: ModelJson,
-  shards: { name: string; chunks: Uint8Array[] }[],
+  w: WeightShards,
 ): Promise<{ name: string; bytes: number }[]> {
   const files: { name: string; bytes: number }[] = [];
   const text = JSON.stringify(json);
   await fs.promises.writeFile(path.join(dir, "model.json"), text);
   files.push({ name: "model.json", bytes: Buffer.byteLength(text) });
-  for (const s of shards) {
+  const scratch = createScratch();
+  let produced = -1;
+  let bytes: Uint8Array | undefined;
+  for (const s of w.shards) {
     const fh = await fs.promises.open(path.join(dir, s.name), "w");
     try {
-      // writev keeps the chunks as views: the weights are never concatenated in memory.
-      for (let i = 0; i < s.chunks.length; i += 512) await fh.writev(s.chunks.slice(i, i + 512));
+      // Views go out in batches with writev (nothing concatenated); a batch is flushed before the
+      // scratch buffers are reused for the next deferred weight.
+      let batch: Uint8Array[] = [];
+      const flush = async () => {
+        for (let i = 0; i < batch.length; i += 512) await fh.writev(batch.slice(i, i + 512));
+        batch = [];
+      };
+      for (const c of s.chunks) {
+        if (c.part !== produced) {
+          const p = w.parts[c.part];
+          if (!ArrayBuffer.isView(p)) await flush();
+          bytes = ArrayBuffer.isView(p) ? p : p.produce(scratch);
+          produced = c.part;
+        }
+        batch.push(bytes!.subarray(c.start, c.end));
+      }
+      await flush();
     } finally {
       await fh.close();
     }
-    files.push({ name: s.name, bytes: s.chunks.reduce((n, c) => n + c.byteLength, 0) });
+    files.push({ name: s.name, bytes: s.bytes });
   }
   return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -207,10 +225,10 @@ export async function convertToTfjs(
   opts: ConvertToTfjsOptions = {},
 ): Promise<ConvertReport> {
   checkOutDir(outDir);
-  const { json, shards, report } = await convertModelFile(modelPath, opts);
+  const { json, weights, report } = await convertModelFile(modelPath, opts);
   let files: { name: string; bytes: number }[] = [];
   await writeDirAtomically(outDir, async (tmp) => {
-    files = await writeTfjsModel(tmp, json, shards);
+    files = await writeTfjsModel(tmp, json, weights);
   });
   return { ...report, outDir, files };
 }

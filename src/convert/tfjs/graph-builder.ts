@@ -27,12 +27,33 @@ export const A = {
       : { shape: { unknownRank: true } },
 };
 
-/** A weight: the value of one Const node, already in its TF.js dtype. */
+export type WeightData = Float32Array | Int32Array | Uint8Array;
+
+/**
+ * A weight whose bytes are computed when the shards are written (a large constant transposed into
+ * TF's layout): written from reused scratch buffers, so conversion does not hold a second copy.
+ */
+export interface DeferredWeight {
+  byteLength: number;
+  /** The weight's bytes; in `scratch` (reused by the caller) when it is big enough. */
+  produce(scratch?: Scratch): Uint8Array;
+}
+
+/** Two reusable float32 buffers: a source staging area and an output. */
+export interface Scratch {
+  get(slot: 0 | 1, elements: number): Float32Array;
+}
+
+/** A weight: the value of one Const node, in its TF.js dtype, now or when written. */
 export interface WeightEntry {
   name: string;
   dtype: TfDtype;
   shape: number[];
-  data: Float32Array | Int32Array | Uint8Array;
+  data: WeightData | DeferredWeight;
+}
+
+export function isDeferred(d: WeightEntry["data"]): d is DeferredWeight {
+  return !ArrayBuffer.isView(d);
 }
 
 const NAME_OK = /^[A-Za-z0-9.][A-Za-z0-9_./-]*$/;

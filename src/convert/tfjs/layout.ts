@@ -4,7 +4,7 @@
  * axes instead of transposing back and forth; a Transpose is materialized only where an op needs
  * another layout (and becomes a free Reshape when it only moves size-1 dimensions).
  */
-import { A, type TfGraphBuilder } from "./graph-builder.js";
+import { A, type DeferredWeight, type TfGraphBuilder } from "./graph-builder.js";
 import { transposeConst, weightArray } from "./values.js";
 import type { ConstData, Dim, Val } from "./types.js";
 
@@ -67,10 +67,48 @@ export function permAfterDrop(
   return isIdentity(out) ? undefined : out;
 }
 
+/** Float32 constants this large are transposed when written (DeferredWeight), smaller ones now. */
+const DEFER_ELEMENTS = 1 << 14;
+
 /** Writes a constant as a Const node in the given stored permutation. */
 export function emitConst(b: TfGraphBuilder, base: string, v: Val, perm?: number[]): string {
-  const c: ConstData = perm && !isIdentity(perm) ? transposeConst(v.const!, perm) : v.const!;
+  const src = v.const!;
+  const moved = perm && !isIdentity(perm);
+  if (moved && v.dtype === "float32" && src.dims.reduce((a, d) => a * d, 1) >= DEFER_ELEMENTS) {
+    return b.constant(
+      base,
+      "float32",
+      perm.map((p) => src.dims[p]),
+      deferTranspose(src, perm),
+    );
+  }
+  if (!moved && v.dtype === "float32" && src.raw) {
+    // Already in order: the initializer's own bytes go to the shard, never decoded.
+    const raw = src.raw;
+    return b.constant(base, "float32", src.dims, { byteLength: raw.byteLength, produce: () => raw });
+  }
+  const c: ConstData = moved ? transposeConst(src, perm) : src;
   return b.constant(base, v.dtype, c.dims, weightArray(c, v.dtype, `constant "${base}"`));
+}
+
+function deferTranspose(src: ConstData, perm: number[]): DeferredWeight {
+  const n = src.dims.reduce((a, d) => a * d, 1);
+  return {
+    byteLength: n * 4,
+    produce(scratch) {
+      let input: Float32Array | Float64Array;
+      const raw = src.raw;
+      if (raw && raw.byteOffset % 4 !== 0 && scratch) {
+        // Unaligned raw bytes: stage them in a reused aligned buffer instead of a fresh copy.
+        input = scratch.get(0, n);
+        new Uint8Array(input.buffer, input.byteOffset, raw.byteLength).set(raw);
+      } else if (raw && raw.byteOffset % 4 === 0) input = new Float32Array(raw.buffer, raw.byteOffset, n);
+      else input = src.data;
+      const out = scratch ? scratch.get(1, n) : new Float32Array(n);
+      transposeConst({ dims: src.dims, data: input }, perm, out);
+      return new Uint8Array(out.buffer, out.byteOffset, n * 4);
+    },
+  };
 }
 
 export class LayoutCache {

@@ -14,6 +14,12 @@ export type Dim = number | null;
 export interface ConstData {
   dims: number[];
   data: Float32Array | Float64Array;
+  /**
+   * For float32 initializers read lazily: their little-endian bytes (possibly unaligned). `data` then
+   * decodes on first use; a weight written in another layout reads `raw` directly instead, so a large
+   * filter is never decoded into a fresh array just to be transposed.
+   */
+  raw?: Uint8Array;
 }
 
 /**

@@ -115,18 +115,25 @@ export function strides(dims: readonly number[]): number[] {
 }
 
 /** Transposes constant data: out dim i = in dim perm[i]. */
-export function transposeConst(c: ConstData, perm: readonly number[]): ConstData {
+export function transposeConst(
+  c: ConstData,
+  perm: readonly number[],
+  into?: Float32Array | Float64Array,
+): ConstData {
   const dims = perm.map((p) => c.dims[p]);
-  if (perm.every((p, i) => p === i)) return { dims, data: c.data };
+  if (perm.every((p, i) => p === i)) {
+    if (into) into.set(c.data);
+    return { dims, data: into ?? c.data };
+  }
   if (perm.length <= 4) {
     // Pad to rank 4 with leading unit dims; the blocked kernel below handles every rank-4 perm.
     const pad = 4 - perm.length;
     const d4 = [...new Array<number>(pad).fill(1), ...c.dims];
     const p4 = [...Array.from({ length: pad }, (_, i) => i), ...perm.map((p) => p + pad)];
-    return { dims, data: transpose4(c.data, d4, p4) };
+    return { dims, data: transpose4(c.data, d4, p4, into) };
   }
   const n = c.data.length;
-  const out = c.data instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
+  const out = into ?? (c.data instanceof Float32Array ? new Float32Array(n) : new Float64Array(n));
   const inStrides = strides(c.dims);
   const rank = dims.length;
   const idx = new Array<number>(rank).fill(0);
@@ -150,13 +157,17 @@ export function transposeConst(c: ConstData, perm: readonly number[]): ConstData
  * strided reads of one block stay in cache across the outer loops (conv filters OIHW -> HWIO are the
  * big case: about 2x faster than an element-by-element walk).
  */
-function transpose4<T extends Float32Array | Float64Array>(inp: T, dims: number[], perm: number[]): T {
+function transpose4(
+  inp: Float32Array | Float64Array,
+  dims: number[],
+  perm: number[],
+  into?: Float32Array | Float64Array,
+): Float32Array | Float64Array {
   const st = [dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1];
   const [s0, s1, s2, s3] = perm.map((p) => st[p]);
   const [n0, n1, n2, n3] = perm.map((p) => dims[p]);
-  const out = (
-    inp instanceof Float32Array ? new Float32Array(inp.length) : new Float64Array(inp.length)
-  ) as T;
+  const out =
+    into ?? (inp instanceof Float32Array ? new Float32Array(inp.length) : new Float64Array(inp.length));
   const o1 = n2 * n3;
   const o0 = n1 * o1;
   const B = 64;

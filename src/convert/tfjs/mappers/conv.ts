@@ -1,7 +1,6 @@
 /** Conv (grouped, depthwise, 1-D), ConvTranspose. Channels-last; weights pre-transposed when constant. */
 import { A } from "../graph-builder.js";
 import { unsupported, type MapCtx, type OpSpec } from "../context.js";
-import { transposeConst } from "../values.js";
 import type { Dim, Val } from "../types.js";
 import { add, concat, pad, slice, transpose, type Ref } from "./emit.js";
 import { outSize, windowOf, type Window } from "./spatial.js";
@@ -34,7 +33,21 @@ function filterRef(c: MapCtx, w: Val, kind: "conv" | "depthwise" | "transposed",
   const d4 = dims.length === 3 ? [dims[0], dims[1], 1, dims[2]] : dims;
   const src = kind === "depthwise" ? [cin, d4[0] / cin, d4[2], d4[3]] : d4;
   const perm = kind === "depthwise" ? [2, 3, 0, 1] : [2, 3, 1, 0];
-  if (w.const) return c.kConst(transposeConst({ dims: src, data: w.const.data }, perm), "float32");
+  if (w.const) {
+    // Same data seen with `src` dims; a getter keeps a lazily read initializer undecoded (ConstData.raw).
+    const k = w.const;
+    return c.kConst(
+      {
+        dims: src,
+        raw: k.raw,
+        get data() {
+          return k.data;
+        },
+      },
+      "float32",
+      perm,
+    );
+  }
   let r = c.ref(w, "native");
   if (src.some((d, i) => d !== dims[i]) || src.length !== dims.length)
     r = c.op("Reshape", [r, c.kInts(src)], { T: A.type("float32"), Tshape: A.type("int32") }, "w4d");
