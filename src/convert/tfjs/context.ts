@@ -144,6 +144,13 @@ export class MapCtx {
     return this.inputs[i]?.const;
   }
 
+  /** A constant input's data; unsupported (naming the input) when it is computed at run time. */
+  constIn(i: number, what: string): ConstData {
+    const c = this.constOf(i);
+    if (!c) unsupported(`${what} (input ${i} "${this.node.inputs[i]}") must be a constant`);
+    return c;
+  }
+
   /** Integer values of a constant input (axes, pads, shapes); unsupported when computed at run time. */
   ints(i: number, what: string): number[] {
     const c = this.constOf(i);

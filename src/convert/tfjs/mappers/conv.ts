@@ -4,6 +4,7 @@ import { unsupported, type MapCtx, type OpSpec } from "../context.js";
 import type { Dim, Val } from "../types.js";
 import { add, concat, pad, slice, transpose, type Ref } from "./emit.js";
 import { outSize, windowOf, type Window } from "./spatial.js";
+import { sliceConst } from "../fold.js";
 
 /** Input as stored NHWC rank 4 (1-D convs get a unit height). */
 function to4d(c: MapCtx, x: Val): Ref {
@@ -54,6 +55,32 @@ function filterRef(c: MapCtx, w: Val, kind: "conv" | "depthwise" | "transposed",
   return transpose(c, r, perm, "float32");
 }
 
+/**
+ * A constant kernel with its dilation spelled out (zeros between taps): TF.js cannot combine strides
+ * with dilations, and its transposed convolution has none, but a dilated kernel is just a bigger one.
+ */
+function dilatedKernel(w: Val, d: number[]): Val {
+  const dims = w.shape as number[];
+  const sp = dims.slice(2);
+  const out = sp.map((k, i) => (k - 1) * d[i] + 1);
+  const [A0, B0] = dims;
+  const data = new Float32Array(A0 * B0 * out.reduce((a, b) => a * b, 1));
+  const src = w.const!.data;
+  const inner = sp.reduce((a, b) => a * b, 1);
+  const outInner = out.reduce((a, b) => a * b, 1);
+  for (let ab = 0; ab < A0 * B0; ab++) {
+    for (let k = 0; k < inner; k++) {
+      // k -> (kh, kw) in the small kernel -> (kh*dh, kw*dw) in the dilated one.
+      const kh = sp.length === 2 ? Math.floor(k / sp[1]) : 0;
+      const kw = sp.length === 2 ? k % sp[1] : k;
+      const o = sp.length === 2 ? kh * d[0] * out[1] + kw * d[1] : kw * d[0];
+      data[ab * outInner + o] = src[ab * inner + k];
+    }
+  }
+  const shape = [A0, B0, ...out];
+  return { dtype: "float32", shape, const: { dims: shape, data } };
+}
+
 function convSpec(): OpSpec {
   return {
     layout: "nhwc",
@@ -69,8 +96,12 @@ function convSpec(): OpSpec {
       const m = wd[0];
       const win = windowOf(c, x.shape!.slice(2), wd.slice(2));
       const w2 = win2d(win);
-      if (w2.s.some((s) => s > 1) && w2.d.some((d) => d > 1))
-        unsupported("TF.js convolutions cannot combine strides and dilations > 1");
+      let wk = w;
+      if (w2.s.some((s) => s > 1) && w2.d.some((d) => d > 1)) {
+        c.constIn(1, "the weights of a strided, dilated Conv");
+        wk = dilatedKernel(w, win.d);
+        w2.d = w2.d.map(() => 1);
+      }
       const xr = to4d(c, x);
       const padAttrs = (): Record<string, ReturnType<typeof A.str>> => {
         if (win.tfSame) return { padding: A.str("SAME") };
@@ -92,7 +123,7 @@ function convSpec(): OpSpec {
       const biasRef = bias && c.ref(bias, "native");
       let y: Ref;
       if (g === 1) {
-        const f = filterRef(c, w, "conv");
+        const f = filterRef(c, wk, "conv");
         y = biasRef
           ? c.op("_FusedConv2D", [xr, f, biasRef], {
               ...common,
@@ -101,7 +132,7 @@ function convSpec(): OpSpec {
             })
           : c.op("Conv2D", [xr, f], common);
       } else if (g === cin && wd[1] === 1) {
-        const f = filterRef(c, w, "depthwise", cin);
+        const f = filterRef(c, wk, "depthwise", cin);
         y = biasRef
           ? c.op("FusedDepthwiseConv2dNative", [xr, f, biasRef], {
               ...common,
@@ -111,7 +142,7 @@ function convSpec(): OpSpec {
           : c.op("DepthwiseConv2dNative", [xr, f], common);
       } else {
         if (cin === null) unsupported("grouped Conv needs a static channel count");
-        y = groupedConv(c, xr, w, g, common);
+        y = groupedConv(c, xr, wk, g, common);
         if (biasRef) y = add(c, y, biasRef);
       }
       const spatial = x.shape!.slice(2).map((_, i) => outSize(win, i));
@@ -138,22 +169,29 @@ function groupedConv(
 
 const convTransposeSpec: OpSpec = {
   layout: "nhwc",
-  check: (a) =>
-    (a.ints("dilations") ?? []).some((d) => d !== 1) ? "ConvTranspose with dilations > 1" : undefined,
   map: (c) => {
     const x = c.in(0);
-    const w = c.in(1);
+    let w = c.in(1);
     const rank = x.shape?.length;
     if (rank !== 3 && rank !== 4) unsupported("ConvTranspose supports 1-D and 2-D inputs");
     if (!w.shape || w.shape.some((d) => d === null)) unsupported("ConvTranspose weights need a static shape");
     const wd = w.shape as number[];
     const g = c.attr.int("group", 1);
-    if (g !== 1) unsupported("grouped ConvTranspose");
+    const cin = x.shape![1];
+    if (g !== 1) {
+      if (cin === null) unsupported("grouped ConvTranspose needs a static channel count");
+      c.constIn(1, "the weights of a grouped ConvTranspose");
+    }
     const spatialIn = x.shape!.slice(2);
     if (spatialIn.some((d) => d === null)) unsupported("ConvTranspose needs static spatial sizes");
     const ins = spatialIn as number[];
     const n = ins.length;
-    const k = c.attr.ints("kernel_shape") ?? wd.slice(2);
+    const dil = c.attr.ints("dilations") ?? new Array<number>(wd.length - 2).fill(1);
+    if (dil.some((d) => d !== 1)) {
+      c.constIn(1, "the weights of a dilated ConvTranspose");
+      w = dilatedKernel(w, dil);
+    }
+    const k = (c.attr.ints("kernel_shape") ?? wd.slice(2)).map((v, i) => (v - 1) * dil[i] + 1);
     const s = c.attr.ints("strides") ?? new Array<number>(n).fill(1);
     const op = c.attr.ints("output_padding") ?? new Array<number>(n).fill(0);
     const autoPad = c.attr.string("auto_pad", "NOTSET");
@@ -179,9 +217,9 @@ const convTransposeSpec: OpSpec = {
     }
     const one = n === 1;
     const xr = to4d(c, x);
-    const f = filterRef(c, w, "transposed");
     const batch = x.shape![0];
-    const fullShape = one ? [1, full[0], mOut] : [full[0], full[1], mOut];
+    const mg = mOut / g;
+    const fullShape = one ? [1, full[0], mg] : [full[0], full[1], mg];
     let shapeRef: Ref;
     if (batch !== null) shapeRef = c.kInts([batch, ...fullShape]);
     else {
@@ -190,13 +228,43 @@ const convTransposeSpec: OpSpec = {
       shapeRef = concat(c, [nRef, c.kInts(fullShape)], 0, "int32");
     }
     const s2 = one ? [1, s[0]] : s;
-    let y = c.op("Conv2DBackpropInput", [shapeRef, f, xr], {
-      T: A.type("float32"),
-      strides: A.ints([1, s2[0], s2[1], 1]),
-      padding: A.str("VALID"),
-      data_format: A.str("NHWC"),
-      dilations: A.ints([1, 1, 1, 1]),
-    });
+    const deconv = (xg: Ref, f: Ref, tag?: string) =>
+      c.op(
+        "Conv2DBackpropInput",
+        [shapeRef, f, xg],
+        {
+          T: A.type("float32"),
+          strides: A.ints([1, s2[0], s2[1], 1]),
+          padding: A.str("VALID"),
+          data_format: A.str("NHWC"),
+          dilations: A.ints([1, 1, 1, 1]),
+        },
+        tag,
+      );
+    let y: Ref;
+    if (g === 1) y = deconv(xr, filterRef(c, w, "transposed"));
+    else {
+      // Groups: split the input channels, one transposed convolution per weight slice, concatenated.
+      const per = (cin as number) / g;
+      const xs = c.op(
+        "Split",
+        [c.kInts([3], true), xr],
+        { T: A.type("float32"), num_split: A.int(g) },
+        "xsplit",
+      );
+      const wdims = w.shape as number[];
+      const parts = Array.from({ length: g }, (_, i) => {
+        const slice4 = sliceConst(
+          w.const!,
+          [i * per, 0, 0, 0].slice(0, wdims.length),
+          wdims.map(() => 1),
+          [per, ...wdims.slice(1)],
+        );
+        const wg: Val = { dtype: "float32", shape: slice4.dims, const: slice4 };
+        return deconv(i ? `${xs}:${i}` : xs, filterRef(c, wg, "transposed"), `g${i}`);
+      });
+      y = concat(c, parts, 3, "float32");
+    }
     // Crop the pads; output_padding beyond the full result is zeros.
     const extra = outs.map((o, i) => Math.max(0, pads[i][0] + o - full[i]));
     const p4 = one

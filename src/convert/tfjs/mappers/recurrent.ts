@@ -101,8 +101,10 @@ function readStrings(c: MapCtx): string[] {
 /** Rows [from, from+count) of direction d of a [dirs, rows, cols] tensor, as a 2-D ref. */
 function dirRows(c: MapCtx, v: Val, d: number, from: number, count: number): Ref {
   const cols = (v.shape as number[])[2];
-  if (v.const)
-    return c.kConst(sliceConst(v.const, [d, from, 0], [1, 1, 1], [1, count, cols]), "float32", undefined);
+  if (v.const) {
+    const rows = sliceConst(v.const, [d, from, 0], [1, 1, 1], [1, count, cols]);
+    return c.kConst({ dims: [count, cols], data: rows.data }, "float32");
+  }
   const s = slice(c, c.ref(v, "native"), [d, from, 0], [1, count, cols], "float32");
   return reshape(c, s, [count, cols], "float32");
 }

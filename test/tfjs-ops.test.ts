@@ -1,0 +1,180 @@
+/**
+ * Op combinations the backend suite does not reach, built in code and checked against
+ * onnxruntime-node: convolutions inside the NHWC region with constant weights (strided + dilated,
+ * grouped, grouped/dilated transposed with output_padding), Resize between convs, ceil-mode pools,
+ * channel-axis reductions/softmax in NHWC, bidirectional recurrent nets.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import { describe, expect, it } from "vitest";
+import { makeModel, makeNode, makeValueInfo, type AttrValue } from "../src/onnx/build.js";
+import { arrayToTensor } from "../src/onnx/tensor.js";
+import { DT } from "../src/onnx/dtypes.js";
+import { encodeModelProto, type NodeProto, type TensorProto } from "../src/onnx/proto.js";
+import { randomWeights, seededRandom } from "../src/onnx/random.js";
+import { convertToTfjs } from "../src/convert/tfjs/convert.js";
+import { tempDir } from "./helpers/tmp.js";
+import { loadTfjsDir, runTfjs } from "./helpers/tfjs-load.js";
+import { maxRelativeError } from "./helpers/tfjs-compare.js";
+
+const dir = process.env.KEEP_TFJS_OPS ?? tempDir("mlpack-tfjs-ops-");
+const rand = seededRandom(21);
+const w = (name: string, dims: number[]): TensorProto =>
+  arrayToTensor(
+    name,
+    DT.FLOAT,
+    dims,
+    randomWeights(
+      dims.reduce((a, b) => a * b, 1),
+      0.5,
+      rand,
+    ),
+  );
+const n = (op: string, ins: string[], out: string, attrs: Record<string, AttrValue> = {}): NodeProto =>
+  makeNode(op, ins, [out], attrs, { name: out });
+
+async function check(
+  name: string,
+  nodes: NodeProto[],
+  inits: TensorProto[],
+  inDims: number[],
+  outDims: (number | string)[],
+  opset = 17,
+) {
+  const file = path.join(dir, `${name}.onnx`);
+  fs.writeFileSync(
+    file,
+    encodeModelProto(
+      makeModel({
+        nodes,
+        inputs: [makeValueInfo("x", DT.FLOAT, inDims)],
+        outputs: [makeValueInfo("y", DT.FLOAT, outDims)],
+        initializers: inits,
+        opsets: { "": opset },
+      }),
+    ),
+  );
+  const x = randomWeights(
+    inDims.reduce((a, b) => a * b, 1),
+    1,
+    rand,
+  );
+  const s = await ort.InferenceSession.create(file);
+  const expected = (await s.run({ x: new ort.Tensor("float32", x, inDims) })).y;
+  const report = await convertToTfjs(file, path.join(dir, name));
+  const m = await loadTfjsDir(path.join(dir, name));
+  const got = (await runTfjs(m, { x: { dims: inDims, dtype: "float32", data: x } }, ["y"])).y;
+  m.dispose();
+  expect(got.dims).toEqual([...expected.dims]);
+  expect(maxRelativeError(got.data, expected.data as Float32Array)).toBeLessThan(1e-4);
+  return report;
+}
+
+describe("TF.js converter: op combinations vs onnxruntime-node", () => {
+  it("strided + dilated Conv (kernel dilated at conversion), grouped Conv with bias", async () => {
+    await check(
+      "conv-strided-dilated",
+      [
+        n("Conv", ["x", "w1"], "a", {
+          strides: { ints: [2, 2] },
+          dilations: { ints: [2, 2] },
+          pads: { ints: [2, 1, 2, 1] },
+        }),
+        n("Conv", ["a", "w2", "b2"], "y", { group: { int: 2 }, pads: { ints: [1, 1, 1, 1] } }),
+      ],
+      [w("w1", [8, 4, 3, 3]), w("w2", [6, 4, 3, 3]), w("b2", [6])],
+      [1, 4, 15, 13],
+      [1, 6, 8, 6],
+    );
+  });
+
+  it("grouped, dilated ConvTranspose with output_padding and strides", async () => {
+    await check(
+      "convtranspose-grouped",
+      [
+        n("Relu", ["x"], "r"),
+        n("ConvTranspose", ["r", "w", "b"], "y", {
+          group: { int: 2 },
+          strides: { ints: [2, 2] },
+          dilations: { ints: [2, 1] },
+          output_padding: { ints: [1, 0] },
+          pads: { ints: [1, 0, 0, 1] },
+        }),
+      ],
+      [w("w", [4, 3, 3, 3]), w("b", [6])],
+      [1, 4, 5, 6],
+      [1, 6, 13, 12],
+    );
+  });
+
+  it("Resize (linear, align_corners) and ceil-mode pools between convs, channel Softmax and ReduceMean", async () => {
+    await check(
+      "resize-pools",
+      [
+        n("Conv", ["x", "w1"], "a", { pads: { ints: [1, 1, 1, 1] } }),
+        n("MaxPool", ["a"], "p", {
+          kernel_shape: { ints: [3, 3] },
+          strides: { ints: [2, 2] },
+          ceil_mode: { int: 1 },
+        }),
+        n("Resize", ["p", "", "scales"], "u", {
+          mode: { string: "linear" },
+          coordinate_transformation_mode: { string: "align_corners" },
+        }),
+        n("AveragePool", ["u"], "q", {
+          kernel_shape: { ints: [3, 3] },
+          pads: { ints: [1, 1, 1, 1] },
+          count_include_pad: { int: 1 },
+          ceil_mode: { int: 1 },
+          strides: { ints: [2, 2] },
+        }),
+        n("Softmax", ["q"], "sm", { axis: { int: 1 } }),
+        n("ReduceMean", ["sm", "axes"], "y", { keepdims: { int: 1 } }),
+      ],
+      [
+        w("w1", [5, 3, 3, 3]),
+        arrayToTensor("scales", DT.FLOAT, [4], Float32Array.of(1, 1, 2, 1.5)),
+        arrayToTensor("axes", DT.INT64, [2], BigInt64Array.of(1n, 3n)),
+      ],
+      [2, 3, 12, 11],
+      [2, 1, 7, 1],
+      18,
+    );
+  });
+
+  it("bidirectional LSTM and GRU (linear_before_reset) with initial states", async () => {
+    const h = 5;
+    await check(
+      "recurrent",
+      [
+        n("LSTM", ["x", "lw", "lr", "lb", "", "h0", "c0"], "ly", {
+          hidden_size: { int: h },
+          direction: { string: "bidirectional" },
+        }),
+        makeNode("Transpose", ["ly"], ["lt"], { perm: { ints: [0, 2, 1, 3] } }, { name: "lt" }),
+        makeNode("Reshape", ["lt", "shape"], ["lr2"], {}, { name: "lr2" }),
+        n("GRU", ["lr2", "gw", "gr", "gb"], "gy", {
+          hidden_size: { int: h },
+          linear_before_reset: { int: 1 },
+          direction: { string: "reverse" },
+        }),
+        makeNode("Squeeze", ["gy", "one"], ["y"], {}, { name: "y" }),
+      ],
+      [
+        w("lw", [2, 4 * h, 3]),
+        w("lr", [2, 4 * h, h]),
+        w("lb", [2, 8 * h]),
+        w("h0", [2, 2, h]),
+        w("c0", [2, 2, h]),
+        arrayToTensor("shape", DT.INT64, [3], BigInt64Array.of(4n, 2n, BigInt(2 * h))),
+        w("gw", [1, 3 * h, 2 * h]),
+        w("gr", [1, 3 * h, h]),
+        w("gb", [1, 6 * h]),
+        arrayToTensor("one", DT.INT64, [1], BigInt64Array.of(1n)),
+      ],
+      [4, 2, 3],
+      [4, 2, h],
+    );
+  });
+});
