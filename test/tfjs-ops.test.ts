@@ -177,4 +177,55 @@ describe("TF.js converter: op combinations vs onnxruntime-node", () => {
       [4, 2, h],
     );
   });
+
+  it("layout-aware ops inside the NHWC region: Split/Slice/Gather/Pad/Transpose/PRelu/DepthToSpace/norms", async () => {
+    const c64 = (name: string, v: number[]) =>
+      arrayToTensor(name, DT.INT64, [v.length], BigInt64Array.from(v.map(BigInt)));
+    const report = await check(
+      "nhwc-region",
+      [
+        n("Conv", ["x", "w1"], "a", { pads: { ints: [1, 1, 1, 1] } }),
+        makeNode("Split", ["a", "sp"], ["s1", "s2"], { axis: { int: 1 } }, { name: "split" }),
+        n("PRelu", ["s1", "slope"], "pr"),
+        n("Mul", ["s2", "chscale"], "ms"),
+        n("Concat", ["ms", "pr"], "cat", { axis: { int: 1 } }),
+        n("Slice", ["cat", "st", "en", "ax", "stp"], "sl"),
+        n("Pad", ["sl", "pads"], "pd", { mode: { string: "reflect" } }),
+        n("Gather", ["pd", "gidx"], "ga", { axis: { int: 1 } }),
+        n("InstanceNormalization", ["ga", "ins", "inb"], "in", { epsilon: { float: 1e-5 } }),
+        n("DepthToSpace", ["in"], "d2s", { blocksize: { int: 2 }, mode: { string: "CRD" } }),
+        n("SpaceToDepth", ["d2s"], "s2d", { blocksize: { int: 2 } }),
+        n("Transpose", ["s2d"], "tr", { perm: { ints: [0, 1, 3, 2] } }),
+        n("Erf", ["tr"], "erf"),
+        n("ReduceMax", ["erf", "rax"], "rm", { keepdims: { int: 1 } }),
+        n("ArgMax", ["erf"], "am", { axis: { int: 1 }, keepdims: { int: 0 } }),
+        n("Cast", ["am"], "amf", { to: { int: DT.FLOAT } }),
+        n("Unsqueeze", ["amf", "one"], "amu"),
+        n("Add", ["rm", "amu"], "sum"),
+        n("LayerNormalization", ["sum", "lns", "lnb"], "y", { axis: { int: -1 } }),
+      ],
+      [
+        w("w1", [8, 3, 3, 3]),
+        c64("sp", [3, 5]),
+        w("slope", [3, 1, 1]),
+        w("chscale", [1, 5, 1, 1]),
+        c64("st", [1, 1, 0]),
+        c64("en", [7, 100, 9]),
+        c64("ax", [1, 2, 3]),
+        c64("stp", [1, 1, 1]),
+        c64("pads", [0, 0, 1, 2, 0, 0, 2, 1]),
+        c64("gidx", [3, 0, 5, 1]),
+        w("ins", [4]),
+        w("inb", [4]),
+        c64("rax", [3]),
+        c64("one", [1]),
+        w("lns", [12]),
+        w("lnb", [12]),
+      ],
+      [2, 3, 10, 9],
+      [2, 4, 12, 12],
+      18,
+    );
+    expect(report.transposesAdded).toBeLessThanOrEqual(4);
+  });
 });

@@ -205,6 +205,13 @@ const unsqueezeSpec: OpSpec = {
     let k = 0;
     for (let i = 0; i < r; i++) shape.push(axes.includes(i) ? 1 : x.shape[k++]);
     if (x.const) return [{ dtype: x.dtype, shape, const: { dims: shape as number[], data: x.const.data } }];
+    if (x.perm && x.ref && shape.filter((d) => d === null).length <= 1) {
+      // Channels-last input: keep its stored order and append the new unit axes (a free Reshape).
+      const oldToNew = Array.from({ length: r }, (_, i) => i).filter((i) => !axes.includes(i));
+      const perm = [...x.perm.map((p) => oldToNew[p]), ...axes];
+      const ref = reshape(c, x.ref, permute(shape, perm), x.dtype);
+      return [c.out(ref, x.dtype, shape, perm)];
+    }
     if (shape.filter((d) => d === null).length <= 1) return [reshapeTo(c, x, shape)];
     let ref = c.ref(x, "native");
     for (const a of axes)
