@@ -88,7 +88,8 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     expect(inspected.code, inspected.stderr).toBe(0);
     const { createHash } = await import("node:crypto");
     expect(`sha256:${createHash("sha256").update(inspected.stdout).digest("hex")}`).toBe(image.digest);
-    expect(fs.existsSync(path.join(project, "dist/tfjs/model.json"))).toBe(true);
+    for (const f of ["model/model.json", "tf.min.js", "mlpack-model.js", "index.html", "README.md"])
+      expect(fs.existsSync(path.join(project, "dist/tfjs", f)), f).toBe(true);
     expect(manifest.bench).toBeDefined();
     const summary = fs.readFileSync(path.join(project, "dist/mlpack-summary.md"), "utf8");
     expect(summary).toMatch(/^## mlpack build: classifier 1 — passed/);
