@@ -41,6 +41,7 @@ async function check(
   inDims: number[],
   outDims: (number | string)[],
   opset = 17,
+  declaredIn: (number | string)[] = inDims,
 ) {
   const file = path.join(dir, `${name}.onnx`);
   fs.writeFileSync(
@@ -48,7 +49,7 @@ async function check(
     encodeModelProto(
       makeModel({
         nodes,
-        inputs: [makeValueInfo("x", DT.FLOAT, inDims)],
+        inputs: [makeValueInfo("x", DT.FLOAT, declaredIn)],
         outputs: [makeValueInfo("y", DT.FLOAT, outDims)],
         initializers: inits,
         opsets: { "": opset },
@@ -227,5 +228,58 @@ describe("TF.js converter: op combinations vs onnxruntime-node", () => {
       18,
     );
     expect(report.transposesAdded).toBeLessThanOrEqual(4);
+  });
+
+  it("transformer block: attention heads (Reshape/Transpose/MatMul/Softmax), LayerNorm, Gelu MLP, symbolic batch", async () => {
+    const [T, D, H] = [6, 16, 4];
+    const c64 = (name: string, v: number[]) =>
+      arrayToTensor(name, DT.INT64, [v.length], BigInt64Array.from(v.map(BigInt)));
+    await check(
+      "transformer",
+      [
+        n("LayerNormalization", ["x", "g1", "b1"], "ln", { axis: { int: -1 } }),
+        n("MatMul", ["ln", "wq"], "q"),
+        n("MatMul", ["ln", "wk"], "k"),
+        n("MatMul", ["ln", "wv"], "v"),
+        n("Reshape", ["q", "heads"], "qh"),
+        n("Reshape", ["k", "heads"], "kh"),
+        n("Reshape", ["v", "heads"], "vh"),
+        n("Transpose", ["qh"], "qt", { perm: { ints: [0, 2, 1, 3] } }),
+        n("Transpose", ["kh"], "kt", { perm: { ints: [0, 2, 3, 1] } }),
+        n("Transpose", ["vh"], "vt", { perm: { ints: [0, 2, 1, 3] } }),
+        n("MatMul", ["qt", "kt"], "s"),
+        n("Div", ["s", "scale"], "ss"),
+        n("Softmax", ["ss"], "p", { axis: { int: -1 } }),
+        n("MatMul", ["p", "vt"], "o"),
+        n("Transpose", ["o"], "ot", { perm: { ints: [0, 2, 1, 3] } }),
+        n("Reshape", ["ot", "flat"], "of"),
+        n("MatMul", ["of", "wo"], "proj"),
+        n("Add", ["x", "proj"], "r1"),
+        n("LayerNormalization", ["r1", "g2", "b2"], "ln2", { axis: { int: -1 } }),
+        n("MatMul", ["ln2", "w1"], "h1"),
+        n("Gelu", ["h1"], "ge"),
+        n("MatMul", ["ge", "w2"], "h2"),
+        n("Add", ["r1", "h2"], "y"),
+      ],
+      [
+        w("g1", [D]),
+        w("b1", [D]),
+        w("wq", [D, D]),
+        w("wk", [D, D]),
+        w("wv", [D, D]),
+        c64("heads", [0, T, H, D / H]),
+        arrayToTensor("scale", DT.FLOAT, [], Float32Array.of(Math.sqrt(D / H))),
+        c64("flat", [0, T, D]),
+        w("wo", [D, D]),
+        w("g2", [D]),
+        w("b2", [D]),
+        w("w1", [D, 2 * D]),
+        w("w2", [2 * D, D]),
+      ],
+      [3, T, D],
+      ["batch", T, D],
+      20,
+      ["batch", T, D],
+    );
   });
 });

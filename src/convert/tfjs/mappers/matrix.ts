@@ -58,7 +58,9 @@ const matMul: OpSpec = {
     const batchA = sa.slice(0, -2);
     const batchB = sb.slice(0, -2);
     const single = (bd: Dim[]) => bd.every((d) => d === 1);
-    const same = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i] && d !== null);
+    // Equal batch dims (a symbolic dim paired with itself, e.g. the batch of attention heads) need no
+    // expansion; should they differ at run time tfjs refuses rather than computing wrong numbers.
+    const same = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
     if (!same && !single(batchA) && !single(batchB)) {
       if (!isStatic(batch)) unsupported("MatMul broadcasting of unknown batch dims");
       const to = (r: Ref, s: Dim[], tag: string) =>
