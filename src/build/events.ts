@@ -46,9 +46,23 @@ export function textRenderer(opts: RenderOptions): EmitFn {
   let live = false;
   let stepStart = 0;
   let label = "";
+  let fraction: number | undefined;
+  let message = "";
+  let timer: ReturnType<typeof setInterval> | undefined;
   const clearLive = () => {
     if (live) opts.write("\r\u001b[2K");
     live = false;
+  };
+  const drawLive = () => {
+    clearLive();
+    opts.write(
+      `${label} ${fraction !== undefined ? bar(fraction) + " " : ""}${fmtMs(now() - stepStart)}${message ? `  ${message}` : ""}`,
+    );
+    live = true;
+  };
+  const stopTimer = () => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
   };
   return (e) => {
     switch (e.event) {
@@ -58,18 +72,19 @@ export function textRenderer(opts: RenderOptions): EmitFn {
       case "step-start":
         stepStart = now();
         label = `[${e.index}/${e.total}] ${e.step}`;
+        fraction = undefined;
+        message = "";
         if (opts.tty) {
-          opts.write(`${label} ...`);
-          live = true;
+          drawLive();
+          // Redraw the elapsed time while a long step says nothing; never keeps the process alive.
+          timer = setInterval(drawLive, 250);
+          timer.unref?.();
         }
         break;
       case "progress":
-        if (!opts.tty) break;
-        clearLive();
-        opts.write(
-          `${label} ${e.fraction !== undefined ? bar(e.fraction) + " " : ""}${fmtMs(now() - stepStart)}${e.message ? `  ${e.message}` : ""}`,
-        );
-        live = true;
+        if (e.fraction !== undefined) fraction = e.fraction;
+        if (e.message !== undefined) message = e.message;
+        if (opts.tty) drawLive();
         break;
       case "log":
         clearLive();
@@ -78,6 +93,7 @@ export function textRenderer(opts: RenderOptions): EmitFn {
         );
         break;
       case "step-end":
+        stopTimer();
         clearLive();
         opts.write(
           `${label || e.step} ${paint(statusColor[e.status], e.status)} ${fmtMs(e.ms)}${e.summary ? `  ${e.summary}` : ""}\n`,
@@ -85,6 +101,7 @@ export function textRenderer(opts: RenderOptions): EmitFn {
         label = "";
         break;
       case "done":
+        stopTimer();
         clearLive();
         opts.write(
           e.status === "ok"

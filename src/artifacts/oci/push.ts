@@ -35,6 +35,8 @@ export interface PushOptions {
   monolithicLimit?: number;
   chunkSize?: number;
   logger?: Logger;
+  /** Called after each blob: bytes of the blobs handled so far (uploaded, skipped or mounted) of all. */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
 
 export interface PushReport {
@@ -128,6 +130,8 @@ export async function pushImage(
     }
     const results: PushReport["blobs"] = [];
     const queue = [...blobs.values()];
+    const totalBytes = queue.reduce((n, d) => n + d.size, 0);
+    let doneBytes = 0;
     let failed = false; // after one upload fails, the other workers take no new blobs
     const worker = async () => {
       for (let d = queue.shift(); d && !failed; d = queue.shift()) {
@@ -148,6 +152,8 @@ export async function pushImage(
           });
           logger.debug(`${outcome.padEnd(8)} ${short(d.digest)} ${d.size} bytes`);
           results.push({ digest: d.digest, size: d.size, outcome });
+          doneBytes += d.size;
+          opts.onProgress?.(doneBytes, totalBytes);
         } finally {
           await fh.close();
         }

@@ -85,9 +85,17 @@ export const benchStep: BuildStep = {
     let summary = ctx.cache.get<BenchSummary>("bench", key);
     const cached = !!summary;
     if (!summary) {
+      const configs = (b.batch?.length ?? 1) * (b.concurrency?.length ?? 1);
+      let done = 0;
       const outcome = await bench(
         { model: ctx.shippedModel, baseline, ...options },
-        { progress: (m) => ctx.log.progress(undefined, m) },
+        {
+          // One "measuring" line per (batch, concurrency) configuration: that is the progress bar.
+          progress: (m) => {
+            if (m.startsWith("measuring")) done++;
+            ctx.log.progress(Math.max(0, done - 1) / configs, m);
+          },
+        },
       );
       summary = { report: outcome.report, comparison: outcome.comparison, gated };
     }

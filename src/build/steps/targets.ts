@@ -141,7 +141,11 @@ export const pushStep: BuildStep = {
         summary: `built by the Docker daemon: push it with \`docker push ${d.tag}\``,
       };
     const { pushImage } = await import("../../artifacts/oci/push.js");
-    const r = await pushImage(image.path, d.tag, { insecure: d.insecure, logger: ctx.log });
+    const r = await pushImage(image.path, d.tag, {
+      insecure: d.insecure,
+      logger: ctx.log,
+      onProgress: (done, total) => ctx.log.progress(total ? done / total : 1, `${mb(done)} of ${mb(total)}`),
+    });
     image.ref = r.reference;
     image.details = {
       ...image.details,

@@ -1,0 +1,55 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { BuildCache, hashJson, sha256File } from "./cache.js";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlpack-cache-test-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe("build cache", () => {
+  it("reuses a result only while its key matches and its files are untouched", () => {
+    const out = path.join(dir, "artifact.bin");
+    fs.writeFileSync(out, "v1");
+    const cache = new BuildCache(path.join(dir, "c1"));
+    cache.put("lambda", "k1", { sha: "abc" }, [out]);
+    expect(cache.get("lambda", "k1")).toEqual({ sha: "abc" });
+    expect(cache.get("lambda", "k2")).toBeUndefined();
+    expect(cache.get("docker", "k1")).toBeUndefined();
+    fs.writeFileSync(out, "v2 is longer");
+    expect(cache.get("lambda", "k1")).toBeUndefined();
+    fs.rmSync(out);
+    expect(cache.get("lambda", "k1")).toBeUndefined();
+  });
+
+  it("covers every file below an output directory", () => {
+    const d = path.join(dir, "bundle");
+    fs.mkdirSync(path.join(d, "model"), { recursive: true });
+    fs.writeFileSync(path.join(d, "model/model.json"), "{}");
+    const cache = new BuildCache(path.join(dir, "c2"));
+    cache.put("tfjs", "k", 1, [d]);
+    expect(cache.get("tfjs", "k")).toBe(1);
+    fs.writeFileSync(path.join(d, "model/model.json"), '{"changed":true}');
+    expect(cache.get("tfjs", "k")).toBeUndefined();
+  });
+
+  it("remembers file hashes across runs by size and mtime, and is off with noCache", async () => {
+    const f = path.join(dir, "model.onnx");
+    fs.writeFileSync(f, "weights");
+    const a = new BuildCache(path.join(dir, "c3"));
+    const h = await a.fileHash(f);
+    expect(h).toBe(await sha256File(f));
+    a.save();
+    const b = new BuildCache(path.join(dir, "c3"));
+    expect(await b.fileHash(f)).toBe(h);
+    const off = new BuildCache(path.join(dir, "c4"), false);
+    off.put("x", "k", 1, []);
+    expect(off.get("x", "k")).toBeUndefined();
+    expect(fs.existsSync(path.join(dir, "c4"))).toBe(false);
+  });
+
+  it("hashes JSON keys stably", () => {
+    expect(hashJson({ a: 1, b: [2] })).toBe(hashJson({ a: 1, b: [2] }));
+    expect(hashJson({ a: 1 })).not.toBe(hashJson({ a: 2 }));
+  });
+});
