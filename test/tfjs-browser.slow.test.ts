@@ -2,7 +2,8 @@
  * The tfjs bundle in a real browser: buildTfjsBundle's folder served on 127.0.0.1, opened in headless
  * Chromium (Debian's /usr/bin/chromium via playwright-core, every other host unresolvable). The demo
  * page runs by itself; then the model runs in the page on given inputs and must give the outputs
- * @tensorflow/tfjs gives in Node. The page may fetch nothing but the bundle's own files.
+ * @tensorflow/tfjs gives in Node, on the cpu backend (exactly) and on webgl (SwiftShader, the default
+ * backend wherever a browser has WebGL). The page may fetch nothing but the bundle's own files.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -15,6 +16,7 @@ import { ARCHITECTURES } from "./helpers/arch-models.js";
 import { REPO } from "./helpers/cli.js";
 import { chromiumMissing, launchChromium, openPage } from "./helpers/chromium.js";
 import { serveDir, type StaticServer } from "./helpers/tfjs-static-server.js";
+import { launchWebglChromium } from "./helpers/tfjs-webgl-chromium.js";
 import { tempDir } from "./helpers/tmp.js";
 import { loadTfjsDir, runTfjs } from "./helpers/tfjs-load.js";
 import { maxRelativeError } from "./helpers/tfjs-compare.js";
@@ -30,12 +32,15 @@ const PPOCR_CLS = path.join(
 describe.skipIf(!!missing)("tfjs bundle in headless Chromium", () => {
   const dir = tempDir("mlpack-tfjs-browser-");
   let browser: Browser;
+  let webgl: Browser;
   const servers: StaticServer[] = [];
   beforeAll(async () => {
     browser = await launchChromium();
+    webgl = await launchWebglChromium();
   });
   afterAll(async () => {
     await browser?.close();
+    await webgl?.close();
     for (const s of servers) await s.close();
   });
 
@@ -58,8 +63,8 @@ describe.skipIf(!!missing)("tfjs bundle in headless Chromium", () => {
     const x = Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1);
     const inName = report.conversion.inputs[0].name;
     const outName = report.conversion.outputs[0].name;
-    const inBrowser = async (backend: string) =>
-      page.evaluate(
+    const inBrowser = async (backend: string, on = page) =>
+      on.evaluate(
         async ({ backend, inName, outName, x, dims }) => {
           const w = globalThis as unknown as {
             mlpack: {
@@ -90,6 +95,25 @@ describe.skipIf(!!missing)("tfjs bundle in headless Chromium", () => {
       `${name}: browser cpu vs node max relative error ${relCpu.toExponential(2)}; ` +
         `default backend ${dflt.backend}: ${relDefault.toExponential(2)}; bundle ${(report.totalBytes / 1e6).toFixed(2)} MB`,
     );
+    // WebGL (SwiftShader on the CPU): the default backend where a browser has WebGL.
+    const gl = await openPage(webgl);
+    await gl.page.goto(`${server.url}index.html`);
+    await gl.page.waitForFunction(
+      '/^(done|error)/.test(document.getElementById("status").textContent)',
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
+    expect(await gl.page.textContent("#status")).toMatch(/^done on webgl/);
+    const onGl = await inBrowser("webgl", gl.page);
+    expect(onGl.backend).toBe("webgl");
+    const relGl = maxRelativeError(onGl.data, expected.data);
+    console.log(`${name}: browser webgl vs node max relative error ${relGl.toExponential(2)}`);
+    expect(relGl).toBeLessThan(1e-4);
+    expect(gl.errors).toEqual([]);
+    expect(gl.requests.filter((u) => !u.startsWith(server.url))).toEqual([]);
+    await gl.page.close();
     expect(relCpu).toBeLessThan(1e-5);
     expect(relDefault).toBeLessThan(1e-3);
     expect(errors, errors.join("\n")).toEqual([]);
