@@ -194,6 +194,12 @@ function softmax(kind: SoftKind): OpSpec {
       if (axis < 0) axis += r;
       if (c.opset >= 13 || axis === r - 1) {
         const sa = storedAxis(axis, r, c.perm);
+        if (kind === "Hardmax" && sa !== r - 1) {
+          // TF.js one-hot only fills the last axis: store the tensor with `axis` last.
+          const last = [...Array.from({ length: r }, (_, i) => i).filter((i) => i !== axis), axis];
+          const y = softAlong(c, kind, c.ref(x, last), r - 1, true, x.shape[axis]);
+          return [c.out(y, "float32", x.shape, last)];
+        }
         return [c.outP(softAlong(c, kind, c.ref(x), sa, sa === r - 1, x.shape[axis]), "float32", x.shape)];
       }
       // Before opset 13 the op works on the input flattened to 2-D at `axis`.

@@ -6,6 +6,7 @@ import { concatConst, gatherConst, sliceConst } from "../fold.js";
 import { isStatic } from "../values.js";
 import type { ConstData, Dim, Val } from "../types.js";
 import { concat, gather, pad, slice } from "./emit.js";
+import { padAtRunTime } from "./pad-runtime.js";
 
 const INT_BIG = 2 ** 31 - 1;
 
@@ -255,6 +256,8 @@ const padSpec: OpSpec = {
     if (!x.shape) unsupported("Pad of a tensor of unknown rank");
     const r = x.shape.length;
     const mode = c.attr.string("mode", "constant");
+    const axesIn = c.opset >= 18 && c.opt(3);
+    if (c.opset >= 11 && mode === "constant" && !c.constOf(1) && !axesIn) return [padAtRunTime(c, x)];
     const raw = c.opset < 11 ? (c.attr.ints("pads") ?? c.attr.ints("paddings")!) : c.ints(1, "pads");
     const value =
       c.opset < 11 ? c.attr.float("value", 0) : c.opt(2) ? Number(c.ints(2, "constant_value")[0] ?? 0) : 0;
