@@ -282,4 +282,24 @@ describe("TF.js converter: op combinations vs onnxruntime-node", () => {
       ["batch", T, D],
     );
   });
+
+  it("Pad with pads computed at run time, negative ones cropping", async () => {
+    await check(
+      "pad-runtime",
+      [
+        n("ReduceMax", ["x"], "mx", { keepdims: { int: 0 } }),
+        n("Mul", ["mx", "zero"], "z"),
+        n("Cast", ["z"], "zi", { to: { int: DT.INT64 } }),
+        n("Add", ["padsk", "zi"], "pads"),
+        n("Pad", ["x", "pads", "cv"], "y"),
+      ],
+      [
+        arrayToTensor("zero", DT.FLOAT, [], Float32Array.of(0)),
+        arrayToTensor("padsk", DT.INT64, [8], BigInt64Array.of(0n, 1n, -2n, 3n, 0n, -1n, 2n, -3n)),
+        arrayToTensor("cv", DT.FLOAT, [], Float32Array.of(0.5)),
+      ],
+      [2, 3, 7, 8],
+      [2, 3, 7, 8],
+    );
+  });
 });
