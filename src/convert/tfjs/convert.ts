@@ -53,11 +53,24 @@ export class TfjsConversionError extends UnsupportedOpError {
     super(
       `${model}: ${nodes.length} node${nodes.length === 1 ? "" : "s"} cannot be converted to TF.js:\n` +
         nodes.map((n) => `  node "${n.node}" (${n.opType}): ${n.reason}`).join("\n"),
-      {
-        hint: "nothing was written; replace these ops in the ONNX model, or register a custom op with tf.registerOp() and edit model.json",
-      },
+      { hint: conversionHint(nodes) },
     );
   }
+}
+
+/** What to do next, from the kinds of reasons (sizes known only at run time, or ops TF.js lacks). */
+function conversionHint(nodes: UnsupportedNode[]): string {
+  const parts = ["nothing was written"];
+  if (nodes.some((n) => /static|unknown/.test(n.reason)))
+    parts.push("give inputs with symbolic dims concrete sizes with --shape NAME=1,3,224,224");
+  if (nodes.some((n) => /must be a constant/.test(n.reason)))
+    parts.push("constant-fold the model first (shape arithmetic, axes and pads computed at run time)");
+  if (nodes.some((n) => /no TF\.js mapping|domain/.test(n.reason)))
+    parts.push(
+      "replace the unsupported ops in the ONNX model, or register a custom op with tf.registerOp() and edit model.json",
+    );
+  if (parts.length === 1) parts.push("change these nodes in the ONNX model (see the reasons above)");
+  return parts.join("; ");
 }
 
 function ioOf(g: GraphIo): TfjsIo {
