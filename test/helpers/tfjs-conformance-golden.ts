@@ -202,6 +202,12 @@ export const GOLDEN: { passed: string[]; unsupported: Record<string, string> } =
     "test_celu_expanded",
     "test_celu_float16",
     "test_celu_float16_expanded",
+    "test_center_crop_pad_crop_and_pad_expanded",
+    "test_center_crop_pad_crop_axes_chw_expanded",
+    "test_center_crop_pad_crop_axes_hwc_expanded",
+    "test_center_crop_pad_crop_expanded",
+    "test_center_crop_pad_crop_negative_axes_hwc_expanded",
+    "test_center_crop_pad_pad_expanded",
     "test_clip",
     "test_clip_default_inbounds",
     "test_clip_default_inbounds_expanded",
@@ -1202,18 +1208,6 @@ export const GOLDEN: { passed: string[]; unsupported: Record<string, string> } =
       "input: float8e5m2fnuz inputs have no TF.js type; Cast: Cast to ONNX type 20 has no TF.js equivalent",
     test_castlike_no_saturate_FLOAT_to_FLOAT8E5M2_expanded:
       "input: float8e5m2 inputs have no TF.js type; Cast: Cast to ONNX type 19 has no TF.js equivalent",
-    test_center_crop_pad_crop_and_pad_expanded:
-      'Slice: starts (input 1 "CenterCropPad_test_center_crop_pad_crop_and_pad_expanded_function_start_dims") must be a constant',
-    test_center_crop_pad_crop_axes_chw_expanded:
-      'Pad: pads (input 1 "CenterCropPad_test_center_crop_pad_crop_axes_chw_expanded_function_pads") must be a constant',
-    test_center_crop_pad_crop_axes_hwc_expanded:
-      'Pad: pads (input 1 "CenterCropPad_test_center_crop_pad_crop_axes_hwc_expanded_function_pads") must be a constant',
-    test_center_crop_pad_crop_expanded:
-      'Slice: starts (input 1 "CenterCropPad_test_center_crop_pad_crop_expanded_function_start_dims") must be a constant',
-    test_center_crop_pad_crop_negative_axes_hwc_expanded:
-      'Pad: pads (input 1 "CenterCropPad_test_center_crop_pad_crop_negative_axes_hwc_expanded_function_pads") must be a constant',
-    test_center_crop_pad_pad_expanded:
-      'Slice: starts (input 1 "CenterCropPad_test_center_crop_pad_pad_expanded_function_start_dims") must be a constant',
     test_convtranspose_3d: "ConvTranspose: ConvTranspose supports 1-D and 2-D inputs",
     test_dequantizelinear_blocked: "DequantizeLinear: blocked quantization (block_size)",
     test_dequantizelinear_e4m3fn: "input: float8e4m3fn inputs have no TF.js type",

@@ -6,15 +6,24 @@
 import { A } from "../graph-builder.js";
 import type { MapCtx } from "../context.js";
 import type { Dim, Val } from "../types.js";
-import { cast, gather, maximum, reshape, sub, un, type Ref } from "./emit.js";
+import { cast, concat, gather, maximum, reshape, sub, un, type Ref } from "./emit.js";
 
 export function padAtRunTime(c: MapCtx, x: Val): Val {
   const r = x.shape!.length;
   const t = x.dtype;
   const p = cast(c, c.ref(c.in(1), "native"), c.in(1).dtype, "int32");
-  // [b0..b(r-1), e0..e(r-1)] -> [[b0, e0], [b1, e1], ...]
-  const order = Array.from({ length: r }, (_, i) => [i, i + r]).flat();
-  const pairs = reshape(c, gather(c, p, c.kInts(order), 0, "int32"), [r, 2], "int32");
+  const axes = (c.opset >= 18 && c.opt(3) ? c.ints(3, "axes") : Array.from({ length: r }, (_, i) => i)).map(
+    (a) => (a < 0 ? a + r : a),
+  );
+  const k = axes.length;
+  // [b(axes)..., e(axes)...] -> [[b0, e0], [b1, e1], ...] over every axis (0 where not listed): a
+  // Gather from the pads with a 0 appended for the unlisted axes.
+  const padded = concat(c, [p, c.kInts([0])], 0, "int32");
+  const order = Array.from({ length: r }, (_, i) => {
+    const j = axes.indexOf(i);
+    return j < 0 ? [2 * k, 2 * k] : [j, j + k];
+  }).flat();
+  const pairs = reshape(c, gather(c, padded, c.kInts(order), 0, "int32"), [r, 2], "int32");
   const zero = c.k(0, "int32");
   const grow = maximum(c, pairs, zero, "int32");
   const cut = maximum(c, un(c, "Neg", pairs, "int32"), zero, "int32");

@@ -7,6 +7,7 @@ import { isStatic } from "../values.js";
 import type { ConstData, Dim, Val } from "../types.js";
 import { concat, gather, pad, slice } from "./emit.js";
 import { padAtRunTime } from "./pad-runtime.js";
+import { sliceAtRunTime } from "./slice-runtime.js";
 
 const INT_BIG = 2 ** 31 - 1;
 
@@ -111,6 +112,8 @@ const sliceSpec: OpSpec = {
     if (!x.shape) unsupported("Slice of a tensor of unknown rank");
     const r = x.shape.length;
     const old = c.opset < 10;
+    const positiveSteps = !c.opt(4) || (!!c.constOf(4) && c.ints(4, "steps").every((v) => v > 0));
+    if (!old && (!c.constOf(1) || !c.constOf(2)) && !x.const && positiveSteps) return [sliceAtRunTime(c, x)];
     const starts = old ? c.attr.ints("starts")! : c.ints(1, "starts");
     const ends = old ? c.attr.ints("ends")! : c.ints(2, "ends");
     const axes = (old ? c.attr.ints("axes") : c.opt(3) && c.ints(3, "axes")) ?? starts.map((_, i) => i);
@@ -256,8 +259,8 @@ const padSpec: OpSpec = {
     if (!x.shape) unsupported("Pad of a tensor of unknown rank");
     const r = x.shape.length;
     const mode = c.attr.string("mode", "constant");
-    const axesIn = c.opset >= 18 && c.opt(3);
-    if (c.opset >= 11 && mode === "constant" && !c.constOf(1) && !axesIn) return [padAtRunTime(c, x)];
+    const axesConst = !(c.opset >= 18 && c.opt(3)) || !!c.constOf(3);
+    if (c.opset >= 11 && mode === "constant" && !c.constOf(1) && axesConst) return [padAtRunTime(c, x)];
     const raw = c.opset < 11 ? (c.attr.ints("pads") ?? c.attr.ints("paddings")!) : c.ints(1, "pads");
     const value =
       c.opset < 11 ? c.attr.float("value", 0) : c.opt(2) ? Number(c.ints(2, "constant_value")[0] ?? 0) : 0;
