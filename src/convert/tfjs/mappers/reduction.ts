@@ -3,8 +3,8 @@ import { A } from "../graph-builder.js";
 import { unsupported, type MapCtx, type OpSpec } from "../context.js";
 import { permAfterDrop, storedAxis } from "../layout.js";
 import { elementCount, isStatic } from "../values.js";
-import type { Dim, Val } from "../types.js";
-import { add, bin, mul, reduce, reshape, sub, un, type Ref } from "./emit.js";
+import type { Dim, TfDtype, Val } from "../types.js";
+import { add, bin, cast, mul, reduce, reshape, sub, un, type Ref } from "./emit.js";
 
 /** Axes of a Reduce* node (attribute before the op's input version, input after). */
 function reduceAxes(c: MapCtx, inputSince: number): number[] | undefined {
@@ -35,7 +35,11 @@ function reduction(kind: string): OpSpec {
       const x = c.in(0);
       if (!x.shape) unsupported("reduction of a tensor of unknown rank");
       const r = x.shape.length;
-      let axes = reduceAxes(c, INPUT_SINCE[kind] ?? 18)?.map((a) => (a < 0 ? a + r : a));
+      const since = INPUT_SINCE[kind] ?? 18;
+      const k = c.opset >= since && c.opt(1) && !c.constOf(1) ? c.in(1).shape?.[0] : undefined;
+      // (An empty input needs the axes to produce the op's identity element: constants only.)
+      if (typeof k === "number" && k > 0 && !x.shape.includes(0)) return [reduceAtRunTime(c, kind, x, k)];
+      let axes = reduceAxes(c, since)?.map((a) => (a < 0 ? a + r : a));
       if (!axes || axes.length === 0) {
         if (c.attr.int("noop_with_empty_axes", 0) === 1) return [{ ...x }];
         axes = x.shape.map((_, i) => i);
@@ -51,44 +55,7 @@ function reduction(kind: string): OpSpec {
       }
       const stored = axes.map((a) => storedAxis(a, r, c.perm)).sort((a, b) => a - b);
       const t = x.dtype;
-      const xr = c.ref(x);
-      const red = (op: string, v: Ref, k = keep) => reduce(c, op, v, stored, k, t);
-      let y: Ref;
-      switch (kind) {
-        case "ReduceSum":
-          y = red("Sum", xr);
-          break;
-        case "ReduceMean":
-          y = red("Mean", xr);
-          break;
-        case "ReduceMax":
-          y = red("Max", xr);
-          break;
-        case "ReduceMin":
-          y = red("Min", xr);
-          break;
-        case "ReduceProd":
-          y = red("Prod", xr);
-          break;
-        case "ReduceL1":
-          y = red("Sum", un(c, "Abs", xr, t));
-          break;
-        case "ReduceL2":
-          y = un(c, "Sqrt", red("Sum", mul(c, xr, xr, t)), t);
-          break;
-        case "ReduceSumSquare":
-          y = red("Sum", mul(c, xr, xr, t));
-          break;
-        case "ReduceLogSum":
-          y = un(c, "Log", red("Sum", xr), t);
-          break;
-        default: {
-          const m = red("Max", xr, true);
-          const s = un(c, "Log", red("Sum", un(c, "Exp", sub(c, xr, m)), true));
-          y = add(c, s, m);
-          if (!keep) y = c.op("Squeeze", [y], { T: A.type(t), squeeze_dims: A.ints(stored) }, "squeeze");
-        }
-      }
+      const y = reduceKind(c, kind, c.ref(x), keep, t, (op, v, k) => reduce(c, op, v, stored, k, t));
       const shape: Dim[] = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
       if (keep) return [c.outP(y, t, shape)];
       const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
@@ -102,6 +69,49 @@ function reduction(kind: string): OpSpec {
       ];
     },
   };
+}
+
+type Reducer = (op: string, v: Ref, keep: boolean) => Ref;
+
+/** The Reduce* op as TF reductions; `red` reduces over the node's axes. */
+function reduceKind(c: MapCtx, kind: string, xr: Ref, keep: boolean, t: TfDtype, red: Reducer): Ref {
+  switch (kind) {
+    case "ReduceSum":
+      return red("Sum", xr, keep);
+    case "ReduceMean":
+      return red("Mean", xr, keep);
+    case "ReduceMax":
+      return red("Max", xr, keep);
+    case "ReduceMin":
+      return red("Min", xr, keep);
+    case "ReduceProd":
+      return red("Prod", xr, keep);
+    case "ReduceL1":
+      return red("Sum", un(c, "Abs", xr, t), keep);
+    case "ReduceL2":
+      return un(c, "Sqrt", red("Sum", mul(c, xr, xr, t), keep), t);
+    case "ReduceSumSquare":
+      return red("Sum", mul(c, xr, xr, t), keep);
+    case "ReduceLogSum":
+      return un(c, "Log", red("Sum", xr, keep), t);
+    default: {
+      // log(sum(exp(x - max))) + max, the max kept for the subtraction.
+      const m = red("Max", xr, true);
+      return add(c, un(c, "Log", red("Sum", un(c, "Exp", sub(c, xr, m)), keep)), red("Max", xr, keep));
+    }
+  }
+}
+
+/** Axes computed at run time (k of them): TF reductions take them as a tensor (negatives allowed). */
+function reduceAtRunTime(c: MapCtx, kind: string, x: Val, k: number): Val {
+  const t = x.dtype;
+  const keep = c.attr.int("keepdims", 1) === 1;
+  const axes = cast(c, c.ref(c.in(1), "native"), c.in(1).dtype, "int32");
+  const red: Reducer = (op, v, kd) =>
+    c.op(op, [v, axes], { T: A.type(t), Tidx: A.type("int32"), keep_dims: A.bool(kd) }, op.toLowerCase());
+  const y = reduceKind(c, kind, c.ref(x, "native"), keep, t, red);
+  const r = x.shape!.length;
+  return c.out(y, t, new Array<Dim>(keep ? r : r - k).fill(null));
 }
 
 function argReduce(op: "ArgMax" | "ArgMin"): OpSpec {
