@@ -180,4 +180,46 @@ describe("convertToTfjs", () => {
     expect(r.stdout).toContain("x  float32 [1, 3, 48, 192]");
     expect(fs.readdirSync(out).sort()).toEqual(["group1-shard1of1.bin", "model.json"]);
   });
+
+  it("int64 and float64 constants that do not fit int32/float32 are errors, not silent wraps", async () => {
+    const big = writeModel(
+      "int64.onnx",
+      makeModel({
+        nodes: [makeNode("Add", ["x", "k"], ["y"], {}, { name: "add" })],
+        inputs: [makeValueInfo("x", DT.INT64, [2])],
+        outputs: [makeValueInfo("y", DT.INT64, [2])],
+        initializers: [arrayToTensor("k", DT.INT64, [2], BigInt64Array.of(1n, 1n << 40n))],
+      }),
+    );
+    const r = await runInProcess(["convert", big, "--to", "tfjs", path.join(dir, "int64-tfjs")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("value 1099511627776 at index 1 does not fit int32");
+    const wide = writeModel(
+      "float64.onnx",
+      makeModel({
+        nodes: [makeNode("Mul", ["x", "k"], ["y"], {}, { name: "mul" })],
+        inputs: [makeValueInfo("x", DT.DOUBLE, [1])],
+        outputs: [makeValueInfo("y", DT.DOUBLE, [1])],
+        initializers: [arrayToTensor("k", DT.DOUBLE, [1], Float64Array.of(1e300))],
+      }),
+    );
+    const f = await runInProcess(["convert", wide, "--to", "tfjs", path.join(dir, "float64-tfjs")]);
+    expect(f.code).toBe(1);
+    expect(f.stderr).toContain("does not fit float32");
+    // In range, int64 and float64 simply become int32 and float32.
+    const ok = writeModel(
+      "int64-ok.onnx",
+      makeModel({
+        nodes: [makeNode("Add", ["x", "k"], ["y"], {}, { name: "add" })],
+        inputs: [makeValueInfo("x", DT.INT64, [2])],
+        outputs: [makeValueInfo("y", DT.INT64, [2])],
+        initializers: [arrayToTensor("k", DT.INT64, [2], BigInt64Array.of(-3n, 1n << 30n))],
+      }),
+    );
+    const rep = await convertToTfjs(ok, path.join(dir, "int64-ok-tfjs"));
+    expect(rep.inputs[0].dtype).toBe("int32");
+    const m = await loadTfjsDir(rep.outDir);
+    const y = (await runTfjs(m, { x: { dims: [2], dtype: "int32", data: [5, 7] } }, ["y"])).y;
+    expect(Array.from(y.data)).toEqual([2, 2 ** 30 + 7]);
+  });
 });
