@@ -302,4 +302,32 @@ describe("TF.js converter: op combinations vs onnxruntime-node", () => {
       [2, 3, 7, 8],
     );
   });
+
+  it("ViT-style patch embedding: Conv -> Reshape [N, C, HW] -> Transpose stays one Transpose in total", async () => {
+    const c64 = (name: string, v: number[]) =>
+      arrayToTensor(name, DT.INT64, [v.length], BigInt64Array.from(v.map(BigInt)));
+    const report = await check(
+      "patch-embed",
+      [
+        n("Conv", ["x", "wp", "bp"], "pe", { kernel_shape: { ints: [4, 4] }, strides: { ints: [4, 4] } }),
+        n("Reshape", ["pe", "seq"], "pr"),
+        n("Transpose", ["pr"], "tok", { perm: { ints: [0, 2, 1] } }),
+        n("LayerNormalization", ["tok", "g", "b"], "ln", { axis: { int: -1 } }),
+        n("MatMul", ["ln", "wm"], "y"),
+      ],
+      [
+        w("wp", [12, 3, 4, 4]),
+        w("bp", [12]),
+        c64("seq", [0, 12, -1]),
+        w("g", [12]),
+        w("b", [12]),
+        w("wm", [12, 7]),
+      ],
+      [2, 3, 16, 16],
+      ["batch", 16, 7],
+      17,
+      ["batch", 3, 16, 16],
+    );
+    expect(report.transposesAdded).toBe(1);
+  });
 });

@@ -6,6 +6,7 @@ import { broadcastShapes, elementCount, isStatic, transposeConst, vectorConst } 
 import type { Dim, TfDtype, Val } from "../types.js";
 import { bin, cast, concat, gather, reshape, select, slice } from "./emit.js";
 import { tfDtypeOf } from "../values.js";
+import { mergeGroups, reshapedPerm } from "../reshape-layout.js";
 
 const passThrough: OpSpec = { map: (c) => [{ ...c.in(0) }] };
 
@@ -107,6 +108,12 @@ function reshapeTo(c: MapCtx, x: Val, dims: Dim[]): Val {
   if (x.const && isStatic(dims)) return { dtype: x.dtype, shape: dims, const: { dims, data: x.const.data } };
   if (dims.filter((d) => d === null).length > 1)
     unsupported("Reshape to a shape with more than one unknown dimension");
+  if (x.perm && x.ref && x.shape) {
+    // Channels-last input: reshape the stored tensor when the reshape only merges stored-contiguous runs.
+    const groups = mergeGroups(x.shape, dims);
+    const perm = groups && reshapedPerm(x.shape, x.perm, groups);
+    if (perm) return c.out(reshape(c, x.ref, permute(dims, perm), x.dtype), x.dtype, dims, perm);
+  }
   return c.out(reshape(c, c.ref(x, "native"), dims, x.dtype), x.dtype, dims);
 }
 
