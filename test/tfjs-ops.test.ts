@@ -330,4 +330,36 @@ describe("TF.js converter: op combinations vs onnxruntime-node", () => {
     );
     expect(report.transposesAdded).toBe(1);
   });
+
+  it("broadcasting against channels-last tensors: [W], [C,1,1], [H,W] computed at run time, Where, Clip, Max", async () => {
+    const c64 = (name: string, v: number[]) =>
+      arrayToTensor(name, DT.INT64, [v.length], BigInt64Array.from(v.map(BigInt)));
+    await check(
+      "broadcast-nhwc",
+      [
+        n("Conv", ["x", "wc"], "a", { pads: { ints: [1, 1, 1, 1] } }),
+        n("ReduceMean", ["x", "ax01"], "hw", { keepdims: { int: 0 } }),
+        n("Add", ["a", "hw"], "b1"),
+        n("Mul", ["b1", "vw"], "b2"),
+        n("Sub", ["b2", "vc"], "b3"),
+        n("Greater", ["b3", "zero"], "pos"),
+        n("Where", ["pos", "b3", "hw"], "wh"),
+        n("Clip", ["wh", "lo"], "cl"),
+        n("Max", ["cl", "b1", "vc"], "mx"),
+        n("GlobalMaxPool", ["mx"], "gm"),
+        n("Add", ["mx", "gm"], "y"),
+      ],
+      [
+        w("wc", [4, 3, 3, 3]),
+        c64("ax01", [0, 1]),
+        w("vw", [7]),
+        w("vc", [4, 1, 1]),
+        arrayToTensor("zero", DT.FLOAT, [], Float32Array.of(0)),
+        arrayToTensor("lo", DT.FLOAT, [], Float32Array.of(-0.25)),
+      ],
+      [2, 3, 5, 7],
+      [2, 4, 5, 7],
+      18,
+    );
+  });
 });
