@@ -63,13 +63,18 @@ async function check(
   );
   const s = await ort.InferenceSession.create(file);
   const expected = (await s.run({ x: new ort.Tensor("float32", x, inDims) })).y;
-  const report = await convertToTfjs(file, path.join(dir, name));
-  const m = await loadTfjsDir(path.join(dir, name));
-  const got = (await runTfjs(m, { x: { dims: inDims, dtype: "float32", data: x } }, ["y"])).y;
-  m.dispose();
-  expect(got.dims).toEqual([...expected.dims]);
-  expect(maxRelativeError(got.data, expected.data as Float32Array)).toBeLessThan(1e-4);
-  return report;
+  // Both layouts: channels-last regions (default) and --keep-layout (every value in ONNX order).
+  const reports = [];
+  for (const keepLayout of [false, true]) {
+    const out = path.join(dir, `${name}${keepLayout ? "-keep" : ""}`);
+    reports.push(await convertToTfjs(file, out, { keepLayout }));
+    const m = await loadTfjsDir(out);
+    const got = (await runTfjs(m, { x: { dims: inDims, dtype: "float32", data: x } }, ["y"])).y;
+    m.dispose();
+    expect(got.dims).toEqual([...expected.dims]);
+    expect(maxRelativeError(got.data, expected.data as Float32Array)).toBeLessThan(1e-4);
+  }
+  return reports[0];
 }
 
 describe("TF.js converter: op combinations vs onnxruntime-node", () => {
