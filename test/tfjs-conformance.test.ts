@@ -53,4 +53,14 @@ describe("TF.js converter on the ONNX backend suite", () => {
     expect(passed).toEqual(GOLDEN.passed);
     expect(unsupported).toEqual(GOLDEN.unsupported);
   }, 300_000);
+
+  it("--keep-layout gives the same verdicts on every supported case", async () => {
+    const differ: string[] = [];
+    for (const c of [...GOLDEN.passed, ...Object.keys(GOLDEN.unsupported)]) {
+      const r = await runBackendCase(path.join(BACKEND, c), { keepLayout: true });
+      const want = GOLDEN.passed.includes(c) ? "pass" : "unsupported";
+      if (r.status !== want) differ.push(`${c}: ${r.status}${r.status === "pass" ? "" : ` (${r.reason})`}`);
+    }
+    expect(differ).toEqual([]);
+  }, 300_000);
 });

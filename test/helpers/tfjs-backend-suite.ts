@@ -41,7 +41,12 @@ function tfInput(t: ReturnType<typeof readPb>) {
   return { dims: c.dims, dtype, data: c.data };
 }
 
-export async function runBackendCase(dir: string, rtol = 1e-3, atol = 1e-4): Promise<CaseResult> {
+export async function runBackendCase(
+  dir: string,
+  opts: { keepLayout?: boolean } = {},
+  rtol = 1e-3,
+  atol = 1e-4,
+): Promise<CaseResult> {
   const file = path.join(dir, "model.onnx");
   const data = path.join(dir, "test_data_set_0");
   const files = fs.readdirSync(data);
@@ -58,7 +63,7 @@ export async function runBackendCase(dir: string, rtol = 1e-3, atol = 1e-4): Pro
   let converted;
   for (;;) {
     try {
-      converted = convertLoadedModel(loaded);
+      converted = convertLoadedModel(loaded, { keepLayout: opts.keepLayout });
       break;
     } catch (e) {
       if (!(e instanceof TfjsConversionError))
