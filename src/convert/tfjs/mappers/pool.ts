@@ -5,23 +5,26 @@ import { permute } from "../layout.js";
 import type { Dim } from "../types.js";
 import { mul, pad, reduce, reshape, transpose, type Ref } from "./emit.js";
 import { outSize, windowOf } from "./spatial.js";
+import { poolBySlices } from "./pool-slices.js";
 
 function pool(kind: "Max" | "Avg"): OpSpec {
   return {
     layout: "nhwc",
-    check: (a) =>
-      (a.ints("dilations") ?? []).some((d) => d !== 1)
-        ? `${kind}Pool with dilations > 1 (TF.js pools have none)`
-        : undefined,
     map: (c) => {
       if (c.wants(1)) unsupported("MaxPool indices output");
       const x = c.in(0);
       const rank = x.shape?.length;
-      if (rank !== 3 && rank !== 4) unsupported("pooling supports 1-D and 2-D inputs");
+      if (rank === undefined || rank < 3 || rank > 5) unsupported("pooling supports 1-D, 2-D and 3-D inputs");
       const spatial = x.shape!.slice(2);
       const w = windowOf(c, spatial, undefined);
       const ceil = c.attr.int("ceil_mode", 0) === 1;
       const outs = spatial.map((_, i) => outSize(w, i, ceil));
+      if (rank === 5 || w.d.some((d) => d !== 1)) {
+        // No TF.js kernel (3-D or dilated windows): one strided slice per kernel tap.
+        if (w.tfSame) unsupported("auto_pad SAME pooling with unknown sizes and dilations");
+        const y = poolBySlices(c, kind, x, w, outs);
+        return [c.outP(y, "float32", [x.shape![0], x.shape![1], ...outs])];
+      }
       let xr = c.ref(x);
       if (rank === 3)
         xr = c.op(
