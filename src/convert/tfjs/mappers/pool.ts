@@ -6,12 +6,12 @@ import type { Dim } from "../types.js";
 import { mul, pad, reduce, reshape, transpose, type Ref } from "./emit.js";
 import { outSize, windowOf } from "./spatial.js";
 import { poolBySlices } from "./pool-slices.js";
+import { maxPoolWithIndices } from "./pool-argmax.js";
 
 function pool(kind: "Max" | "Avg"): OpSpec {
   return {
     layout: "nhwc",
     map: (c) => {
-      if (c.wants(1)) unsupported("MaxPool indices output");
       const x = c.in(0);
       const rank = x.shape?.length;
       if (rank === undefined || rank < 3 || rank > 5) unsupported("pooling supports 1-D, 2-D and 3-D inputs");
@@ -19,6 +19,8 @@ function pool(kind: "Max" | "Avg"): OpSpec {
       const w = windowOf(c, spatial, undefined);
       const ceil = c.attr.int("ceil_mode", 0) === 1;
       const outs = spatial.map((_, i) => outSize(w, i, ceil));
+      if (c.wants(1) && (rank !== 4 || w.d.some((d) => d !== 1) || w.tfSame))
+        unsupported("MaxPool indices of a 1-D, 3-D, dilated or SAME-padded pooling");
       if (rank === 5 || w.d.some((d) => d !== 1)) {
         // No TF.js kernel (3-D or dilated windows): one strided slice per kernel tap.
         if (w.tfSame) unsupported("auto_pad SAME pooling with unknown sizes and dilations");
@@ -61,6 +63,10 @@ function pool(kind: "Max" | "Avg"): OpSpec {
           const p4 =
             rank === 3 ? [[0, 0], [0, 0], padsFull[0], [0, 0]] : [[0, 0], padsFull[0], padsFull[1], [0, 0]];
           xr = pad(c, xr, p4, "float32", kind === "Max" ? -Infinity : 0);
+        }
+        if (kind === "Max" && c.wants(1)) {
+          if (rank !== 4) unsupported("MaxPool indices of a 1-D pooling");
+          return maxPoolWithIndices(c, x, xr, w, padsFull, outs);
         }
         y = c.op(kind === "Max" ? "MaxPool" : "AvgPool", [xr], attrs("VALID"));
         if (kind === "Avg" && padded) {
