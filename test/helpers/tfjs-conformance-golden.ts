@@ -289,6 +289,7 @@ export const GOLDEN: { passed: string[]; unsupported: Record<string, string> } =
     "test_depthtospace_example",
     "test_dequantizelinear",
     "test_dequantizelinear_axis",
+    "test_dequantizelinear_blocked",
     "test_dequantizelinear_int16",
     "test_dequantizelinear_uint16",
     "test_div",
@@ -670,6 +671,8 @@ export const GOLDEN: { passed: string[]; unsupported: Record<string, string> } =
     "test_prelu_example_expanded",
     "test_quantizelinear",
     "test_quantizelinear_axis",
+    "test_quantizelinear_blocked_asymmetric",
+    "test_quantizelinear_blocked_symmetric",
     "test_quantizelinear_int16",
     "test_quantizelinear_uint16",
     "test_range_bfloat16_type_positive_delta",
@@ -1212,7 +1215,6 @@ export const GOLDEN: { passed: string[]; unsupported: Record<string, string> } =
     test_castlike_no_saturate_FLOAT_to_FLOAT8E5M2_expanded:
       "input: float8e5m2 inputs have no TF.js type; Cast: Cast to ONNX type 19 has no TF.js equivalent",
     test_convtranspose_3d: "ConvTranspose: ConvTranspose supports 1-D and 2-D inputs",
-    test_dequantizelinear_blocked: "DequantizeLinear: blocked quantization (block_size)",
     test_dequantizelinear_e4m3fn: "input: float8e4m3fn inputs have no TF.js type",
     test_dequantizelinear_e4m3fn_float16: "input: float8e4m3fn inputs have no TF.js type",
     test_dequantizelinear_e4m3fn_zero_point:
@@ -1234,8 +1236,6 @@ export const GOLDEN: { passed: string[]; unsupported: Record<string, string> } =
     test_gathernd_example_int32_batch_dim1: "GatherND: GatherND with batch_dims is not supported",
     test_identity_opt: "input: unknown(0) inputs have no TF.js type",
     test_identity_sequence: "input: unknown(0) inputs have no TF.js type",
-    test_quantizelinear_blocked_asymmetric: "QuantizeLinear: blocked quantization (block_size)",
-    test_quantizelinear_blocked_symmetric: "QuantizeLinear: blocked quantization (block_size)",
     test_quantizelinear_e4m3fn: "input: float8e4m3fn inputs have no TF.js type",
     test_quantizelinear_e5m2: "input: float8e5m2 inputs have no TF.js type",
     test_quantizelinear_float4e2m1: "input: float4e2m1 inputs have no TF.js type",

@@ -7,6 +7,7 @@ import type { Graph } from "../../../ir/graph.js";
 import { unsupported, type MapCtx, type OpSpec } from "../context.js";
 import { DT } from "../../../onnx/dtypes.js";
 import { broadcastConst } from "../values.js";
+import { gatherConst } from "../fold.js";
 import type { ConstData, Dim, Val } from "../types.js";
 import { add, bin, cast, maximum, minimum, mul, reshape, sub, un, type Ref } from "./emit.js";
 
@@ -44,21 +45,32 @@ function axisOf(c: MapCtx, rank: number): number {
   return a < 0 ? a + rank : a;
 }
 
-function checkBlocked(c: MapCtx): void {
-  if (c.attr.int("block_size", 0) > 0) unsupported("blocked quantization (block_size)");
+/**
+ * Scale or zero point `i` shaped to broadcast against x: per-tensor as is, per-axis along `axis`, and
+ * blocked (block_size) expanded to x's full shape at conversion time (so it must be a constant).
+ */
+function param(c: MapCtx, i: number, x: Val, axis: number): Val {
+  const r = x.shape!.length;
+  const block = c.attr.int("block_size", 0);
+  if (block <= 0) return alongAxis(c, c.in(i), axis, r);
+  const data = c.constIn(i, "a blocked quantization parameter");
+  const dim = x.shape![axis];
+  if (dim === null) unsupported("blocked quantization along an unknown dimension");
+  const idx = { dims: [dim], data: Float64Array.from({ length: dim }, (_, j) => Math.floor(j / block)) };
+  const full = gatherConst(data, idx, axis);
+  return { dtype: c.in(i).dtype, shape: full.dims, const: full };
 }
 
 const dequantize: OpSpec = {
   layout: "any",
   data: [0],
   map: (c) => {
-    checkBlocked(c);
     const x = c.in(0);
     const r = x.shape?.length;
     if (r === undefined) unsupported("DequantizeLinear of a tensor of unknown rank");
     const axis = axisOf(c, r);
-    const scale = alongAxis(c, c.in(1), axis, r);
-    const zp = c.opt(2) && alongAxis(c, c.in(2), axis, r);
+    const scale = param(c, 1, x, axis);
+    const zp = c.opt(2) && param(c, 2, x, axis);
     if (scale.shape && scale.shape.length > 1 && r > 0 && scale.shape.length !== r)
       unsupported("DequantizeLinear scale of an unexpected rank");
     if (x.const && scale.const && (!zp || zp.const)) {
@@ -71,11 +83,9 @@ const dequantize: OpSpec = {
         },
       ];
     }
-    if (c.perm && ((scale.shape?.length ?? 0) > 0 || (zp?.shape?.length ?? 0) > 0))
-      unsupported("per-axis DequantizeLinear on a channels-last tensor");
     let y: Ref = cast(c, c.ref(x), x.dtype, "float32");
-    if (zp) y = sub(c, y, cast(c, c.ref(zp, "native"), zp.dtype, "float32"));
-    y = mul(c, y, c.ref(scale, "native"));
+    if (zp) y = sub(c, y, cast(c, c.refBroadcast(zp, r), zp.dtype, "float32"));
+    y = mul(c, y, c.refBroadcast(scale, r));
     return [c.outP(y, "float32", x.shape)];
   },
 };
@@ -84,7 +94,6 @@ const quantize: OpSpec = {
   layout: "any",
   data: [0],
   map: (c) => {
-    checkBlocked(c);
     const x = c.in(0);
     const r = x.shape?.length;
     if (r === undefined) unsupported("QuantizeLinear of a tensor of unknown rank");
@@ -93,13 +102,11 @@ const quantize: OpSpec = {
     const range = type === undefined ? undefined : RANGE[type];
     if (!range) unsupported(`QuantizeLinear to ONNX type ${type ?? "unknown"}`);
     const axis = axisOf(c, r);
-    const scale = alongAxis(c, c.in(1), axis, r);
-    const zp = c.opt(2) && alongAxis(c, c.in(2), axis, r);
-    if (c.perm && ((scale.shape?.length ?? 0) > 0 || (zp?.shape?.length ?? 0) > 0))
-      unsupported("per-axis QuantizeLinear on a channels-last tensor");
+    const scale = param(c, 1, x, axis);
+    const zp = c.opt(2) && param(c, 2, x, axis);
     // tfjs Round is round-half-to-even, as ONNX requires.
-    let q = un(c, "Round", bin(c, "RealDiv", c.ref(x), c.ref(scale, "native")));
-    if (zp) q = add(c, q, cast(c, c.ref(zp, "native"), zp.dtype, "float32"));
+    let q = un(c, "Round", bin(c, "RealDiv", c.ref(x), c.refBroadcast(scale, r)));
+    if (zp) q = add(c, q, cast(c, c.refBroadcast(zp, r), zp.dtype, "float32"));
     q = minimum(c, maximum(c, q, c.kFloat(range[0])), c.kFloat(range[1]));
     return [c.outP(cast(c, q, "float32", "int32"), "int32", x.shape)];
   },
