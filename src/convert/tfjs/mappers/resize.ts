@@ -32,6 +32,7 @@ interface Mode {
   cubicA: number;
   excludeOutside: boolean;
   extrapolation: number;
+  antialias: boolean;
 }
 
 function sourceCoord(x: number, p: AxisPlan, coord: string): number | undefined {
@@ -75,7 +76,31 @@ function cubicCoeffs(r: number, A: number): number[] {
   ];
 }
 
-function coeffs(ratio: number, m: Mode): number[] {
+/**
+ * Antialiased filters (downsampling): the kernel stretched by 1/scale, so more taps, normalized; the
+ * reference's _linear_coeffs_antialias / _cubic_coeffs_antialias.
+ */
+function antialiasCoeffs(ratio: number, m: Mode, scale: number): number[] {
+  const s = Math.min(scale, 1);
+  const A = m.cubicA;
+  const cubic = (v: number) => {
+    const x = Math.abs(v);
+    if (x <= 1) return (A + 2) * x ** 3 - (A + 3) * x ** 2 + 1;
+    if (x < 2) return A * x ** 3 - 5 * A * x ** 2 + 8 * A * x - 4 * A;
+    return 0;
+  };
+  const start = Math.floor((m.mode === "cubic" ? -2 : -1) / s) + 1;
+  const n = 2 - 2 * start;
+  const raw = Array.from({ length: n }, (_, j) => {
+    const arg = (start + j - ratio) * s;
+    return m.mode === "cubic" ? cubic(arg) : Math.min(Math.max(1 - Math.abs(arg), 0), 1);
+  });
+  const sum = raw.reduce((a, b) => a + b, 0);
+  return raw.map((v) => v / sum);
+}
+
+function coeffs(ratio: number, m: Mode, scale: number): number[] {
+  if (m.antialias && m.mode !== "nearest") return antialiasCoeffs(ratio, m, scale);
   if (m.mode === "linear") return [1 - ratio, ratio];
   if (m.mode === "cubic") return cubicCoeffs(ratio, m.cubicA);
   if (ratio === 1) return [0, 1];
@@ -95,7 +120,8 @@ function coeffs(ratio: number, m: Mode): number[] {
 
 /** The reference's taps: the n nearest indices (ties to the left) of the edge-padded axis. */
 function planTaps(p: AxisPlan, m: Mode): Taps {
-  const n = m.mode === "cubic" ? 4 : 2;
+  // Tap count per axis: the filter's footprint (antialiasing widens it when downsampling).
+  const n = coeffs(0.5, m, p.scale).length;
   const idx: number[][] = Array.from({ length: n }, () => []);
   const w: number[][] = Array.from({ length: n }, () => []);
   const extra: number[] = [];
@@ -113,7 +139,7 @@ function planTaps(p: AxisPlan, m: Mode): Taps {
     }
     const start = Math.ceil(x) - n / 2;
     const ratio = Number.isInteger(x) ? 1 : x - Math.floor(x);
-    const c = coeffs(ratio, m);
+    const c = coeffs(ratio, m, p.scale);
     if (m.excludeOutside) {
       for (let t = 0; t < n; t++) if (start + t < 0 || start + t >= p.inSize) c[t] = 0;
       const sum = c.reduce((a, b) => a + b, 0);
@@ -196,7 +222,6 @@ function resizeSpec(upsample: boolean): OpSpec {
     layout: "any",
     data: [0],
     check: (a) => {
-      if (a.int("antialias", 0) === 1) return "Resize with antialias";
       const mode = a.string("mode", "nearest");
       if (!["nearest", "linear", "cubic"].includes(mode)) return `Resize mode ${mode}`;
       return undefined;
@@ -217,6 +242,7 @@ function resizeSpec(upsample: boolean): OpSpec {
         cubicA: c.attr.float("cubic_coeff_a", -0.75),
         excludeOutside: c.attr.int("exclude_outside", 0) === 1,
         extrapolation: c.attr.float("extrapolation_value", 0),
+        antialias: c.attr.int("antialias", 0) === 1,
       };
       const { axes, plans } = planAxes(c, x.shape, upsample);
       const shape = [...x.shape];
