@@ -359,6 +359,7 @@ export const GOLDEN: { passed: string[]; unsupported: Record<string, string> } =
     "test_gather_negative_indices",
     "test_gathernd_example_float32",
     "test_gathernd_example_int32",
+    "test_gathernd_example_int32_batch_dim1",
     "test_gelu_default_1",
     "test_gelu_default_1_expanded",
     "test_gelu_default_2",
@@ -1237,7 +1238,6 @@ export const GOLDEN: { passed: string[]; unsupported: Record<string, string> } =
     test_equal_string: "input: string inputs have no TF.js type; input: string inputs have no TF.js type",
     test_equal_string_broadcast:
       "input: string inputs have no TF.js type; input: string inputs have no TF.js type",
-    test_gathernd_example_int32_batch_dim1: "GatherND: GatherND with batch_dims is not supported",
     test_identity_opt: "input: unknown(0) inputs have no TF.js type",
     test_identity_sequence: "input: unknown(0) inputs have no TF.js type",
     test_quantizelinear_e4m3fn: "input: float8e4m3fn inputs have no TF.js type",

@@ -6,6 +6,7 @@ import { concatConst, gatherConst, sliceConst } from "../fold.js";
 import { isStatic } from "../values.js";
 import type { ConstData, Dim, Val } from "../types.js";
 import { concat, gather, pad, slice } from "./emit.js";
+import { gatherNdSpec } from "./gather-nd.js";
 import { padAtRunTime } from "./pad-runtime.js";
 import { sliceAtRunTime } from "./slice-runtime.js";
 
@@ -217,23 +218,6 @@ const gatherSpec: OpSpec = {
         ),
       ];
     return [c.out(ref, x.dtype, shape, keep ? perm : undefined)];
-  },
-};
-
-const gatherNdSpec: OpSpec = {
-  check: (a) => (a.int("batch_dims", 0) !== 0 ? "GatherND with batch_dims is not supported" : undefined),
-  map: (c) => {
-    const x = c.in(0);
-    const idx = c.in(1);
-    if (!x.shape || !idx.shape || idx.shape[idx.shape.length - 1] === null)
-      unsupported("GatherND needs known shapes");
-    const k = idx.shape[idx.shape.length - 1] as number;
-    const shape = [...idx.shape.slice(0, -1), ...x.shape.slice(k)];
-    const ref = c.op("GatherNd", [c.ref(x, "native"), c.ref(idx, "native")], {
-      Tparams: A.type(x.dtype),
-      Tindices: A.type("int32"),
-    });
-    return [c.out(ref, x.dtype, shape)];
   },
 };
 
