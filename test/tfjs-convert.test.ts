@@ -110,23 +110,30 @@ describe("convertToTfjs", () => {
         nodes: [
           makeNode("Relu", ["x"], ["a"]),
           makeNode("NonZero", ["a"], ["b"], {}, { name: "nz" }),
+          makeNode("Cast", ["x"], ["c"], { to: { int: DT.STRING } }, { name: "to_text" }),
           makeNode(
-            "MaxPool",
-            ["x"],
-            ["c"],
-            { kernel_shape: { ints: [2, 2] }, dilations: { ints: [2, 2] } },
-            { name: "mp" },
+            "BatchNormalization",
+            ["x", "s", "s", "s", "s"],
+            ["d", "m", "v"],
+            { training_mode: { int: 1 } },
+            { name: "bn" },
           ),
         ],
         inputs: [makeValueInfo("x", DT.FLOAT, [1, 1, 8, 8])],
-        outputs: [makeValueInfo("b", DT.INT64, [4, null]), makeValueInfo("c", DT.FLOAT, [1, 1, 6, 6])],
+        initializers: [arrayToTensor("s", DT.FLOAT, [1], Float32Array.of(1))],
+        outputs: [
+          makeValueInfo("b", DT.INT64, [4, null]),
+          makeValueInfo("c", DT.STRING, [1, 1, 8, 8]),
+          makeValueInfo("d", DT.FLOAT, [1, 1, 8, 8]),
+        ],
       }),
     );
     const out = path.join(dir, "bad-tfjs");
     const r = await runInProcess(["convert", file, "--to", "tfjs", out]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('node "nz" (NonZero): no TF.js mapping for NonZero');
-    expect(r.stderr).toContain('node "mp" (MaxPool): MaxPool with dilations > 1');
+    expect(r.stderr).toContain('node "to_text" (Cast): Cast to ONNX type 8 has no TF.js equivalent');
+    expect(r.stderr).toContain('node "bn" (BatchNormalization): BatchNormalization in training mode');
     expect(r.stderr).toContain("nothing was written");
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(fs.existsSync(out)).toBe(false);
