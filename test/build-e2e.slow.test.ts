@@ -90,6 +90,7 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     expect(`sha256:${createHash("sha256").update(inspected.stdout).digest("hex")}`).toBe(image.digest);
     for (const f of ["model/model.json", "tf.min.js", "mlpack-model.js", "index.html", "README.md"])
       expect(fs.existsSync(path.join(project, "dist/tfjs", f)), f).toBe(true);
+    expect(fs.statSync(path.join(project, "dist/tfjs")).mode & 0o777).toBe(0o755);
     expect(manifest.bench).toBeDefined();
     const summary = fs.readFileSync(path.join(project, "dist/mlpack-summary.md"), "utf8");
     expect(summary).toMatch(/^## mlpack build: classifier 1 — passed/);

@@ -176,6 +176,8 @@ export async function writeDirAtomically(
   await fs.promises.mkdir(parent, { recursive: true });
   const tmp = await fs.promises.mkdtemp(path.join(parent, `.${path.basename(outDir)}.tmp-`));
   try {
+    // mkdtemp makes the directory private (0700); the result is meant to be served and shared.
+    await fs.promises.chmod(tmp, 0o755);
     await write(tmp);
     if (fs.existsSync(outDir)) {
       const old = `${tmp}.old`;
