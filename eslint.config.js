@@ -3,7 +3,17 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", "**/*.generated.ts", "tmp/**"] },
+  {
+    ignores: [
+      "**/dist/**",
+      "node_modules/**",
+      "coverage/**",
+      "**/*.generated.ts",
+      "tmp/**",
+      // Rendered before use ({{placeholders}} in code positions); the output runs in the browser tests.
+      "templates/tfjs/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

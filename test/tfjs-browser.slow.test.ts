@@ -16,7 +16,6 @@ import { ARCHITECTURES } from "./helpers/arch-models.js";
 import { REPO } from "./helpers/cli.js";
 import { chromiumMissing, launchChromium, openPage } from "./helpers/chromium.js";
 import { serveDir, type StaticServer } from "./helpers/tfjs-static-server.js";
-import { launchWebglChromium } from "./helpers/tfjs-webgl-chromium.js";
 import { tempDir } from "./helpers/tmp.js";
 import { loadTfjsDir, runTfjs } from "./helpers/tfjs-load.js";
 import { maxRelativeError } from "./helpers/tfjs-compare.js";
@@ -36,7 +35,7 @@ describe.skipIf(!!missing)("tfjs bundle in headless Chromium", () => {
   const servers: StaticServer[] = [];
   beforeAll(async () => {
     browser = await launchChromium();
-    webgl = await launchWebglChromium();
+    webgl = await launchChromium({ webgl: true });
   });
   afterAll(async () => {
     await browser?.close();

@@ -15,13 +15,17 @@ export function chromiumMissing(): string | undefined {
     : `${CHROMIUM_PATH} not found: install Debian's chromium package (apt-get install chromium) or set MLPACK_CHROMIUM`;
 }
 
-export async function launchChromium(): Promise<Browser> {
+/**
+ * `webgl: true` gives WebGL on the CPU (SwiftShader), so a bundle's default TF.js backend, webgl,
+ * runs in CI without a GPU.
+ */
+export async function launchChromium(opts: { webgl?: boolean } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: [
       "--no-sandbox",
-      "--disable-gpu",
+      ...(opts.webgl ? ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"] : ["--disable-gpu"]),
       "--disable-dev-shm-usage",
       "--no-first-run",
       "--disable-background-networking",
