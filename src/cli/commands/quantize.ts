@@ -5,6 +5,9 @@ import { UsageError } from "../../errors.js";
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter(Boolean)];
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+const GATE_HINT =
+  "  hint: raise --max-accuracy-drop, use --auto-exclude, or --exclude the most sensitive layers (see --per-layer)";
+
 export function registerQuantize(program: Command, io: CliIo): void {
   program
     .command("quantize")
@@ -57,7 +60,9 @@ export function registerQuantize(program: Command, io: CliIo): void {
     .option("--json", "print the report as JSON")
     .action(async (model: string, o: Record<string, unknown>) => {
       if (o.maxAccuracyDrop !== undefined && !(Number(o.maxAccuracyDrop) >= 0))
-        throw new UsageError("--max-accuracy-drop must be a number >= 0");
+        throw new UsageError("--max-accuracy-drop must be a number >= 0", {
+          hint: "a fraction, the largest allowed max(1 - cosine, 1 - top-1 agreement), e.g. --max-accuracy-drop 0.01",
+        });
       const { quantize } = await import("../../passes/quantize/quantize.js");
       const report = await quantize(model, o.output as string, {
         mode: o.mode as "dynamic",
@@ -87,6 +92,7 @@ export function registerQuantize(program: Command, io: CliIo): void {
         io.err(
           `error: accuracy drop ${report.accuracy.drop.toFixed(5)} exceeds --max-accuracy-drop ${report.gate.maxAccuracyDrop}; ${report.output} was not written`,
         );
+        io.err(GATE_HINT);
         io.setExitCode(3);
       }
     });

@@ -174,6 +174,9 @@ describe("accuracy gate", () => {
     ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/exceeds --max-accuracy-drop 0; .* was not written/);
+    expect(r.stderr).toContain(
+      "  hint: raise --max-accuracy-drop, use --auto-exclude, or --exclude the most sensitive layers (see --per-layer)",
+    );
     expect(fs.existsSync(out)).toBe(false);
     const a = await quantize(resnet, out, {
       mode: "static",
@@ -185,7 +188,27 @@ describe("accuracy gate", () => {
     });
     expect(a.perLayer!.length).toBe(10);
     expect(a.autoExcluded!.length).toBeGreaterThan(0);
+    for (const name of a.autoExcluded!)
+      expect(a.layers.find((l) => l.node === name)).toMatchObject({
+        status: "skipped",
+        detail: "kept in float by --auto-exclude (accuracy)",
+      });
+    expect(a.layers.some((l) => l.detail === "excluded by --exclude")).toBe(false);
     expect(a.accuracy.drop <= 1e-7 || a.autoExcluded!.length === 10).toBe(true);
+  });
+
+  it("--max-accuracy-drop that is not a number is a usage error with a hint", async () => {
+    const r = await runInProcess([
+      "quantize",
+      mlp,
+      "-o",
+      path.join(dir, "nan.onnx"),
+      "--max-accuracy-drop",
+      "abc",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--max-accuracy-drop must be a number >= 0/);
+    expect(r.stderr).toMatch(/hint: a fraction, .* e\.g\. --max-accuracy-drop 0\.01/);
   });
 
   it("the CLI prints the report and --json parses", async () => {

@@ -221,7 +221,7 @@ export async function quantize(
     for (const l of perLayer) {
       if (accuracyDrop(outputs) <= opts.maxAccuracyDrop!) break;
       autoExcluded.push(l.node);
-      ({ proto, layers } = build({ ...pass, exclude: [...pass.exclude, ...autoExcluded] }));
+      ({ proto, layers } = build({ ...pass, autoExclude: [...autoExcluded] }));
       outputs = await evaluate(proto);
     }
     tick("autoExclude", t0);
