@@ -42,7 +42,7 @@ export const AUTO_EXCLUDED = "kept in float by --auto-exclude (accuracy)";
 
 export function selected(n: Node, opts: QuantizePassOptions): string | undefined {
   if (matchesNode(n, opts.exclude)) return "excluded by --exclude";
-  if (opts.autoExclude && matchesNode(n, opts.autoExclude)) return AUTO_EXCLUDED;
+  if (opts.autoExcluded && matchesNode(n, opts.autoExcluded)) return AUTO_EXCLUDED;
   if (opts.include.length > 0 && !matchesNode(n, opts.include)) return "not in --include";
   return undefined;
 }

@@ -23,7 +23,7 @@ import type { LayerRecord, QuantizeMode, QuantizePassOptions } from "./types.js"
 import { UsageError, UserError } from "../../errors.js";
 import { silentLogger, type Logger } from "../../log.js";
 
-export interface QuantizeOptions extends Partial<QuantizePassOptions> {
+export interface QuantizeOptions extends Partial<Omit<QuantizePassOptions, "autoExcluded">> {
   mode?: QuantizeMode;
   /** Static mode: DIR_OR_FILE of samples, or random:N. */
   calibration?: string;
@@ -221,7 +221,7 @@ export async function quantize(
     for (const l of perLayer) {
       if (accuracyDrop(outputs) <= opts.maxAccuracyDrop!) break;
       autoExcluded.push(l.node);
-      ({ proto, layers } = build({ ...pass, autoExclude: [...autoExcluded] }));
+      ({ proto, layers } = build({ ...pass, autoExcluded: [...autoExcluded] }));
       outputs = await evaluate(proto);
     }
     tick("autoExclude", t0);

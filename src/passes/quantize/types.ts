@@ -9,7 +9,7 @@ export interface QuantizePassOptions {
   /** Node names or op types to leave in float. */
   exclude: string[];
   /** Node names --auto-exclude keeps in float to meet --max-accuracy-drop (reported apart from --exclude). */
-  autoExclude?: string[];
+  autoExcluded?: string[];
   /** When non-empty, only these node names or op types are quantized. */
   include: string[];
   /** Static mode: int8 symmetric activations instead of uint8 asymmetric. */
