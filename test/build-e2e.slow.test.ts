@@ -53,9 +53,10 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     const init = runBuilt(["init", "classifier.onnx"], { cwd: project });
     expect(init.code, init.stderr).toBe(0);
     const config = path.join(project, "mlpack.yaml");
+    const schemaRef = String(parseDocument(fs.readFileSync(config, "utf8")).get("$schema"));
+    expect(fs.existsSync(path.resolve(project, schemaRef)), schemaRef).toBe(true);
     const tag = `${registry.host}/team/classifier:1`;
     editConfig(config, (doc) => {
-      doc.setIn(["quantize", "autoExclude"], true);
       doc.setIn(["bench", "iterations"], 300);
       doc.setIn(["targets", "docker", "base"], base);
       doc.setIn(["targets", "docker", "tag"], tag);
@@ -207,6 +208,24 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     expect(r.stderr).toMatch(/validation error\(s\) for tfjs: node "[^"]+" \(If\): no TF\.js mapping for If/);
     expect(r.stdout).toMatch(/\[1\/4\] validate failed/);
     expect(fs.existsSync(path.join(project, "dist/vad.int8.onnx"))).toBe(false);
+  });
+
+  it("a tfjs-only build skips quantize and bench (tfjs converts the float model); --push without a tag is refused up front", () => {
+    const project = path.join(work, "web");
+    fs.mkdirSync(project);
+    fs.copyFileSync(path.join(REPO, "examples/mlp/model.onnx"), path.join(project, "model.onnx"));
+    fs.writeFileSync(
+      path.join(project, "mlpack.yaml"),
+      "model: model.onnx\nquantize: { mode: dynamic, maxAccuracyDrop: 0 }\nbench: {}\ntargets:\n  tfjs: {}\n  docker: { fromScratch: true }\n",
+    );
+    const r = runBuilt(["build", "--target", "tfjs"], { cwd: project, timeoutMs: 120_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\[2\/4\] quantize skipped .*tfjs converts the float model/);
+    expect(r.stdout).toMatch(/\[3\/4\] bench skipped/);
+    const noTag = runBuilt(["build", "--push"], { cwd: project });
+    expect(noTag.code).toBe(2);
+    expect(noTag.stderr).toMatch(/--push needs targets\.docker\.tag/);
+    expect(noTag.stdout).not.toMatch(/validate/);
   });
 
   it("a misspelt key exits 1 and names it", () => {

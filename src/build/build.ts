@@ -61,6 +61,13 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   const targets = opts.targets ? configured.filter((t) => opts.targets!.includes(t)) : configured;
   const push = targets.includes("docker") && (opts.push ?? config.targets.docker?.push ?? false);
 
+  if (push && !config.targets.docker?.tag)
+    throw new UsageError(
+      opts.push
+        ? "--push needs targets.docker.tag: the reference to push to"
+        : "targets.docker.push is on but targets.docker.tag is not set",
+      { hint: "set targets.docker.tag, e.g. registry.example.com/team/model:1 (or build with --no-push)" },
+    );
   const outDir = path.resolve(dir, config.output ?? "dist");
   const sourceModel = path.resolve(dir, config.model);
   if (!fs.existsSync(sourceModel))
@@ -102,6 +109,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     shippedModel: sourceModel,
     shippedSha256: sourceSha256,
     cache,
+    targets,
     log: stepLogger("build", emit),
     options: opts,
     manifest,

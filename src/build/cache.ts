@@ -51,12 +51,13 @@ export class BuildCache {
   private hashes: Record<string, { size: number; mtimeMs: number; sha256: string }> = {};
   private readonly hashFile: string;
 
+  /** `reuse: false` (--no-cache) ignores what is stored but still records this build's results. */
   constructor(
     readonly dir: string,
-    readonly enabled = true,
+    readonly reuse = true,
   ) {
     this.hashFile = path.join(dir, "file-hashes.json");
-    if (enabled && fs.existsSync(this.hashFile)) {
+    if (reuse && fs.existsSync(this.hashFile)) {
       try {
         this.hashes = JSON.parse(fs.readFileSync(this.hashFile, "utf8")) as typeof this.hashes;
       } catch {
@@ -78,7 +79,7 @@ export class BuildCache {
 
   /** The stored result for `step` when its key matches and its files are untouched. */
   get<T>(step: string, key: string): T | undefined {
-    if (!this.enabled) return undefined;
+    if (!this.reuse) return undefined;
     const file = this.entryFile(step);
     if (!fs.existsSync(file)) return undefined;
     let entry: Entry<T>;
@@ -98,13 +99,12 @@ export class BuildCache {
 
   /** Stores a step's result with the files (or directories) it wrote. */
   put<T>(step: string, key: string, data: T, outputs: string[]): void {
-    if (!this.enabled) return;
     const files = outputs.flatMap((o) => listFiles(o)).map(stamp);
     this.writeAtomic(this.entryFile(step), JSON.stringify({ key, data, files } satisfies Entry<T>));
   }
 
   save(): void {
-    if (this.enabled) this.writeAtomic(this.hashFile, JSON.stringify(this.hashes));
+    this.writeAtomic(this.hashFile, JSON.stringify(this.hashes));
   }
 
   private entryFile(step: string): string {

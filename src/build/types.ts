@@ -77,6 +77,8 @@ export interface StepContext {
   shippedModel: string;
   shippedSha256: string;
   cache: BuildCache;
+  /** The targets this build emits (the config's, or those picked with --target). */
+  targets: TargetName[];
   log: Logger & { progress(fraction?: number, message?: string): void };
   options: BuildOptions;
   manifest: BuildManifest;

@@ -1,12 +1,15 @@
 /** `mlpack init`: inspect a model and write a commented starter mlpack.yaml that validates. */
 import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { readModel } from "../onnx/read.js";
 import { summarizeModel } from "../inspect/summary.js";
 import { formatShape } from "../ir/types.js";
 import { renderTemplateFile } from "../templates/render.js";
 import { configProblems, parseConfigText } from "./load.js";
 import { UserError } from "../errors.js";
+
+const SCHEMA_FILE = fileURLToPath(new URL("../../schema/mlpack.schema.json", import.meta.url));
 
 export interface InitOptions {
   /** Where to write; default ./mlpack.yaml. */
@@ -54,7 +57,8 @@ export async function initConfig(modelPath: string, opts: InitOptions = {}): Pro
   const modelRel = path.relative(path.dirname(out), path.resolve(modelPath)) || path.basename(modelPath);
   const text = renderTemplateFile("config/mlpack.yaml", {
     modelFile: path.basename(modelPath),
-    schemaUrl: "https://mlpack.dev/schema/mlpack.schema.json",
+    // This installation's schema, relative to the config, so editors resolve it offline.
+    schemaUrl: path.relative(path.dirname(out), SCHEMA_FILE).split(path.sep).join("/"),
     modelPath: modelRel,
     name,
     modelSummary: io.join("\n"),

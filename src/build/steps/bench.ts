@@ -18,12 +18,20 @@ interface BenchSummary {
   gated: boolean;
 }
 
-function describe(c: Comparison | undefined, report: BenchReport, gated: boolean): string {
+function describe(
+  c: Comparison | undefined,
+  report: BenchReport,
+  gated: boolean,
+  bootstrap: string | undefined,
+): string {
+  const saved = bootstrap ? `; no baseline yet: saved this run as ${path.basename(bootstrap)}` : "";
   if (!c) {
     const m = report.results[0];
-    return m
-      ? `median ${m.latency.median.value.toFixed(3)} ms (batch ${m.batch}, concurrency ${m.concurrency})`
-      : "measured";
+    return (
+      (m
+        ? `median ${m.latency.median.value.toFixed(3)} ms (batch ${m.batch}, concurrency ${m.concurrency})`
+        : "measured") + saved
+    );
   }
   const parts = c.entries
     .filter((e) => e.metric === "median")
@@ -35,7 +43,9 @@ function describe(c: Comparison | undefined, report: BenchReport, gated: boolean
     ? c.advisory
       ? " (advisory: the baseline is from other hardware)"
       : ""
-    : " (not gated: set bench.baseline to gate)";
+    : bootstrap
+      ? ` (not gated${saved})`
+      : " (not gated: set bench.baseline to gate)";
   return `${c.candidate.label} vs ${c.baseline.label}: ${parts.join(", ")}${how}`;
 }
 
@@ -44,6 +54,11 @@ export const benchStep: BuildStep = {
   async run(ctx) {
     const b = ctx.config.bench;
     if (!b) return { status: "skipped", summary: "bench not configured" };
+    if (!ctx.targets.includes("docker") && !ctx.targets.includes("lambda"))
+      return {
+        status: "skipped",
+        summary: "bench measures onnxruntime; no docker or lambda target ships an onnxruntime model",
+      };
     const [{ bench }, { collectFingerprint }, { parseShapes }, { writeBaseline }] = await Promise.all([
       import("../../bench/bench.js"),
       import("../../bench/fingerprint.js"),
@@ -51,6 +66,7 @@ export const benchStep: BuildStep = {
       import("../../bench/baseline.js"),
     ]);
     let configured = b.baseline ? path.resolve(ctx.configDir, b.baseline) : undefined;
+    let bootstrap: string | undefined;
     if (configured && !fs.existsSync(configured)) {
       // First run in CI: no cached baseline yet, and this build is the one that saves it.
       const saving = ctx.options.saveBaseline && path.resolve(ctx.options.saveBaseline) === configured;
@@ -61,6 +77,7 @@ export const benchStep: BuildStep = {
       ctx.log.warn(
         `no baseline at ${configured} yet: measuring without a gate and saving this run as the baseline`,
       );
+      bootstrap = configured;
       configured = undefined;
     }
     const baseline = configured ?? (ctx.shippedModel !== ctx.sourceModel ? ctx.sourceModel : undefined);
@@ -137,6 +154,6 @@ export const benchStep: BuildStep = {
       });
     }
     if (!cached) ctx.cache.put("bench", key, summary, []);
-    return { status: cached ? "cached" : "ok", summary: describe(c, summary.report, gated) };
+    return { status: cached ? "cached" : "ok", summary: describe(c, summary.report, gated, bootstrap) };
   },
 };

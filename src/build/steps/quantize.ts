@@ -22,6 +22,11 @@ export const quantizeStep: BuildStep = {
   async run(ctx) {
     const q = ctx.config.quantize;
     if (!q) return { status: "skipped", summary: "quantize not configured: shipping the float model" };
+    if (!ctx.targets.includes("docker") && !ctx.targets.includes("lambda"))
+      return {
+        status: "skipped",
+        summary: "no docker or lambda target ships an onnxruntime model (tfjs converts the float model)",
+      };
     const output = path.join(ctx.outDir, `${ctx.name}.int8.onnx`);
     const options = {
       mode: q.mode ?? "dynamic",

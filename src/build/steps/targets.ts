@@ -128,13 +128,7 @@ export const pushStep: BuildStep = {
     const d = ctx.config.targets.docker!;
     const image = ctx.manifest.artifacts.find((a) => a.target === "docker");
     if (!image) throw new Error("push: no docker artifact was built");
-    if (!d.tag)
-      throw new (await import("../../errors.js")).UserError(
-        "targets.docker.push is on but targets.docker.tag is not set",
-        {
-          hint: "set targets.docker.tag to the reference to push, e.g. registry.example.com/team/model:1",
-        },
-      );
+    if (!d.tag) throw new Error("push: targets.docker.tag is checked before the build starts");
     if (image.kind === "docker-image")
       return {
         status: "skipped",

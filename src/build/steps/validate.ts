@@ -16,8 +16,11 @@ export const validateStep: BuildStep = {
   name: "validate",
   async run(ctx) {
     const { validate } = await import("../../api.js");
-    const t = ctx.config.targets;
-    const targets = [...(t.docker || t.lambda ? ["ort-cpu"] : []), ...(t.tfjs ? ["tfjs"] : [])];
+    const t = ctx.targets;
+    const targets = [
+      ...(t.includes("docker") || t.includes("lambda") ? ["ort-cpu"] : []),
+      ...(t.includes("tfjs") ? ["tfjs"] : []),
+    ];
     const key = `${ctx.sourceSha256}:${targets.join(",") || "spec"}:${ctx.mlpackVersion}`;
     const cached = ctx.cache.get<Checked[]>("validate", key);
     const results: Checked[] = cached ?? [];
