@@ -14,6 +14,10 @@ import { convertToTfjs } from "../src/convert/tfjs/convert.js";
 import { REPO, runBuilt, runInProcess } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 import { loadTfjsDir, runTfjs } from "./helpers/tfjs-load.js";
+import { makeMlp, makeResNet } from "../src/onnx/fixtures.js";
+import { writeModel as writeIrModel } from "../src/onnx/write.js";
+import { quantize } from "../src/passes/quantize/quantize.js";
+import { renderConvertReport } from "../src/convert/tfjs/render.js";
 
 const dir = tempDir("mlpack-tfjs-convert-");
 
@@ -137,6 +141,33 @@ describe("convertToTfjs", () => {
     expect(r.stderr).toContain("nothing was written");
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it("lists unsupported nodes downstream of an unsupported node too (dynamic-quantized MLP: all 6)", async () => {
+    const float = path.join(dir, "mlp.onnx");
+    await writeIrModel(makeMlp({ widths: [16, 32, 32, 4], seed: 3 }), float);
+    const q = path.join(dir, "mlp.int8.onnx");
+    await quantize(float, q);
+    const out = path.join(dir, "mlp-int8-tfjs");
+    const r = await runInProcess(["convert", q, "--to", "tfjs", out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("6 nodes cannot be converted to TF.js");
+    expect(r.stderr.match(/\(DynamicQuantizeLinear\): no TF\.js mapping/g)?.length).toBe(3);
+    expect(r.stderr.match(/\(MatMulInteger\): no TF\.js mapping/g)?.length).toBe(3);
+    // Cast/Mul/Add behind them are supported ops, blocked only by the failures upstream: not listed.
+    expect(r.stderr).not.toMatch(/\((Cast|Mul|Add)\)/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it("the layout line says channels-last only when the graph has a conv region", async () => {
+    const mlp = await convertToTfjs(bigGemm(), path.join(dir, "layout-mlp"));
+    expect(mlp.channelsLastOps).toBe(0);
+    expect(renderConvertReport(mlp)).toContain("layout: ONNX layout kept (no conv regions);");
+    const resnet = path.join(dir, "resnet.onnx");
+    await writeIrModel(makeResNet({ softmax: false, seed: 5 }), resnet);
+    const conv = await convertToTfjs(resnet, path.join(dir, "layout-resnet"));
+    expect(conv.channelsLastOps).toBeGreaterThan(0);
+    expect(renderConvertReport(conv)).toContain("layout: channels-last inside conv regions;");
   });
 
   it("CLI: text and --json reports, --quantize, usage errors", async () => {

@@ -38,6 +38,8 @@ export interface ConvertedGraph {
   unsupported: UnsupportedNode[];
   foldedBatchNorms: number;
   onnxTransposes: number;
+  /** Nodes converted channels-last (Conv, pooling, ...): 0 means the graph kept the ONNX layout throughout. */
+  channelsLastOps: number;
 }
 
 export function nodeLabel(n: Node, index: number): string {
@@ -53,6 +55,7 @@ export function convertGraph(model: Model, source: TensorSource, opts: ConvertOp
   const unsupported: UnsupportedNode[] = [];
   const values = new Map<string, Val>();
   const poisoned = new Set<string>();
+  let channelsLastOps = 0;
 
   const consts = new Map<string, { dtype: TfDtype; c: ConstData }>();
   for (const t of g.initializers) {
@@ -102,27 +105,26 @@ export function convertGraph(model: Model, source: TensorSource, opts: ConvertOp
       unsupported.push({ node: label, opType: node.opType, reason });
       for (const o of node.outputs) poisoned.add(o);
     };
+    // The op's own support is checked before its inputs, so that a node downstream of a failure is
+    // still reported when its op is unsupported too: the user sees every node to fix in one run.
+    const domain = node.domain === "ai.onnx" ? "" : node.domain;
+    const spec = domain === "" ? findMapper(node.opType) : undefined;
+    const why = !spec
+      ? domain === ""
+        ? `no TF.js mapping for ${node.opType}`
+        : `custom domain "${domain}" is not supported`
+      : node.childGraphs().length > 0
+        ? "subgraphs (If/Loop/Scan bodies) are not supported"
+        : spec.check?.(nodeAttrs(node.attributes), opset);
+    if (why || !spec) {
+      fail(why ?? "unsupported");
+      return;
+    }
+    // A supported op that only reads a failed value stays silent: fixing the upstream node fixes it.
     if (node.inputs.some((i) => poisoned.has(i))) {
       const bad = node.inputs.find((i) => poisoned.has(i) && !values.has(i) && g.initializer(i));
       if (bad) fail(`initializer "${bad}" has a type TF.js cannot hold`);
       for (const o of node.outputs) poisoned.add(o);
-      return;
-    }
-    const domain = node.domain === "ai.onnx" ? "" : node.domain;
-    const spec = domain === "" ? findMapper(node.opType) : undefined;
-    if (!spec) {
-      fail(
-        domain === "" ? `no TF.js mapping for ${node.opType}` : `custom domain "${domain}" is not supported`,
-      );
-      return;
-    }
-    if (node.childGraphs().length > 0) {
-      fail("subgraphs (If/Loop/Scan bodies) are not supported");
-      return;
-    }
-    const why = spec.check?.(nodeAttrs(node.attributes), opset);
-    if (why) {
-      fail(why);
       return;
     }
     const ins = node.inputs.map((n) => (n === "" ? undefined : values.get(n)));
@@ -133,6 +135,7 @@ export function convertGraph(model: Model, source: TensorSource, opts: ConvertOp
     }
     const c = new MapCtx(node, opset, label, ins, env);
     c.perm = choosePerm(spec, ins, env.keepLayout);
+    if (spec.layout === "nhwc" && c.perm && !isIdentity(c.perm)) channelsLastOps++;
     try {
       const outs = spec.map(c);
       node.outputs.forEach((o, i) => {
@@ -159,7 +162,7 @@ export function convertGraph(model: Model, source: TensorSource, opts: ConvertOp
     outputs.push({ onnxName: vo.name, tfName, dtype: v.dtype, shape: v.shape });
   }
   const onnxTransposes = g.nodes.filter((n) => n.opType === "Transpose").length;
-  return { builder: b, inputs, outputs, unsupported, foldedBatchNorms, onnxTransposes };
+  return { builder: b, inputs, outputs, unsupported, foldedBatchNorms, onnxTransposes, channelsLastOps };
 }
 
 /** An input's declared shape with the user's concrete sizes (--shape) for its symbolic dims. */

@@ -40,6 +40,8 @@ export interface ConvertReport {
   /** Transpose nodes the ONNX graph itself had (they become relabelled layouts, never TF ops). */
   onnxTransposes: number;
   foldedBatchNorms: number;
+  /** Nodes run channels-last (Conv, pooling, ...); 0 when the graph has no conv region. */
+  channelsLastOps: number;
   quantize?: ConvertOptions["quantize"];
   quantizedWeights: number;
   keepLayout: boolean;
@@ -126,6 +128,7 @@ export function convertLoadedModel(loaded: LoadedModel, opts: ConvertToTfjsOptio
     transposesAdded: g.builder.transposes,
     onnxTransposes: g.onnxTransposes,
     foldedBatchNorms: g.foldedBatchNorms,
+    channelsLastOps: g.channelsLastOps,
     quantize: opts.quantize,
     quantizedWeights: w.quantized,
     keepLayout: !!opts.keepLayout,
