@@ -154,6 +154,11 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   }
   writeRecords(manifestPath, manifest, ctx.benchMarkdown);
   cache.save();
-  emit({ event: "done", status: "ok", ms: Math.round(performance.now() - t0), manifest: manifestPath });
+  emit({
+    event: "done",
+    status: "ok",
+    ms: Math.round(performance.now() - t0),
+    manifest: manifestPath,
+  });
   return { manifest, manifestPath };
 }

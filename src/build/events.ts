@@ -3,6 +3,7 @@
  * on a terminal, and the same events as JSON lines for machines (`--json`). The orchestrator only emits
  * events; the renderers here decide how they look.
  */
+import path from "node:path";
 import type { Logger } from "../log.js";
 
 export type StepStatus = "ok" | "cached" | "skipped" | "failed";
@@ -23,6 +24,12 @@ export interface RenderOptions {
   tty: boolean;
   color: boolean;
   now?: () => number;
+}
+
+/** A path as the user sees it: relative to the working directory when that is shorter. */
+export function shownPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel && rel.length < p.length ? rel : p;
 }
 
 const fmtMs = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
@@ -67,7 +74,7 @@ export function textRenderer(opts: RenderOptions): EmitFn {
   return (e) => {
     switch (e.event) {
       case "start":
-        opts.write(`mlpack build: ${e.config}\nsteps: ${e.steps.join(" → ")}\n`);
+        opts.write(`mlpack build: ${shownPath(e.config)}\nsteps: ${e.steps.join(" → ")}\n`);
         break;
       case "step-start":
         stepStart = now();
@@ -105,8 +112,8 @@ export function textRenderer(opts: RenderOptions): EmitFn {
         clearLive();
         opts.write(
           e.status === "ok"
-            ? `${paint(32, "build ok")} in ${fmtMs(e.ms)}; manifest: ${e.manifest}\n`
-            : `${paint(31, "build failed")} after ${fmtMs(e.ms)}; manifest: ${e.manifest}\n`,
+            ? `${paint(32, "build ok")} in ${fmtMs(e.ms)}; manifest: ${shownPath(e.manifest)}\n`
+            : `${paint(31, "build failed")} after ${fmtMs(e.ms)}; manifest: ${shownPath(e.manifest)}\n`,
         );
         break;
     }

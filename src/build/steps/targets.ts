@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { listFiles } from "../cache.js";
 import { cachedArtifact } from "./cached-artifact.js";
+import { shownPath } from "../events.js";
 import type { BuildStep, TargetName } from "../types.js";
 import { tfjsStep } from "./tfjs.js";
 
@@ -68,7 +69,7 @@ export const dockerStep: BuildStep = {
     );
     return {
       status: cached ? "cached" : "ok",
-      summary: `${artifact.kind} ${artifact.digest?.slice(0, 19)} (${mb(artifact.bytes)}) → ${path.relative(process.cwd(), artifact.path) || artifact.path}`,
+      summary: `${artifact.kind} ${artifact.digest?.slice(0, 19)} (${mb(artifact.bytes)}) → ${shownPath(artifact.path)}`,
     };
   },
 };
@@ -117,7 +118,7 @@ export const lambdaStep: BuildStep = {
     const unzipped = (artifact.details?.unzippedBytes as number) ?? 0;
     return {
       status: cached ? "cached" : "ok",
-      summary: `${path.basename(artifact.path)} ${mb(artifact.bytes)} zipped, ${mb(unzipped)} unzipped`,
+      summary: `${mb(artifact.bytes)} zipped, ${mb(unzipped)} unzipped → ${shownPath(artifact.path)}`,
     };
   },
 };

@@ -21,7 +21,7 @@ export function registerBuild(program: Command, io: CliIo): void {
   program
     .command("build")
     .description(
-      "validate → quantize → benchmark gate → docker/lambda/tfjs artifacts → push, from mlpack.yaml; writes OUTPUT/mlpack-manifest.json",
+      "validate → quantize → benchmark gate → tfjs, lambda, docker artifacts → push, from mlpack.yaml; writes OUTPUT/mlpack-manifest.json and OUTPUT/mlpack-summary.md",
     )
     .option("-c, --config <file>", "config file (default: mlpack.yaml, mlpack.yml or mlpack.json here)")
     .addOption(
