@@ -12,6 +12,7 @@ interface QuantizeSummary {
   drop: number;
   cosine: number;
   quantizedLayers: number;
+  layers: number;
   report: Record<string, unknown>;
 }
 
@@ -64,6 +65,7 @@ export const quantizeStep: BuildStep = {
         drop: report.accuracy.drop,
         cosine: worst,
         quantizedLayers: report.quantizedLayers,
+        layers: report.layers.length,
         report: report as unknown as Record<string, unknown>,
       };
       for (const w of report.warnings) ctx.log.warn(w);
@@ -82,7 +84,7 @@ export const quantizeStep: BuildStep = {
     ctx.shippedSha256 = await ctx.cache.fileHash(summary.output);
     return {
       status: cached ? "cached" : "ok",
-      summary: `${summary.mode}: ${summary.quantizedLayers} layer(s), size ${summary.sizeRatio.toFixed(3)}x, cosine ${summary.cosine.toFixed(5)}, drop ${summary.drop.toFixed(5)}`,
+      summary: `${summary.mode}: ${summary.quantizedLayers} of ${summary.layers} layer(s) quantized, size ${summary.sizeRatio.toFixed(3)}x, cosine ${summary.cosine.toFixed(5)}, drop ${summary.drop.toFixed(5)}`,
     };
   },
 };
