@@ -61,6 +61,36 @@ export function hasSymbolicBatch(
 }
 
 /**
+ * Every --shape name must be an input or a symbolic dimension of one of the models: a typo would
+ * otherwise be ignored and the benchmark run on shapes the user did not ask for.
+ */
+export function checkShapeNames(
+  models: readonly { file: string; specs: readonly InputSpec[] }[],
+  shapes: Record<string, number[]>,
+): void {
+  const inputs = new Set<string>();
+  const symbols = new Set<string>();
+  for (const m of models)
+    for (const s of m.specs) {
+      inputs.add(s.name);
+      for (const d of s.shape ?? []) if (typeof d === "string") symbols.add(d);
+    }
+  const unknown = Object.keys(shapes).find((k) => !inputs.has(k) && !symbols.has(k));
+  if (unknown === undefined) return;
+  const list = (xs: Set<string>) => [...xs].join(", ") || "(none)";
+  const who =
+    models.length === 1
+      ? `${models[0].file} has no input or symbolic dimension`
+      : `neither ${models.map((m) => m.file).join(" nor ")} has an input or symbolic dimension`;
+  throw new UsageError(`--shape ${unknown}=${shapes[unknown].join(",")}: ${who} "${unknown}"`, {
+    hint: `its inputs: ${models
+      .flatMap((m) => m.specs.map((s) => (s.shape ? `${s.name} ${fmt(s.shape)}` : s.name)))
+      .filter((x, i, a) => a.indexOf(x) === i)
+      .join("; ")}; symbolic dims: ${list(symbols)}`,
+  });
+}
+
+/**
  * Concrete dims of one input. Each dimension comes from, in order: a fixed value in the model; the
  * input's full shape in --shape; the dimension's symbol in --shape; the batch size (first dimension);
  * otherwise it is an error naming the dimension and the flag to give.

@@ -7,13 +7,28 @@ import {
   parseThreads,
   parseThreshold,
   parseWarmup,
+  thresholdWarning,
 } from "./options.js";
-import { hasSymbolicBatch, parseDims, randomFeeds, resolveShape, type InputSpec } from "./inputs.js";
+import { fmtThreshold } from "./report/format.js";
+import {
+  checkShapeNames,
+  hasSymbolicBatch,
+  parseDims,
+  randomFeeds,
+  resolveShape,
+  type InputSpec,
+} from "./inputs.js";
 import { parseNpy } from "./input-files.js";
 import { parseCpuinfo, parseCpuMax, diffFingerprints, collectFingerprint } from "./fingerprint.js";
 import { isStable, planRounds } from "./measure.js";
 import { UsageError, UserError } from "../errors.js";
 import { DT } from "../onnx/dtypes.js";
+import fs from "node:fs";
+import path from "node:path";
+import { encodeModelProto } from "../onnx/proto.js";
+import { makeChainModel } from "./fixtures.js";
+import { tempDir } from "../../test/helpers/tmp.js";
+import { runInProcess } from "../../test/helpers/cli.js";
 
 describe("flag parsing", () => {
   it("lists, threads, warm-up, sampling, shapes, threshold, gate", () => {
@@ -39,6 +54,14 @@ describe("flag parsing", () => {
     expect(parseThreshold("10")).toBeCloseTo(0.1);
     expect(parseThreshold("2.5%")).toBeCloseTo(0.025);
     expect(() => parseThreshold("0")).toThrow(UsageError);
+    expect(parseThreshold("0.1")).toBeCloseTo(0.001); // still percent, as documented
+    expect(fmtThreshold(parseThreshold("0.1"))).toBe("0.1%");
+    expect(fmtThreshold(parseThreshold("10"))).toBe("10%");
+    expect(fmtThreshold(parseThreshold("2.5%"))).toBe("2.5%");
+    expect(thresholdWarning("0.1")).toBe("--threshold 0.1 means 0.1%; did you mean 10 (percent)?");
+    expect(thresholdWarning("0.05")).toBe("--threshold 0.05 means 0.05%; did you mean 5 (percent)?");
+    expect(thresholdWarning("0.5%")).toBeUndefined(); // the % says percent
+    expect(thresholdWarning("10")).toBeUndefined();
     expect(parseGate("median,p95")).toEqual(["median", "p95"]);
     expect(() => parseGate("p50")).toThrow(/unknown metric p50/);
     expect(() => parseDims("1,,3")).toThrow(UsageError);
@@ -46,6 +69,33 @@ describe("flag parsing", () => {
 });
 
 describe("inputs", () => {
+  it("--shape names must be an input or a symbolic dim: a typo is a usage error listing both", () => {
+    const models = [
+      { file: "m.onnx", specs: [{ name: "x", elemType: DT.FLOAT, shape: ["N", 3, "H", "W"] }] },
+    ];
+    expect(() => checkShapeNames(models, { x: [1, 3, 8, 8], H: [8] })).not.toThrow();
+    try {
+      checkShapeNames(models, { nope: [3] });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(UsageError);
+      expect((e as UsageError).message).toBe(
+        '--shape nope=3: m.onnx has no input or symbolic dimension "nope"',
+      );
+      expect((e as UsageError).hint).toBe("its inputs: x [N, 3, H, W]; symbolic dims: N, H, W");
+    }
+  });
+
+  it("mlpack bench --shape nope=3 exits 2 before measuring; --threshold 0.1 warns", async () => {
+    const file = path.join(tempDir("mlpack-bench-shape-"), "chain.onnx");
+    fs.writeFileSync(file, encodeModelProto(makeChainModel({ width: 8, layers: 1 })));
+    const r = await runInProcess(["bench", file, "--shape", "nope=3", "--threshold", "0.1", "--quiet"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--shape nope=3: .*chain\.onnx has no input or symbolic dimension "nope"/);
+    expect(r.stderr).toContain("warning: --threshold 0.1 means 0.1%; did you mean 10 (percent)?");
+    expect(r.stderr).toMatch(/hint: its inputs: \S+ \[batch, 8\]; symbolic dims: batch/);
+  });
+
   const img: InputSpec = { name: "x", elemType: DT.FLOAT, shape: ["N", 3, "H", "W"] };
   it("resolves symbolic dims from --batch and --shape, and says which flag is missing", () => {
     expect(resolveShape(img, 8, { H: [224], W: [224] })).toEqual([8, 3, 224, 224]);

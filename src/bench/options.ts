@@ -87,6 +87,18 @@ export function parseThreshold(text: string): number {
   return pct / 100;
 }
 
+/**
+ * A bare --threshold below 1 is most likely a fraction meant as a percentage (0.1 for 10%); it is
+ * kept as the percent the README documents, with a warning. "0.5%" says percent and gets none.
+ */
+export function thresholdWarning(text: string): string | undefined {
+  const t = text.trim();
+  if (t.endsWith("%")) return undefined;
+  const pct = Number(t);
+  if (!(pct > 0 && pct < 1)) return undefined;
+  return `--threshold ${t} means ${t}%; did you mean ${Number((pct * 100).toPrecision(6))} (percent)?`;
+}
+
 export function parseGate(text: string): CompareMetric[] {
   const xs = text.split(",").map((s) => s.trim());
   const bad = xs.filter((x) => !(COMPARE_METRICS as readonly string[]).includes(x));

@@ -11,6 +11,7 @@ import { dtypeName } from "../onnx/dtypes.js";
 import { UsageError } from "../errors.js";
 import { collectFingerprint, type Fingerprint } from "./fingerprint.js";
 import {
+  checkShapeNames,
   hasSymbolicBatch,
   modelInputs,
   randomFeeds,
@@ -109,6 +110,10 @@ export async function runBench(opts: BenchOptions, deps: RunDeps = {}): Promise<
     models.push(await loadBenchModel(opts.baselineModel, "baseline", names.baseline!));
   models.push(await loadBenchModel(opts.model, "candidate", names.candidate));
 
+  checkShapeNames(
+    models.map((m) => ({ file: m.info.path, specs: m.specs })),
+    shapes,
+  );
   const fromFiles = opts.inputs !== undefined && opts.inputs !== "random";
   const symbolicBatch = models.some((m) => hasSymbolicBatch(m.specs, shapes));
   if (opts.batches && (fromFiles || !symbolicBatch))

@@ -22,6 +22,11 @@ export function fmtPct(ratio: number): string {
   return `${p >= 0 ? "+" : ""}${p.toFixed(1)}%`;
 }
 
+/** A --threshold fraction as the percent the user gave: 0.1 -> "10%", 0.001 -> "0.1%" (never rounded to 0). */
+export function fmtThreshold(threshold: number): string {
+  return `${Number((threshold * 100).toPrecision(6))}%`;
+}
+
 export function fmtCi(ci: [number, number] | null, f: (x: number) => string): string {
   return ci ? `${f(ci[0])} … ${f(ci[1])}` : "n/a";
 }
@@ -59,7 +64,7 @@ export function gateSummary(c: Comparison): string {
   const what = parts.length ? parts.join(", ") : "nothing compared";
   if (c.advisory)
     return `gate: ADVISORY (${what}): the baseline was measured on different hardware; --strict makes it count`;
-  return `gate (${c.gate.join(", ")}, ±${Math.round(c.threshold * 100)}%): ${c.failed ? "FAILED" : "passed"} (${what})`;
+  return `gate (${c.gate.join(", ")}, ±${fmtThreshold(c.threshold)}): ${c.failed ? "FAILED" : "passed"} (${what})`;
 }
 
 export function compareMethod(c: Comparison): string {

@@ -5,7 +5,7 @@
  */
 import type { Comparison } from "../gate.js";
 import type { BenchReport } from "../types.js";
-import { fmtCi, fmtPct, fmtValue, gateSummary } from "./format.js";
+import { fmtCi, fmtPct, fmtValue, gateSummary, fmtThreshold } from "./format.js";
 
 /** Workflow-command data escaping (%, CR, LF; and : , in properties). */
 export function escapeData(s: string): string {
@@ -21,7 +21,7 @@ export function renderGithub(report: BenchReport, comparison?: Comparison): stri
   if (!comparison) return lines.join("\n");
   for (const e of comparison.entries) {
     const title = `${comparison.candidate.label}: ${e.metric} ${e.verdict} (batch ${e.batch}, concurrency ${e.concurrency})`;
-    const msg = `${e.metric} ${fmtValue(e, e.baseline)} → ${fmtValue(e, e.candidate)}: ${fmtPct(e.ratio)} (95% CI ${fmtCi(e.ci, fmtPct)}), threshold ±${Math.round(comparison.threshold * 100)}%`;
+    const msg = `${e.metric} ${fmtValue(e, e.baseline)} → ${fmtValue(e, e.candidate)}: ${fmtPct(e.ratio)} (95% CI ${fmtCi(e.ci, fmtPct)}), threshold ±${fmtThreshold(comparison.threshold)}`;
     if (e.verdict === "regressed" && e.gated) cmd(comparison.advisory ? "warning" : "error", title, msg);
     else if (e.verdict === "inconclusive" && e.gated)
       cmd(comparison.failOnInconclusive ? "error" : "warning", title, msg);

@@ -5,7 +5,7 @@
  */
 import type { Comparison } from "../gate.js";
 import type { BenchReport } from "../types.js";
-import { fmtCi, fmtMs, fmtPct, fmtValue, gateSummary } from "./format.js";
+import { fmtCi, fmtMs, fmtPct, fmtValue, gateSummary, fmtThreshold } from "./format.js";
 
 export function xmlEscape(s: string): string {
   return s.replace(
@@ -22,7 +22,7 @@ export function renderJunit(report: BenchReport, comparison?: Comparison): strin
   if (comparison) {
     for (const e of comparison.entries) {
       const name = `batch ${e.batch}, concurrency ${e.concurrency}: ${e.metric}`;
-      const detail = `${e.metric} ${fmtValue(e, e.baseline)} → ${fmtValue(e, e.candidate)} (${fmtPct(e.ratio)}, 95% CI ${fmtCi(e.ci, fmtPct)}), threshold ±${Math.round(comparison.threshold * 100)}%: ${e.verdict}`;
+      const detail = `${e.metric} ${fmtValue(e, e.baseline)} → ${fmtValue(e, e.candidate)} (${fmtPct(e.ratio)}, 95% CI ${fmtCi(e.ci, fmtPct)}), threshold ±${fmtThreshold(comparison.threshold)}: ${e.verdict}`;
       const cls = `mlpack.bench.${comparison.candidate.label}`;
       const failing =
         e.gated &&

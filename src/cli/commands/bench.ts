@@ -86,6 +86,8 @@ export function registerBench(program: Command, io: CliIo): void {
         throw new UsageError("--json and --markdown both want stdout", {
           hint: "give one of them a file: --markdown summary.md",
         });
+      const thresholdWarning = o.thresholdWarning(flags.threshold);
+      if (thresholdWarning) io.err(`warning: ${thresholdWarning}`);
       const threads = flags.threads !== undefined ? o.parseThreads(flags.threads) : undefined;
       const rounds = flags.rounds !== undefined ? o.parseIntList("--rounds", flags.rounds)[0] : undefined;
       const { bench } = await import("../../bench/bench.js");
@@ -124,8 +126,9 @@ export function registerBench(program: Command, io: CliIo): void {
       if (c?.failed) {
         const { GateFailedError } = await import("../../errors.js");
         const { describeFailures } = await import("../../bench/gate.js");
+        const { fmtThreshold } = await import("../../bench/report/format.js");
         throw new GateFailedError(`performance gate failed: ${describeFailures(c).join("; ")}`, {
-          hint: `the ${c.gate.join("/")} latency moved past ±${Math.round(c.threshold * 100)}% with 95% confidence; if it is intended, save a new baseline with --save-baseline`,
+          hint: `the ${c.gate.join("/")} latency moved past ±${fmtThreshold(c.threshold)} with 95% confidence; if it is intended, save a new baseline with --save-baseline`,
         });
       }
     });
