@@ -220,7 +220,7 @@ function checkAttributes(ctx: ValidationContext, scope: GraphScope, node: Node, 
     if (spec.required && !seen.has(spec.name)) {
       d.error("missing-attribute", `required attribute "${spec.name}" (${spec.type}) is missing`, {
         node: ref,
-        hint: `add ${spec.name} to the node`,
+        hint: `add attribute "${spec.name}" (${spec.type}) to the node`,
       });
     }
   }

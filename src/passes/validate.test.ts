@@ -67,6 +67,7 @@ describe("validate: each rule", () => {
     const r = check({ nodes: [makeNode("Cast", ["x"], ["y"])] });
     expect(codes(r.diagnostics)).toEqual(["missing-attribute"]);
     expect(r.diagnostics[0].message).toMatch(/"to" \(int\)/);
+    expect(r.diagnostics[0].hint).toBe('add attribute "to" (int) to the node');
     const u = check({ nodes: [makeNode("Relu", ["x"], ["y"], { alpha: { float: 1 } })] });
     expect(codes(u.diagnostics)).toEqual(["unknown-attribute"]);
     const t = check({ nodes: [makeNode("Softmax", ["x"], ["y"], { axis: { float: 1.5 } })] });
