@@ -11,6 +11,7 @@ import { listTar, tarChunks, type TarEntry } from "../src/artifacts/oci/tar.js";
 import { writeLayer } from "../src/artifacts/oci/layer.js";
 import { OciLayout } from "../src/artifacts/oci/layout.js";
 import { tempDir } from "./helpers/tmp.js";
+import { runInProcess } from "./helpers/cli.js";
 
 const dir = tempDir("mlpack-oci-tar-");
 const longDir = "node_modules/" + "deeply-nested-package-name/".repeat(5);
@@ -145,5 +146,19 @@ describe("gzip layers", () => {
     const third = await writeLayer(await OciLayout.create(path.join(dir, "c3")), entries(), { cacheDir });
     expect(third.cached).toBe(false);
     expect(third.descriptor.digest).not.toBe(first.descriptor.digest);
+  });
+});
+
+describe("OCI layout", () => {
+  it("push of a directory that is not a layout names the mlpack.yaml setting that writes one", async () => {
+    const notLayout = tempDir("mlpack-not-layout-");
+    fs.writeFileSync(path.join(notLayout, "model.onnx"), "x");
+    const r = await runInProcess(["push", notLayout, "127.0.0.1:1/model:1"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${notLayout} is not an OCI image layout (no oci-layout and index.json)`);
+    expect(r.stderr).toContain(
+      "hint: pass OUTPUT/docker from `mlpack build` with targets.docker.format: oci in mlpack.yaml",
+    );
+    expect(r.stderr).not.toContain("--format");
   });
 });

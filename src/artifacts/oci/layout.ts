@@ -88,7 +88,7 @@ export class OciLayout {
   static open(dir: string): OciLayout {
     if (!fs.existsSync(path.join(dir, "oci-layout")) || !fs.existsSync(path.join(dir, "index.json")))
       throw new UserError(`${dir} is not an OCI image layout (no oci-layout and index.json)`, {
-        hint: "pass the directory `mlpack build --format oci` wrote (it holds oci-layout, index.json and blobs/)",
+        hint: "pass OUTPUT/docker from `mlpack build` with targets.docker.format: oci in mlpack.yaml (a directory with oci-layout, index.json and blobs/), or its oci-archive.tar / docker-archive.tar",
       });
     return new OciLayout(dir);
   }
