@@ -33,6 +33,14 @@ function table(rows: string[][], indent = "  "): string[] {
   );
 }
 
+/** The doc string's first line in at most 100 characters; "…" says that more was cut (text or lines). */
+export function docLine(doc: string): string {
+  const lines = doc.trim().split("\n");
+  const first = lines[0].trimEnd();
+  if (first.length > 100) return first.slice(0, 99) + "…";
+  return lines.length > 1 ? first + " …" : first;
+}
+
 export function renderSummary(s: ModelSummary): string {
   const out: string[] = [];
   const ext = s.externalFiles.reduce((a, f) => a + f.bytes, 0);
@@ -45,7 +53,7 @@ export function renderSummary(s: ModelSummary): string {
   out.push(`  size         ${formatBytes(s.protoBytes)}${ext ? ` + ${formatBytes(ext)} external data` : ""}`);
   if (s.modelVersion) out.push(`  version      ${s.modelVersion}`);
   if (s.domain) out.push(`  domain       ${s.domain}`);
-  if (s.docString) out.push(`  doc          ${s.docString.split("\n")[0].slice(0, 100)}`);
+  if (s.docString) out.push(`  doc          ${docLine(s.docString)}`);
   const ioRows = (list: ModelSummary["inputs"]) =>
     table(
       list.map((v) => [v.name, v.type ?? "?", v.shape ? formatShape(v.shape) : "(rank unknown)"]),
