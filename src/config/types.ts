@@ -71,6 +71,28 @@ export interface BenchConfig {
   concurrency?: number[];
   /** Samples per configuration (otherwise the benchmark's default). */
   iterations?: number;
+  /**
+   * Sampling time per model and configuration instead of iterations, e.g. "2s" (default) or "500ms".
+   * @pattern ^\d+(\.\d+)?(ms|s)?$
+   */
+  duration?: string;
+  /**
+   * Warm-up: "auto" (until three windows agree within 10%, the default), a call count "50", or a time "1s".
+   * @pattern ^(auto|\d+|\d+(\.\d+)?(ms|s))$
+   */
+  warmup?: string;
+  /** Metrics whose verdicts decide the gate. Default ["median"]. */
+  gate?: ("median" | "p95" | "throughput")[];
+  /**
+   * onnxruntime intra-op threads per session (default: onnxruntime's).
+   * @minimum 1
+   */
+  intraOpThreads?: number;
+  /**
+   * onnxruntime inter-op threads per session.
+   * @minimum 1
+   */
+  interOpThreads?: number;
   /** Fail on inconclusive verdicts, not only on regressions. */
   failOnInconclusive?: boolean;
   /** Enforce the gate even when the baseline came from different hardware. */

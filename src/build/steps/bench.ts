@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { GateFailedError, UserError } from "../../errors.js";
+import { GateFailedError, UsageError, UserError } from "../../errors.js";
 import { hashJson } from "../cache.js";
 import type { BuildStep } from "../types.js";
 import type { Comparison } from "../../bench/gate.js";
@@ -59,12 +59,17 @@ export const benchStep: BuildStep = {
         status: "skipped",
         summary: "bench measures onnxruntime; no docker or lambda target ships an onnxruntime model",
       };
-    const [{ bench }, { collectFingerprint }, { parseShapes }, { writeBaseline }] = await Promise.all([
-      import("../../bench/bench.js"),
-      import("../../bench/fingerprint.js"),
-      import("../../bench/options.js"),
-      import("../../bench/baseline.js"),
-    ]);
+    const [{ bench }, { collectFingerprint }, { parseShapes, parseSample, parseWarmup }, { writeBaseline }] =
+      await Promise.all([
+        import("../../bench/bench.js"),
+        import("../../bench/fingerprint.js"),
+        import("../../bench/options.js"),
+        import("../../bench/baseline.js"),
+      ]);
+    if (b.iterations !== undefined && b.duration !== undefined)
+      throw new UsageError("bench.iterations and bench.duration cannot both be set", {
+        hint: "give a number of inferences or a time per model and configuration, not both",
+      });
     let configured = b.baseline ? path.resolve(ctx.configDir, b.baseline) : undefined;
     let bootstrap: string | undefined;
     if (configured && !fs.existsSync(configured)) {
@@ -85,7 +90,11 @@ export const benchStep: BuildStep = {
     const options = {
       batches: b.batch,
       concurrency: b.concurrency,
-      sample: b.iterations ? ({ kind: "iterations", count: b.iterations } as const) : undefined,
+      sample: parseSample(b.iterations?.toString(), b.duration),
+      warmup: b.warmup !== undefined ? parseWarmup(b.warmup) : undefined,
+      gate: b.gate,
+      intraOpThreads: b.intraOpThreads,
+      interOpThreads: b.interOpThreads,
       shapes: b.shapes ? parseShapes(b.shapes) : undefined,
       threshold: b.threshold,
       strict: b.strict ?? false,
