@@ -171,7 +171,7 @@ describe.skipIf(noDist)("docker build context", () => {
     expect((e1 as Error).message).toContain('platform "linux" should look like linux/amd64');
     expect(
       ((await bad({ fromScratch: true, platforms: ["linux/amd64", "linux/arm64"] })) as Error).message,
-    ).toContain("--from-scratch copies this machine's node binary");
+    ).toContain("targets.docker.fromScratch copies this machine's node binary");
     expect(
       ((await bad({ format: "docker-archive", platforms: ["linux/amd64", "linux/arm64"] })) as Error).message,
     ).toBe("docker-archive holds one platform");
@@ -179,7 +179,7 @@ describe.skipIf(noDist)("docker build context", () => {
     expect(((await bad({ server: { workers: 0 } })) as Error).message).toContain(
       "server.workers must be an integer from 1",
     );
-    expect(((await bad({ push: true })) as Error).message).toContain("--push needs --tag");
+    expect(((await bad({ push: true })) as Error).message).toContain("pushing needs targets.docker.tag");
   });
 });
 

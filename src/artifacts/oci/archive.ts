@@ -41,7 +41,7 @@ export async function writeArchive(
     const manifest = await layout.readJson<ImageManifest>(root.digest);
     if (!manifest.config)
       throw new UserError("docker-archive holds one platform's image", {
-        hint: "build one --platform for docker-archive, or use --format oci-archive",
+        hint: "list one platform in targets.docker.platforms for docker-archive, or set targets.docker.format: oci-archive",
       });
     const docker = [
       {

@@ -94,7 +94,7 @@ function pickManifests(index: ImageIndex, platforms: Platform[], source: string)
     const found = index.manifests.find((m) => platformMatches(m.platform, want));
     if (!found)
       throw new UserError(`base image ${source} has no ${formatPlatform(want)} variant`, {
-        hint: `it has: ${index.manifests.map((m) => (m.platform ? formatPlatform(m.platform) : "?")).join(", ")}; pick other --platform values or another base`,
+        hint: `it has: ${index.manifests.map((m) => (m.platform ? formatPlatform(m.platform) : "?")).join(", ")}; pick other targets.docker.platforms or another targets.docker.base`,
       });
     return found;
   });

@@ -150,7 +150,7 @@ export async function buildImage(opts: BuildImageOptions): Promise<BuildImageRes
       }).catch((e: unknown) => {
         if (e instanceof UserError && !opts.base)
           throw new UserError(`cannot get the default base image ${DEFAULT_BASE}: ${e.message}`, {
-            hint: "pass --base REF|DIR|TAR (a registry image, OCI layout or docker save tarball), or --from-scratch",
+            hint: "set targets.docker.base to a registry image, an OCI layout or a docker save tarball, or set targets.docker.fromScratch: true",
           });
         throw e;
       });

@@ -82,25 +82,33 @@ export function checkPlatforms(opts: BuildContextOptions): Platform[] {
     try {
       return parsePlatform(p);
     } catch (e) {
-      throw new UsageError((e as Error).message, { hint: "--platform linux/amd64,linux/arm64" });
+      throw new UsageError((e as Error).message, {
+        hint: "targets.docker.platforms: [linux/amd64, linux/arm64]",
+      });
     }
   });
   const archs = [...new Set(platforms.map((p) => p.architecture))];
   if (new Set(platforms.map(formatPlatform)).size !== platforms.length)
-    throw new UsageError("a platform is given twice", { hint: "--platform linux/amd64,linux/arm64" });
+    throw new UsageError("a platform is given twice", {
+      hint: "targets.docker.platforms: [linux/amd64, linux/arm64]",
+    });
   if (opts.format === "docker-archive" && platforms.length > 1)
     throw new UsageError("docker-archive holds one platform", {
-      hint: "build one --platform, or use --format oci / oci-archive",
+      hint: "list one platform in targets.docker.platforms, or set targets.docker.format: oci (or oci-archive)",
     });
   if (opts.fromScratch && (archs.length > 1 || archs[0] !== hostArchitecture()))
     throw new UsageError(
-      `--from-scratch copies this machine's node binary, so it builds linux/${hostArchitecture()} only`,
-      { hint: "drop --from-scratch and use a multi-platform --base for other platforms" },
+      `targets.docker.fromScratch copies this machine's node binary, so it builds linux/${hostArchitecture()} only`,
+      { hint: "drop fromScratch and use a multi-platform targets.docker.base for other platforms" },
     );
   if (opts.fromScratch && opts.base)
-    throw new UsageError("--from-scratch and --base exclude each other", { hint: "pick one" });
+    throw new UsageError("targets.docker.fromScratch and targets.docker.base exclude each other", {
+      hint: "pick one",
+    });
   if (opts.push && !opts.tag)
-    throw new UsageError("--push needs --tag REGISTRY/REPOSITORY:TAG", { hint: "name where to push" });
+    throw new UsageError("pushing needs targets.docker.tag: REGISTRY/REPOSITORY:TAG", {
+      hint: "name where to push",
+    });
   return platforms;
 }
 
@@ -118,13 +126,13 @@ export async function writeBuildContext(opts: BuildContextOptions): Promise<Buil
     throw new UsageError(
       `model name "${name}" may only hold letters, digits, "_", "." and "-" (it goes in URLs)`,
       {
-        hint: "pass --name",
+        hint: "set name in mlpack.yaml",
       },
     );
   const version = opts.version ?? "1";
   if (!NAME_RE.test(version))
     throw new UsageError(`model version "${version}" may only hold letters, digits, "_", "." and "-"`, {
-      hint: "pass --version",
+      hint: "set version in mlpack.yaml",
     });
   const file = path.basename(modelFiles[0]);
   const serveConfig = renderServeConfig({ name, version, modelPath: `/models/${file}`, server: opts.server });

@@ -60,7 +60,7 @@ export async function collectScratchRuntime(opts: {
       out = await ldd(bin);
     } catch (e) {
       throw new UserError(`ldd ${bin} failed: ${(e as Error).message}`, {
-        hint: "--from-scratch needs ldd (glibc's libc-bin package) and a dynamically linked node",
+        hint: "targets.docker.fromScratch needs ldd (glibc's libc-bin package) and a dynamically linked node",
       });
     }
     for (const lib of parseLdd(out)) if (!lib.includes("/node_modules/")) libs.add(lib);
