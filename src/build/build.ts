@@ -8,9 +8,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import { loadConfig } from "../config/load.js";
 import { isMlpackError, EXIT, UsageError, UserError } from "../errors.js";
-import { BuildCache } from "./cache.js";
+import { BuildCache, hashJson, listFiles } from "./cache.js";
 import { stepLogger, type EmitFn } from "./events.js";
 import type { BuildManifest, BuildOptions, BuildStep, StepContext, TargetName } from "./types.js";
 import { validateStep } from "./steps/validate.js";
@@ -23,6 +24,20 @@ const pkg = createRequire(import.meta.url)("../../package.json") as { version: s
 export const MANIFEST_NAME = "mlpack-manifest.json";
 export const SUMMARY_NAME = "mlpack-summary.md";
 const TARGET_ORDER: TargetName[] = ["tfjs", "lambda", "docker"];
+
+/**
+ * What the cache keys call "this mlpack": its version plus a hash of its own compiled code and
+ * templates, so a changed mlpack (a local build, a patched install) never reuses another's artifacts.
+ */
+async function mlpackCodeId(cache: BuildCache): Promise<string> {
+  const root = fileURLToPath(new URL("../..", import.meta.url));
+  const files = ["dist", "templates"]
+    .map((d) => path.join(root, d))
+    .filter((d) => fs.existsSync(d))
+    .flatMap((d) => listFiles(d));
+  const hashes = await Promise.all(files.map(async (f) => [path.relative(root, f), await cache.fileHash(f)]));
+  return `${pkg.version}+${hashJson(hashes).slice(0, 12)}`;
+}
 
 export interface BuildResult {
   manifest: BuildManifest;
@@ -113,7 +128,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     log: stepLogger("build", emit),
     options: opts,
     manifest,
-    mlpackVersion: pkg.version,
+    mlpackVersion: await mlpackCodeId(cache),
   };
   try {
     for (const [i, step] of steps.entries()) {

@@ -82,6 +82,7 @@ export interface StepContext {
   log: Logger & { progress(fraction?: number, message?: string): void };
   options: BuildOptions;
   manifest: BuildManifest;
+  /** mlpack's version and a hash of its code: part of every cache key. */
   mlpackVersion: string;
   /** The benchmark's Markdown report, for the build summary. */
   benchMarkdown?: string;
