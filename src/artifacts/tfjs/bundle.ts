@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { UserError } from "../../errors.js";
 import type { TfjsTargetConfig } from "../../config/types.js";
 import {
+  checkReplaceableDir,
   convertModelFile,
   writeDirAtomically,
   writeTfjsModel,
@@ -55,23 +56,6 @@ export function bundledTfjs(): { version: string; minJs: string } {
 
 const BUNDLE_MARKERS = ["mlpack-model.js", "index.html"];
 
-function checkBundleDir(outDir: string): void {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(outDir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return;
-    throw new UserError(`${outDir} is not a directory I can write (${code})`, {
-      hint: "give a directory path for the bundle",
-    });
-  }
-  if (entries.length > 0 && !BUNDLE_MARKERS.every((m) => entries.includes(m)))
-    throw new UserError(`${outDir} exists and is not an mlpack TF.js bundle`, {
-      hint: "choose a new or empty directory (mlpack only replaces a folder it built before)",
-    });
-}
-
 function shapeText(io: TfjsIo): string {
   return io.shape ? `[${io.shape.map((d) => (d === null ? "?" : d)).join(", ")}]` : "[unknown rank]";
 }
@@ -95,7 +79,7 @@ export async function buildTfjsBundle(
   outDir: string,
   opts: TfjsBundleOptions = {},
 ): Promise<TfjsBundleReport> {
-  checkBundleDir(outDir);
+  checkReplaceableDir(outDir, BUNDLE_MARKERS, "TF.js bundle");
   const tfjs = bundledTfjs();
   const { json, weights, report } = await convertModelFile(modelPath, {
     keepLayout: opts.keepLayout,

@@ -150,8 +150,11 @@ export function parseShapeArgs(args: readonly string[]): Record<string, number[]
   return out;
 }
 
-/** OUT may be missing, empty, or an earlier TF.js model directory (which is replaced). */
-function checkOutDir(outDir: string): void {
+/**
+ * OUT may be missing, empty, or a directory mlpack wrote before (it holds every one of `markers`),
+ * which is then replaced; anything else is refused rather than overwritten.
+ */
+export function checkReplaceableDir(outDir: string, markers: readonly string[], what: string): void {
   let entries: string[];
   try {
     entries = fs.readdirSync(outDir);
@@ -160,14 +163,17 @@ function checkOutDir(outDir: string): void {
     if (code === "ENOENT") return;
     if (code === "ENOTDIR")
       throw new UserError(`${outDir} is a file, not a directory`, {
-        hint: "give a directory path for the TF.js model",
+        hint: `give a directory path for the ${what}`,
       });
     throw new UserError(`cannot read ${outDir}: ${code}`, { hint: "check the permissions" });
   }
-  if (entries.length > 0 && !entries.includes("model.json"))
-    throw new UserError(`${outDir} exists and is not a TF.js model directory`, {
-      hint: "choose a new or empty directory (mlpack only replaces directories that hold a model.json)",
-    });
+  if (entries.length > 0 && !markers.every((m) => entries.includes(m)))
+    throw new UserError(
+      `${outDir} exists and is not ${what === "TF.js model" ? "a TF.js model directory" : `an mlpack ${what}`}`,
+      {
+        hint: `choose a new or empty directory (mlpack only replaces directories that hold ${markers.join(" and ")})`,
+      },
+    );
 }
 
 /** Writes files into a fresh temp directory beside `outDir`, then swaps it into place. */
@@ -242,7 +248,7 @@ export async function convertToTfjs(
   outDir: string,
   opts: ConvertToTfjsOptions = {},
 ): Promise<ConvertReport> {
-  checkOutDir(outDir);
+  checkReplaceableDir(outDir, ["model.json"], "TF.js model");
   const { json, weights, report } = await convertModelFile(modelPath, opts);
   let files: { name: string; bytes: number }[] = [];
   await writeDirAtomically(outDir, async (tmp) => {
