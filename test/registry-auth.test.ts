@@ -5,6 +5,8 @@ import { describe, expect, it } from "vitest";
 import { parseReference, formatReference, registryHost } from "../src/artifacts/registry/reference.js";
 import { dockerCredentials, parseChallenges } from "../src/artifacts/registry/auth.js";
 import { renderServeConfig } from "../src/artifacts/oci/serve-config.js";
+import { configToRawOptions } from "../src/serve/config-file.js";
+import { resolveServeOptions } from "../src/serve/options.js";
 import { UserError } from "../src/errors.js";
 import { tempDir } from "./helpers/tmp.js";
 import { writeDockerConfig } from "./helpers/registry.js";
@@ -146,5 +148,32 @@ describe("serve config in the image", () => {
     expect(() =>
       renderServeConfig({ name: "m", version: "1", modelPath: "/m", server: { port: 70000 } }),
     ).toThrow(/server\.port must be an integer from 1 to 65535/);
+  });
+
+  it("carries back-pressure, body-size and shutdown settings that `mlpack serve` itself accepts", () => {
+    const text = renderServeConfig({
+      name: "m",
+      version: "1",
+      modelPath: "/models/m.onnx",
+      server: { maxQueue: 64, maxBody: "2mb", shutdownTimeoutMs: 5000 },
+    });
+    const source = {
+      kind: "file" as const,
+      file: "/models/mlpack-serve.json",
+      values: configToRawOptions(JSON.parse(text), "/models/mlpack-serve.json"),
+    };
+    const { options } = resolveServeOptions([source], { cpuCount: 2 });
+    expect(options).toMatchObject({
+      maxQueue: 64,
+      maxBody: 2 * 1024 * 1024,
+      shutdownTimeoutMs: 5000,
+      host: "0.0.0.0",
+    });
+    expect(() =>
+      renderServeConfig({ name: "m", version: "1", modelPath: "/m", server: { maxBody: "lots" } }),
+    ).toThrow(/server\.maxBody "lots": expected a size such as 512kb or 16mb/);
+    expect(() =>
+      renderServeConfig({ name: "m", version: "1", modelPath: "/m", server: { maxQueue: 0 } }),
+    ).toThrow(/server\.maxQueue must be an integer from 1/);
   });
 });

@@ -179,4 +179,19 @@ export interface ServerConfig {
    * @maximum 65535
    */
   port?: number;
+  /**
+   * Requests waiting per model before new ones get 503 (back-pressure). Default 512.
+   * @minimum 1
+   */
+  maxQueue?: number;
+  /**
+   * Largest request body, e.g. "512kb" or "16mb" (default); larger ones get 413.
+   * @pattern ^\d+(\.\d+)?\s*([bB]|[kKmMgG]([bB]|i[bB])?)?$
+   */
+  maxBody?: string;
+  /**
+   * On SIGTERM, how long to wait for in-flight requests before giving up, in ms. Default 30000.
+   * @minimum 0
+   */
+  shutdownTimeoutMs?: number;
 }

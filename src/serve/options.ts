@@ -308,7 +308,7 @@ const UNITS: Record<string, number> = {
   gib: 1024 ** 3,
 };
 
-/** "16mb" → 16777216 (units are powers of 1024); plain numbers are bytes. */
+/** "16mb" → 16777216 (units are powers of 1024, k/kb/kib alike); plain numbers are bytes. */
 export function parseBytes(raw: unknown): number {
   if (typeof raw === "number") return raw;
   const m = typeof raw === "string" ? /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(raw) : null;

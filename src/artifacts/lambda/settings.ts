@@ -68,7 +68,16 @@ export function resolveLambdaSettings(
 
 /** Server settings that mean nothing on Lambda (one request at a time per instance, no port). */
 export function ignoredServerSettings(server: ServerConfig = {}): string[] {
-  return (["workers", "maxBatchSize", "maxQueueDelayMs", "cacheSize", "port"] as const).filter(
-    (k) => server[k] !== undefined,
-  );
+  // Lambda also sets the body limit (6 MB) and the shutdown; there is no queue in front of the handler.
+  const keys = [
+    "workers",
+    "maxBatchSize",
+    "maxQueueDelayMs",
+    "cacheSize",
+    "port",
+    "maxQueue",
+    "maxBody",
+    "shutdownTimeoutMs",
+  ] as const;
+  return keys.filter((k) => server[k] !== undefined);
 }

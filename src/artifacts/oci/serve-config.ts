@@ -5,6 +5,7 @@
  */
 import type { ServerConfig } from "../../config/types.js";
 import { UsageError } from "../../errors.js";
+import { parseBytes } from "../../serve/options.js";
 
 export const SERVE_CONFIG_FILE = "mlpack-serve.json";
 export const DEFAULT_PORT = 8080;
@@ -20,7 +21,11 @@ export interface ServeConfigInput {
 /** The JSON text of the serve config (sorted keys, newline-terminated: deterministic bytes). */
 export function renderServeConfig(input: ServeConfigInput): string {
   const s = input.server ?? {};
-  const checkInt = (key: keyof ServerConfig, min: number, max = Number.MAX_SAFE_INTEGER) => {
+  const checkInt = (
+    key: Exclude<keyof ServerConfig, "maxBody">,
+    min: number,
+    max = Number.MAX_SAFE_INTEGER,
+  ) => {
     const v = s[key];
     if (v === undefined) return;
     if (!Number.isInteger(v) || v < min || v > max)
@@ -34,13 +39,33 @@ export function renderServeConfig(input: ServeConfigInput): string {
   checkInt("maxQueueDelayMs", 0);
   checkInt("cacheSize", 0);
   checkInt("port", 1, 65535);
+  checkInt("maxQueue", 1, 1_000_000);
+  checkInt("shutdownTimeoutMs", 0, 3_600_000);
+  if (s.maxBody !== undefined) {
+    try {
+      if (!(parseBytes(s.maxBody) >= 1)) throw new Error("must be at least 1 byte");
+    } catch (e) {
+      throw new UsageError(`server.maxBody ${JSON.stringify(s.maxBody)}: ${(e as Error).message}`, {
+        hint: "a size such as 512kb or 16mb",
+      });
+    }
+  }
   const serve: Record<string, unknown> = {
     host: "0.0.0.0",
     model: [{ name: input.name, path: input.modelPath, version: input.version }],
     port: s.port ?? DEFAULT_PORT,
   };
-  for (const key of ["workers", "intraOpThreads", "maxBatchSize", "maxQueueDelayMs", "cacheSize"] as const)
-    if (s[key] !== undefined) serve[key] = s[key];
+  const keys = [
+    "workers",
+    "intraOpThreads",
+    "maxBatchSize",
+    "maxQueueDelayMs",
+    "cacheSize",
+    "maxQueue",
+    "maxBody",
+    "shutdownTimeoutMs",
+  ] as const;
+  for (const key of keys) if (s[key] !== undefined) serve[key] = s[key];
   const sorted = Object.fromEntries(Object.entries(serve).sort(([a], [b]) => (a < b ? -1 : 1)));
   return JSON.stringify({ serve: sorted }, null, 2) + "\n";
 }
