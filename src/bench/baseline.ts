@@ -4,8 +4,8 @@
  * against it. Parsing checks the structure and says what is wrong.
  */
 import fs from "node:fs";
-import path from "node:path";
 import { UserError } from "../errors.js";
+import { writeFileAtomic } from "../write-atomic.js";
 import type { Comparison } from "./gate.js";
 import type { BenchReport, Measurement } from "./types.js";
 
@@ -100,14 +100,6 @@ export function readBaseline(file: string): BenchReport {
 }
 
 /** Writes a file whole or not at all: to a temporary name in the same directory, then renamed. */
-export function writeFileAtomic(file: string, text: string): void {
-  const dir = path.dirname(path.resolve(file));
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
-
 export function writeBaseline(file: string, report: BenchReport): void {
   writeFileAtomic(file, JSON.stringify(toBaseline(report), null, 2) + "\n");
 }

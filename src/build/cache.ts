@@ -7,6 +7,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { writeFileAtomic } from "../write-atomic.js";
 
 export interface CachedFile {
   path: string;
@@ -100,21 +101,14 @@ export class BuildCache {
   /** Stores a step's result with the files (or directories) it wrote. */
   put<T>(step: string, key: string, data: T, outputs: string[]): void {
     const files = outputs.flatMap((o) => listFiles(o)).map(stamp);
-    this.writeAtomic(this.entryFile(step), JSON.stringify({ key, data, files } satisfies Entry<T>));
+    writeFileAtomic(this.entryFile(step), JSON.stringify({ key, data, files } satisfies Entry<T>));
   }
 
   save(): void {
-    this.writeAtomic(this.hashFile, JSON.stringify(this.hashes));
+    writeFileAtomic(this.hashFile, JSON.stringify(this.hashes));
   }
 
   private entryFile(step: string): string {
     return path.join(this.dir, `${step}.json`);
-  }
-
-  private writeAtomic(file: string, text: string): void {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
   }
 }

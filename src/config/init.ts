@@ -8,6 +8,7 @@ import { formatShape } from "../ir/types.js";
 import { renderTemplateFile } from "../templates/render.js";
 import { configProblems, parseConfigText } from "./load.js";
 import { UserError } from "../errors.js";
+import { writeFileAtomic } from "../write-atomic.js";
 
 const SCHEMA_FILE = fileURLToPath(new URL("../../schema/mlpack.schema.json", import.meta.url));
 
@@ -74,9 +75,6 @@ export async function initConfig(modelPath: string, opts: InitOptions = {}): Pro
   // The starter must itself be a valid config.
   const problems = configProblems(parseConfigText(text, out));
   if (problems.length) throw new Error(`internal: the generated config is invalid: ${problems.join("; ")}`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  const tmp = `${out}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, out);
+  writeFileAtomic(out, text);
   return { file: out, name, quantizeMode: convNet ? "static" : "dynamic" };
 }

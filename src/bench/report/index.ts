@@ -1,5 +1,6 @@
 /** Renders a bench outcome in the requested formats: one to stdout, the rest to files. */
-import { writeBaseline, writeFileAtomic } from "../baseline.js";
+import { writeBaseline } from "../baseline.js";
+import { writeFileAtomic } from "../../write-atomic.js";
 import type { BenchOutcome } from "../types.js";
 import { renderGithub } from "./github.js";
 import { renderHtml } from "./html.js";
