@@ -29,6 +29,17 @@ function editConfig(file: string, edit: (doc: ReturnType<typeof parseDocument>) 
   fs.writeFileSync(file, doc.toString());
 }
 
+/** The fixture pair of the gate tests: the same dense chain, and with 6 extra layers of work. */
+function writeChain(file: string, extraLayers = 0): void {
+  fs.writeFileSync(file, encodeModelProto(makeChainModel({ width: 128, layers: 6, extraLayers })));
+}
+
+function readManifest(project: string): BuildManifest {
+  return JSON.parse(
+    fs.readFileSync(path.join(project, "dist/mlpack-manifest.json"), "utf8"),
+  ) as BuildManifest;
+}
+
 function events(stdout: string): BuildEvent[] {
   return stdout
     .split("\n")
@@ -72,9 +83,7 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     expect(stepNames).toEqual(["validate", "quantize", "bench", "tfjs", "lambda", "docker", "push"]);
     expect(ev.at(-1)).toMatchObject({ event: "done", status: "ok" });
 
-    const manifest = JSON.parse(
-      fs.readFileSync(path.join(project, "dist/mlpack-manifest.json"), "utf8"),
-    ) as BuildManifest;
+    const manifest = readManifest(project);
     expect(manifest.status).toBe("ok");
     expect(manifest.model.shipped).toMatch(/classifier\.int8\.onnx$/);
     expect(manifest.artifacts.map((a) => a.target).sort()).toEqual(["docker", "lambda", "tfjs"]);
@@ -110,23 +119,15 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
       `build e2e: first build ${(first.ms / 1000).toFixed(1)} s, second ${(second.ms / 1000).toFixed(2)} s (${ratio.toFixed(1)}x faster)`,
     );
     expect(ratio).toBeGreaterThanOrEqual(5);
-    const again = JSON.parse(
-      fs.readFileSync(path.join(project, "dist/mlpack-manifest.json"), "utf8"),
-    ) as BuildManifest;
+    const again = readManifest(project);
     expect(again.artifacts.find((a) => a.target === "docker")!.digest).toBe(image.digest);
   });
 
   it("a model slower than its baseline fails the gate with exit 3 and pushes no image", () => {
     const project = path.join(work, "slow");
     fs.mkdirSync(project);
-    fs.writeFileSync(
-      path.join(project, "fast.onnx"),
-      encodeModelProto(makeChainModel({ width: 128, layers: 6 })),
-    );
-    fs.writeFileSync(
-      path.join(project, "slow.onnx"),
-      encodeModelProto(makeChainModel({ width: 128, layers: 6, extraLayers: 6 })),
-    );
+    writeChain(path.join(project, "fast.onnx"));
+    writeChain(path.join(project, "slow.onnx"), 6);
     const tag = `${registry.host}/team/slow:1`;
     fs.writeFileSync(
       path.join(project, "mlpack.json"),
@@ -141,9 +142,7 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     expect(r.stderr).toMatch(/performance gate failed/);
     expect(r.stdout).toMatch(/bench failed/);
     expect(r.stdout).not.toMatch(/\bpush\b.*ok/);
-    const manifest = JSON.parse(
-      fs.readFileSync(path.join(project, "dist/mlpack-manifest.json"), "utf8"),
-    ) as BuildManifest;
+    const manifest = readManifest(project);
     expect(manifest.status).toBe("failed");
     expect(manifest.error?.exitCode).toBe(3);
     expect(manifest.artifacts).toEqual([]);
@@ -158,10 +157,7 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
   it("CI flow: the first build saves the baseline it lacks; a slower model then fails against it", () => {
     const project = path.join(work, "ci");
     fs.mkdirSync(project);
-    fs.writeFileSync(
-      path.join(project, "model.onnx"),
-      encodeModelProto(makeChainModel({ width: 128, layers: 6 })),
-    );
+    writeChain(path.join(project, "model.onnx"));
     fs.writeFileSync(
       path.join(project, "mlpack.json"),
       JSON.stringify({
@@ -183,10 +179,7 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
       schema: "mlpack-bench",
     });
     // Same file name, more work per call: the stored baseline catches it.
-    fs.writeFileSync(
-      path.join(project, "model.onnx"),
-      encodeModelProto(makeChainModel({ width: 128, layers: 6, extraLayers: 6 })),
-    );
+    writeChain(path.join(project, "model.onnx"), 6);
     const slow = runBuilt(["build"], { cwd: project, timeoutMs: 300_000 });
     expect(slow.code, slow.stdout + slow.stderr).toBe(3);
     expect(slow.stderr).toMatch(/performance gate failed/);

@@ -57,37 +57,15 @@ describe("buildTfjsBundle", () => {
     await expect(
       buildTfjsBundle(model, path.join(dir, "b2"), { inputShapes: { nope: [1] } }),
     ).rejects.toThrow(/no input "nope"/);
-    const cli = await runInProcess([
-      "convert",
-      model,
-      "--to",
-      "tfjs",
-      path.join(dir, "c"),
-      "--shape",
-      "input=1,3,33",
-    ]);
+    const convertWithShape = (shape: string) =>
+      runInProcess(["convert", model, "--to", "tfjs", path.join(dir, "c"), "--shape", shape]);
+    const cli = await convertWithShape("input=1,3,33");
     expect(cli.code).toBe(2);
     expect(cli.stderr).toContain("3 dims given, the input has 4");
-    const fixed = await runInProcess([
-      "convert",
-      model,
-      "--to",
-      "tfjs",
-      path.join(dir, "c"),
-      "--shape",
-      "input=2,3,40,40",
-    ]);
+    const fixed = await convertWithShape("input=2,3,40,40");
     expect(fixed.code).toBe(2);
     expect(fixed.stderr).toContain("dim 2 is fixed to 33");
-    const ok = await runInProcess([
-      "convert",
-      model,
-      "--to",
-      "tfjs",
-      path.join(dir, "c"),
-      "--shape",
-      "input=4,3,33,33",
-    ]);
+    const ok = await convertWithShape("input=4,3,33,33");
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("[4, 3, 33, 33]");
   });

@@ -19,6 +19,7 @@ import { quantizeStep } from "./steps/quantize.js";
 import { benchStep } from "./steps/bench.js";
 import { TARGET_STEPS, pushStep } from "./steps/targets.js";
 import { renderBuildSummary } from "./summary.js";
+import { writeFileAtomic } from "../write-atomic.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 export const MANIFEST_NAME = "mlpack-manifest.json";
@@ -50,17 +51,10 @@ function plan(targets: TargetName[], push: boolean): BuildStep[] {
   return steps;
 }
 
-function writeAtomic(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
-
 /** The manifest and its Markdown summary (OUTPUT/mlpack-summary.md). */
 function writeRecords(file: string, manifest: BuildManifest, benchMarkdown: string | undefined): void {
-  writeAtomic(file, JSON.stringify(manifest, null, 2) + "\n");
-  writeAtomic(path.join(path.dirname(file), SUMMARY_NAME), renderBuildSummary(manifest, benchMarkdown));
+  writeFileAtomic(file, JSON.stringify(manifest, null, 2) + "\n");
+  writeFileAtomic(path.join(path.dirname(file), SUMMARY_NAME), renderBuildSummary(manifest, benchMarkdown));
 }
 
 export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
@@ -90,6 +84,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       hint: "model paths in the config are relative to the config file",
     });
   const name = config.name ?? path.basename(sourceModel).replace(/\.onnx$/i, "");
+  const version = config.version ?? "1";
   fs.mkdirSync(outDir, { recursive: true });
   const cache = new BuildCache(path.join(outDir, ".mlpack-cache"), !opts.noCache);
   const sourceSha256 = await cache.fileHash(sourceModel);
@@ -102,7 +97,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     config: file,
     model: {
       name,
-      version: config.version ?? "1",
+      version,
       source: sourceModel,
       sha256: sourceSha256,
       shipped: sourceModel,
@@ -118,7 +113,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     configDir: dir,
     outDir,
     name,
-    version: config.version ?? "1",
+    version,
     sourceModel,
     sourceSha256,
     shippedModel: sourceModel,
@@ -130,6 +125,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     manifest,
     mlpackVersion: await mlpackCodeId(cache),
   };
+  let failure: unknown;
   try {
     for (const [i, step] of steps.entries()) {
       emit({ event: "step-start", step: step.name, index: i + 1, total: steps.length });
@@ -151,29 +147,23 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     manifest.model.shipped = ctx.shippedModel;
     manifest.model.shippedSha256 = ctx.shippedSha256;
   } catch (e) {
+    failure = e;
     manifest.status = "failed";
     manifest.error = {
       message: e instanceof Error ? e.message : String(e),
       exitCode: isMlpackError(e) ? e.exitCode : EXIT.internal,
     };
-    writeRecords(manifestPath, manifest, ctx.benchMarkdown);
-    cache.save();
-    emit({
-      event: "done",
-      status: "failed",
-      ms: Math.round(performance.now() - t0),
-      manifest: manifestPath,
-      error: manifest.error.message,
-    });
-    throw e;
   }
+  // The records and the cache are written for failed builds too: CI uploads the manifest either way.
   writeRecords(manifestPath, manifest, ctx.benchMarkdown);
   cache.save();
   emit({
     event: "done",
-    status: "ok",
+    status: manifest.status,
     ms: Math.round(performance.now() - t0),
     manifest: manifestPath,
+    ...(manifest.error ? { error: manifest.error.message } : {}),
   });
+  if (failure !== undefined) throw failure;
   return { manifest, manifestPath };
 }

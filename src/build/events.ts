@@ -32,6 +32,9 @@ export function shownPath(p: string): string {
   return rel && rel.length < p.length ? rel : p;
 }
 
+/** Artifact sizes in the step lines and the summary. */
+export const fmtMiB = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
 const fmtMs = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
 
 /** JSON lines, one event per line, for CI logs and scripts. */

@@ -3,9 +3,9 @@
  * with their results, the artifacts, and the benchmark's own Markdown report when one ran.
  */
 import type { BuildManifest } from "./types.js";
+import { fmtMiB as mib } from "./events.js";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
 export function renderBuildSummary(m: BuildManifest, benchMarkdown?: string): string {
   const out = [

@@ -12,10 +12,10 @@ import type { BuildStep } from "../types.js";
 import type { Comparison } from "../../bench/gate.js";
 import type { BenchReport } from "../../bench/types.js";
 
+/** What is cached; whether it gates is part of the cache key, not of the entry. */
 interface BenchSummary {
   comparison?: Comparison;
   report: BenchReport;
-  gated: boolean;
 }
 
 function describe(
@@ -123,7 +123,7 @@ export const benchStep: BuildStep = {
           },
         },
       );
-      summary = { report: outcome.report, comparison: outcome.comparison, gated };
+      summary = { report: outcome.report, comparison: outcome.comparison };
     }
     // A baseline is the shipped model's own measurements (not the float model it was compared with).
     if (ctx.options.saveBaseline && !(gated && summary.comparison?.failed))

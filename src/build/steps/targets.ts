@@ -8,11 +8,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { listFiles } from "../cache.js";
 import { cachedArtifact } from "./cached-artifact.js";
-import { shownPath } from "../events.js";
+import { fmtMiB as mb, shownPath } from "../events.js";
 import type { BuildStep, TargetName } from "../types.js";
 import { tfjsStep } from "./tfjs.js";
-
-const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
 function sizeOf(p: string): number {
   return listFiles(p).reduce((s, f) => s + fs.statSync(f).size, 0);

@@ -6,7 +6,7 @@
 import path from "node:path";
 import type { BuildStep } from "../types.js";
 import { cachedArtifact } from "./cached-artifact.js";
-import { shownPath } from "../events.js";
+import { fmtMiB, shownPath } from "../events.js";
 
 /** `name=1,3,224,224` entries (bench.shapes) that name a whole input: the demo page's feed shapes. */
 function inputShapes(list: string[]): Record<string, number[]> {
@@ -59,7 +59,7 @@ export const tfjsStep: BuildStep = {
     const d = artifact.details as { files: unknown[]; transposesAdded: number };
     return {
       status: cached ? "cached" : "ok",
-      summary: `${d.files.length} file(s), ${(artifact.bytes / 2 ** 20).toFixed(1)} MiB, ${d.transposesAdded} transpose(s) added → ${shownPath(artifact.path)}`,
+      summary: `${d.files.length} file(s), ${fmtMiB(artifact.bytes)}, ${d.transposesAdded} transpose(s) added → ${shownPath(artifact.path)}`,
     };
   },
 };
