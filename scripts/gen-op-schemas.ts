@@ -1,5 +1,5 @@
 /**
- * Generates src/ops/schema/onnx.generated.ts from the ONNX operator changelogs in ../shared/onnx-spec.
+ * Generates src/ops/schema/onnx.generated.ts from the ONNX operator changelogs in fixtures/onnx-spec.
  *
  * The changelog lists every version of every operator, so it is the one source that gives the schema in
  * force at any opset. The parser is strict on purpose: a line it does not understand stops the run with
@@ -13,8 +13,8 @@ import { fileURLToPath } from "node:url";
 import type { AttrSchema, AttrType, FormalParam, OpSchema, TypeConstraint } from "../src/ops/schema/types.js";
 
 export const SPEC_FILES = [
-  "../shared/onnx-spec/Changelog.md",
-  "../shared/onnx-spec/Changelog-ml.md",
+  "fixtures/onnx-spec/Changelog.md",
+  "fixtures/onnx-spec/Changelog-ml.md",
 ] as const;
 export const OUTPUT_FILE = "src/ops/schema/onnx.generated.ts";
 const INF = Number.MAX_SAFE_INTEGER;

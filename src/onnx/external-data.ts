@@ -1,5 +1,5 @@
 /**
- * External data (../shared/onnx-spec/ExternalData.md) with the defences of ExternalDataSecurity.md:
+ * External data (fixtures/onnx-spec/ExternalData.md) with the defences of ExternalDataSecurity.md:
  * key whitelist, non-negative integer offset/length, no absolute paths or "..", canonical-path
  * containment, no symlinks in any component, no hardlinks, post-open inode check, bounds against the
  * real file size. Every refusal names the tensor, the rule and the fix.

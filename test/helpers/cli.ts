@@ -3,7 +3,7 @@ import path from "node:path";
 import { main } from "../../src/cli/main.js";
 
 export const REPO = path.resolve(import.meta.dirname, "../..");
-export const BACKEND = path.resolve(REPO, "../shared/onnx-backend-tests/node");
+export const BACKEND = path.resolve(REPO, "fixtures/onnx-backend-tests/node");
 
 export interface CliRun {
   code: number;

@@ -1,7 +1,7 @@
 /**
  * onnxruntime contrib ops that its quantizer and transformer optimizer write into models.
  *
- * Declared by hand: there is no spec file for them in ../shared/onnx-spec. The rows follow
+ * Declared by hand: there is no spec file for them in fixtures/onnx-spec. The rows follow
  * onnxruntime's docs/ContribOperators.md (main branch): names, arity, optional/variadic flags,
  * required attributes and type constraints. That document prints no attribute defaults, so a
  * default appears here only where its prose states one. Contrib schemas drift between onnxruntime

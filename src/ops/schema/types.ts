@@ -1,5 +1,5 @@
 /**
- * Operator schema shapes. The tables themselves are generated from ../shared/onnx-spec by
+ * Operator schema shapes. The tables themselves are generated from fixtures/onnx-spec by
  * scripts/gen-op-schemas.ts (never hand-typed); this file only says what a row looks like.
  */
 
