@@ -12,10 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AttrSchema, AttrType, FormalParam, OpSchema, TypeConstraint } from "../src/ops/schema/types.js";
 
-export const SPEC_FILES = [
-  "fixtures/onnx-spec/Changelog.md",
-  "fixtures/onnx-spec/Changelog-ml.md",
-] as const;
+export const SPEC_FILES = ["fixtures/onnx-spec/Changelog.md", "fixtures/onnx-spec/Changelog-ml.md"] as const;
 export const OUTPUT_FILE = "src/ops/schema/onnx.generated.ts";
 const INF = Number.MAX_SAFE_INTEGER;
 
