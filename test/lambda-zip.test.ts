@@ -22,6 +22,10 @@ import { writeModel } from "../src/onnx/write.js";
 import type { Logger } from "../src/log.js";
 import { HAVE_UNZIP } from "./helpers/lambda.js";
 import { tempDir } from "./helpers/tmp.js";
+import { requireComponents } from "./helpers/components.js";
+
+// Info-ZIP cross-checks the zip where installed (fails in CI when it is not).
+requireComponents("lambda zip: unzip cross-check", ["unzip"]);
 
 const dir = tempDir("mlpack-lambda-zip-");
 const small = path.join(dir, "small.onnx");
