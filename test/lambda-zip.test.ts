@@ -7,7 +7,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { buildLambdaZip, formatBreakdown, mb } from "../src/artifacts/lambda/build.js";
+import { buildLambdaZip, formatBreakdown } from "../src/artifacts/lambda/build.js";
+import { formatBytes as mb } from "../src/format-bytes.js";
 import {
   extractEntry,
   readZipDirectory,

@@ -18,6 +18,7 @@ import {
   type TfjsIo,
 } from "../../convert/tfjs/convert.js";
 import { renderTemplateFile } from "../../templates/render.js";
+import { formatBytes } from "../../format-bytes.js";
 
 const require = createRequire(import.meta.url);
 const pkg = require("../../../package.json") as {
@@ -119,7 +120,7 @@ export async function buildTfjsBundle(
       ? "Tensors keep the ONNX layout (converted with --keep-layout)."
       : "Tensors keep the ONNX layout (NCHW for images): the converted graph switches to channels-last inside and back, so feed exactly what the ONNX model takes.",
     weightsNote:
-      `${report.weights} weights, ${(report.weightBytes / 1024 / 1024).toFixed(2)} MiB in ${shardFiles} shard file${shardFiles === 1 ? "" : "s"}` +
+      `${report.weights} weights, ${formatBytes(report.weightBytes)} in ${shardFiles} shard file${shardFiles === 1 ? "" : "s"}` +
       (opts.quantize ? `, compressed to ${opts.quantize} (tfjs restores float32 when loading).` : "."),
   };
   const pick = (keys: (keyof typeof values)[]) => Object.fromEntries(keys.map((k) => [k, values[k]]));
