@@ -12,6 +12,7 @@ import { makeModel, makeNode, makeValueInfo } from "../dist/onnx/build.js";
 import { arrayToTensor } from "../dist/onnx/tensor.js";
 import { DT } from "../dist/onnx/dtypes.js";
 import { randomWeights, seededRandom } from "../dist/onnx/random.js";
+import { formatBytes } from "../dist/format-bytes.js";
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -94,7 +95,7 @@ for (const [name, proto] of Object.entries(models)) {
   const conv = median(samples.convertToTfjs);
   const ratio = conv / io;
   worst = Math.max(worst, ratio);
-  console.log(`${name}: ${(size / 1e6).toFixed(1)} MB model, ${reps} rounds (medians)`);
+  console.log(`${name}: ${formatBytes(size)} model, ${reps} rounds (medians)`);
   console.log(`  read + write the bytes  ${io.toFixed(0).padStart(6)} ms`);
   console.log(`  convertToTfjs           ${conv.toFixed(0).padStart(6)} ms   ${ratio.toFixed(2)}x`);
 }

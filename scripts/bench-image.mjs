@@ -18,6 +18,7 @@ import { OciLayout, MEDIA } from "../dist/artifacts/oci/layout.js";
 import { writeLayer } from "../dist/artifacts/oci/layer.js";
 import { makeMlp } from "../dist/onnx/fixtures.js";
 import { writeModel } from "../dist/onnx/write.js";
+import { formatBytes } from "../dist/format-bytes.js";
 
 const { values } = parseArgs({
   options: { rounds: { type: "string", default: "3" }, mb: { type: "string", default: "100" } },
@@ -27,7 +28,6 @@ const width = Math.round(Math.sqrt((Number(values.mb) * 1e6) / 4));
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "mlpack-bench-image-"));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
 
 try {
   // Two same-shaped models with different weights (random floats: close to incompressible, like real weights).
@@ -113,18 +113,18 @@ try {
   const p = last.b.r.platforms[0];
   const ratio = median(builds) / median(tars);
   console.log(
-    `model: ${mb(modelBytes)}; build context: ${mb(Number(contextBytes))}; ${os.cpus().length} CPUs; ${rounds} rounds, medians`,
+    `model: ${formatBytes(modelBytes)}; build context: ${formatBytes(Number(contextBytes))}; ${os.cpus().length} CPUs; ${rounds} rounds, medians`,
   );
   console.log(
-    `tar -czf of the context:      ${median(tars).toFixed(0).padStart(6)} ms  (${mb(last.t.bytes)})`,
+    `tar -czf of the context:      ${median(tars).toFixed(0).padStart(6)} ms  (${formatBytes(last.t.bytes)})`,
   );
   console.log(
-    `mlpack image build (cold):    ${median(builds).toFixed(0).padStart(6)} ms  (${mb(p.layers.reduce((s, l) => s + l.size, 0))} of layers)`,
+    `mlpack image build (cold):    ${median(builds).toFixed(0).padStart(6)} ms  (${formatBytes(p.layers.reduce((s, l) => s + l.size, 0))} of layers)`,
   );
   console.log(
     `mlpack rebuild, model changed: ${warm.ms.toFixed(0).padStart(5)} ms  (${cachedLayers} of ${warm.r.platforms[0].layers.length} layers from the cache)`,
   );
-  console.log(`layers: ${p.layers.map((l) => `${l.role} ${mb(l.size)}`).join(", ")}`);
+  console.log(`layers: ${p.layers.map((l) => `${l.role} ${formatBytes(l.size)}`).join(", ")}`);
   console.log(`ratio build / tar+gzip: ${ratio.toFixed(2)}× (goal ≤ 1.5×) ${ratio <= 1.5 ? "PASS" : "FAIL"}`);
   console.log(
     `all samples: tar ${tars.map((x) => x.toFixed(0)).join(", ")} ms; build ${builds.map((x) => x.toFixed(0)).join(", ")} ms`,

@@ -14,6 +14,7 @@ import { Model, modelToProto } from "../dist/ir/graph.js";
 import { readTensor } from "../dist/onnx/read.js";
 import { randomSamples, parseShapes } from "../dist/data/samples.js";
 import { toOrtTensor } from "../dist/runtime/ort.js";
+import { formatBytes } from "../dist/format-bytes.js";
 
 const args = process.argv.slice(2);
 const reps = Number(args[args.indexOf("--reps") + 1] || 100);
@@ -60,7 +61,7 @@ async function bench(name, file, opts, shapes = [], note = "") {
     model: name,
     mode: `${r.mode}${opts.perChannel ? "/per-channel" : ""}`,
     layers: `${r.quantizedLayers}/${r.layers.length}`,
-    size: `${(r.size.before / 1e6).toFixed(2)} -> ${(r.size.after / 1e6).toFixed(2)} MB (${r.size.ratio.toFixed(3)}x)`,
+    size: `${formatBytes(r.size.before)} -> ${formatBytes(r.size.after)} (${r.size.ratio.toFixed(3)}x)`,
     cosine: o.cosine.toFixed(5),
     sqnr: o.sqnrDb.toFixed(1),
     top1: o.top1Agreement === undefined ? "-" : (100 * o.top1Agreement).toFixed(1) + "%",

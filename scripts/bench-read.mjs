@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { inspect, validate, writeModel } from "../dist/index.js";
 import { makeMlp } from "../dist/onnx/fixtures.js";
+import { formatBytes } from "../dist/format-bytes.js";
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -62,9 +63,7 @@ const read = m["read file (fs.readFile)"];
 const cat = m["cat file > /dev/null (process)"];
 const nodeStart = m["node -e '' (process start only)"];
 const nodeRead = m["node reads the file (process)"];
-console.log(
-  `model: ${(size / 1e6).toFixed(1)} MB (MLP ${width}x${width} x3), ${reps} interleaved reps, medians`,
-);
+console.log(`model: ${formatBytes(size)} (MLP ${width}x${width} x3), ${reps} interleaved reps, medians`);
 console.log(`${"variant".padEnd(40)} ${"ms".padStart(9)}  ratio`);
 for (const [k, v] of Object.entries(m)) {
   const base = k.includes("(library)") ? read : k.includes("CLI") ? nodeRead : null;

@@ -11,11 +11,11 @@ import type { Browser } from "playwright-core";
 import { makeChainModel } from "../src/bench/fixtures.js";
 import { encodeModelProto } from "../src/onnx/proto.js";
 import { runBuilt } from "./helpers/cli.js";
-import { chromiumMissing, launchChromium, openPage } from "./helpers/chromium.js";
+import { launchChromium, openPage } from "./helpers/chromium.js";
+import { requireComponents } from "./helpers/components.js";
 import { tempDir } from "./helpers/tmp.js";
 
-const missing = chromiumMissing();
-if (missing) console.log(`bench HTML browser test skipped: ${missing}`);
+const missing = requireComponents("bench HTML browser", ["chromium", "dist"]);
 
 describe.skipIf(!!missing)("bench --html in headless Chromium", () => {
   const dir = tempDir("mlpack-bench-html-");

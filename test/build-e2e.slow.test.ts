@@ -14,14 +14,12 @@ import { encodeModelProto } from "../src/onnx/proto.js";
 import type { BuildEvent } from "../src/build/events.js";
 import type { BuildManifest } from "../src/build/types.js";
 import { REPO, runBuilt } from "./helpers/cli.js";
-import { registryMissing, skopeo, startRegistry, type TestRegistry } from "./helpers/registry.js";
+import { skopeo, startRegistry, type TestRegistry } from "./helpers/registry.js";
+import { requireComponents } from "./helpers/components.js";
 import { pushNodeBase } from "./helpers/registry-images.js";
 import { tempDir } from "./helpers/tmp.js";
 
-const missing =
-  registryMissing() ??
-  (fs.existsSync(path.join(REPO, "dist/cli/main.js")) ? undefined : "run `npm run build` first");
-if (missing) console.log(`build e2e skipped: ${missing}`);
+const missing = requireComponents("build e2e", ["docker-registry", "skopeo", "umoci", "dist"]);
 
 function editConfig(file: string, edit: (doc: ReturnType<typeof parseDocument>) => void): void {
   const doc = parseDocument(fs.readFileSync(file, "utf8"));

@@ -12,13 +12,10 @@ import { planDockerfile } from "../src/artifacts/oci/dockerfile.js";
 import { renderTemplate } from "../src/artifacts/oci/template.js";
 import { UsageError } from "../src/errors.js";
 import { tempDir } from "./helpers/tmp.js";
-import { REPO } from "./helpers/cli.js";
+import { requireComponents } from "./helpers/components.js";
 import { writeMlp } from "./helpers/registry-images.js";
 
-const noDist = fs.existsSync(path.join(REPO, "dist/cli/main.js"))
-  ? undefined
-  : "dist/ is missing: run `npm run build`";
-if (noDist) console.warn(`oci-context skipped: ${noDist}`);
+const noDist = requireComponents("oci-context", ["dist"]);
 const dir = tempDir("mlpack-oci-context-");
 
 /** A deliberately small Dockerfile reader, separate from the builder's, for cross-checking. */
@@ -50,7 +47,7 @@ function filesUnder(root: string, rel = ""): string[] {
   });
 }
 
-describe.skipIf(noDist)("docker build context", () => {
+describe.skipIf(!!noDist)("docker build context", () => {
   it("every COPY source exists for every platform, and every file in the context is copied", async () => {
     const model = await writeMlp(path.join(dir, "m/model.onnx"), 1);
     const ctx = await writeBuildContext({

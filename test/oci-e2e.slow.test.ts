@@ -14,7 +14,8 @@ import { pushImage, type PushReport } from "../src/artifacts/oci/push.js";
 import { OciLayout, type ImageIndex, type ImageManifest } from "../src/artifacts/oci/layout.js";
 import { tempDir } from "./helpers/tmp.js";
 import { REPO } from "./helpers/cli.js";
-import { freePort, registryMissing, skopeo, startRegistry, type TestRegistry } from "./helpers/registry.js";
+import { freePort, skopeo, startRegistry, type TestRegistry } from "./helpers/registry.js";
+import { requireComponents } from "./helpers/components.js";
 import { startProxy, type RegistryProxy } from "./helpers/registry-proxy.js";
 import {
   curl,
@@ -26,13 +27,7 @@ import {
   writeTwoPlatformBase,
 } from "./helpers/registry-images.js";
 
-const missing =
-  registryMissing() ??
-  (process.getuid?.() !== 0 ? "chroot needs root" : undefined) ??
-  (fs.existsSync(path.join(REPO, "dist/cli/main.js"))
-    ? undefined
-    : "dist/ is missing: run `npm run build` first");
-if (missing) console.warn(`oci-e2e skipped: ${missing}`);
+const missing = requireComponents("oci-e2e", ["docker-registry", "skopeo", "umoci", "curl", "root", "dist"]);
 
 const work = tempDir("mlpack-oci-e2e-");
 let reg: TestRegistry;
@@ -48,7 +43,7 @@ let firstPush: PushReport;
 const serverDefaults = { workers: 1, intraOpThreads: 1, maxBatchSize: 4 };
 const sha = (b: Uint8Array) => "sha256:" + crypto.createHash("sha256").update(b).digest("hex");
 
-describe.skipIf(missing)("docker target, daemonless, against a real registry", () => {
+describe.skipIf(!!missing)("docker target, daemonless, against a real registry", () => {
   beforeAll(async () => {
     appRoot = snapshotApp(REPO, path.join(work, "app"));
     reg = await startRegistry();

@@ -14,14 +14,14 @@ import { seededRandom } from "../src/onnx/random.js";
 import { buildTfjsBundle } from "../src/artifacts/tfjs/bundle.js";
 import { ARCHITECTURES } from "./helpers/arch-models.js";
 import { REPO } from "./helpers/cli.js";
-import { chromiumMissing, launchChromium, openPage } from "./helpers/chromium.js";
+import { launchChromium, openPage } from "./helpers/chromium.js";
+import { requireComponents } from "./helpers/components.js";
 import { serveDir, type StaticServer } from "./helpers/tfjs-static-server.js";
 import { tempDir } from "./helpers/tmp.js";
 import { loadTfjsDir, runTfjs } from "./helpers/tfjs-load.js";
 import { maxRelativeError } from "./helpers/tfjs-compare.js";
 
-const missing = chromiumMissing();
-if (missing) console.log(`tfjs browser test skipped: ${missing}`);
+const missing = requireComponents("tfjs browser", ["chromium"]);
 
 const PPOCR_CLS = path.join(
   REPO,

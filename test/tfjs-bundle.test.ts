@@ -7,6 +7,7 @@ import { buildTfjsBundle, bundledTfjs } from "../src/artifacts/tfjs/bundle.js";
 import { ARCHITECTURES } from "./helpers/arch-models.js";
 import { runInProcess } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
+import { UserError } from "../src/errors.js";
 
 const dir = tempDir("mlpack-tfjs-bundle-");
 const model = path.join(dir, "squeezenet.onnx");
@@ -68,5 +69,22 @@ describe("buildTfjsBundle", () => {
     const ok = await convertWithShape("input=4,3,33,33");
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("[4, 3, 33, 33]");
+  });
+});
+
+describe("bundledTfjs", () => {
+  it("says how to install @tensorflow/tfjs when it is absent (an optional peer dependency)", () => {
+    const missing = () => {
+      throw new Error("Cannot find module '@tensorflow/tfjs/package.json'");
+    };
+    let err: unknown;
+    try {
+      bundledTfjs(missing);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).message).toContain("the tfjs target needs @tensorflow/tfjs");
+    expect((err as UserError).hint).toMatch(/npm install @tensorflow\/tfjs@\^4\./);
   });
 });

@@ -33,7 +33,7 @@ export function shownPath(p: string): string {
 }
 
 /** Artifact sizes in the step lines and the summary. */
-export const fmtMiB = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+export { formatBytes as fmtMiB } from "../format-bytes.js";
 
 const fmtMs = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
 

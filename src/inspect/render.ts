@@ -1,18 +1,7 @@
 /** Text rendering of an inspect summary. */
 import type { ModelSummary } from "./summary.js";
 import { formatShape } from "../ir/types.js";
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
-}
+import { formatBytes } from "../format-bytes.js";
 
 export function formatCount(n: number): string {
   if (n < 1e3) return String(n);

@@ -18,7 +18,7 @@ import {
 } from "./tensor.js";
 import { dtypeInfo, rawByteLength } from "./dtypes.js";
 import { ModelFormatError, UserError } from "../errors.js";
-import { forEachGraph } from "../ir/walk-proto.js";
+import { forEachGraph } from "./walk-proto.js";
 
 export interface ReadModelOptions {
   /** Directory that holds external data files; defaults to the model file's directory. */

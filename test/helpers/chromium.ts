@@ -3,17 +3,9 @@
  * (never a downloaded browser), kept off the network: every host name except 127.0.0.1 resolves to
  * nothing, and the page's requests are recorded so a test can assert it fetched only loopback URLs.
  */
-import fs from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 
 export const CHROMIUM_PATH = process.env.MLPACK_CHROMIUM ?? "/usr/bin/chromium";
-
-/** Why the browser tests cannot run here, or undefined when they can. */
-export function chromiumMissing(): string | undefined {
-  return fs.existsSync(CHROMIUM_PATH)
-    ? undefined
-    : `${CHROMIUM_PATH} not found: install Debian's chromium package (apt-get install chromium) or set MLPACK_CHROMIUM`;
-}
 
 /**
  * `webgl: true` gives WebGL on the CPU (SwiftShader), so a bundle's default TF.js backend, webgl,

@@ -10,14 +10,6 @@ import path from "node:path";
 
 export const REGISTRY_BIN = "/usr/bin/docker-registry";
 
-/** Why registry tests cannot run here, or undefined when they can. */
-export function registryMissing(): string | undefined {
-  for (const tool of [REGISTRY_BIN, "/usr/bin/skopeo", "/usr/bin/umoci"])
-    if (!fs.existsSync(tool))
-      return `${tool} is not installed (apt-get install docker-registry skopeo umoci)`;
-  return undefined;
-}
-
 /**
  * User and bcrypt hash (cost 4) of the password below, made once with Python's crypt module
  * (`crypt.crypt(pw, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))`): the registry's htpasswd

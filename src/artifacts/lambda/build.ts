@@ -27,6 +27,7 @@ import {
 } from "./settings.js";
 import { writeZip, type ZipEntrySpec } from "./zip-write.js";
 import { readZipFileDirectory } from "./zip-read.js";
+import { formatBytes } from "../../format-bytes.js";
 
 export interface BuildLambdaZipOptions {
   /** The .onnx file (external data files beside it are included). */
@@ -186,8 +187,8 @@ export async function buildLambdaZip(opts: BuildLambdaZipOptions): Promise<Lambd
     [...code, ...modelFiles, ...ort.files, ...extra].reduce((s, f) => s + f.bytes, 0);
   if (unzippedBytes > MAX_UNZIPPED_BYTES)
     throw new UserError(
-      `the Lambda function would be ${mb(unzippedBytes)} unzipped, over Lambda's 250 MB limit ` +
-        `(model ${mb(sum(modelFiles))}, onnxruntime ${mb(sum(ort.files))})`,
+      `the Lambda function would be ${formatBytes(unzippedBytes)} unzipped, over Lambda's 250 MB limit ` +
+        `(model ${formatBytes(sum(modelFiles))}, onnxruntime ${formatBytes(sum(ort.files))})`,
       {
         hint:
           "build a container image instead (--target lambda-image, up to 10 GB), or host the model on S3 " +
@@ -212,10 +213,10 @@ export async function buildLambdaZip(opts: BuildLambdaZipOptions): Promise<Lambd
   }
   if (written.bytes > MAX_DIRECT_UPLOAD_BYTES)
     warn(
-      `the zip is ${mb(written.bytes)}, over Lambda's 50 MB limit for direct upload: upload it to S3 and ` +
+      `the zip is ${formatBytes(written.bytes)}, over Lambda's 50 MB limit for direct upload: upload it to S3 and ` +
         `deploy from there (aws lambda update-function-code --s3-bucket ... --s3-key ...)`,
     );
-  logger.debug(`lambda: wrote ${written.path} (${mb(written.bytes)}, sha256 ${written.sha256})`);
+  logger.debug(`lambda: wrote ${written.path} (${formatBytes(written.bytes)}, sha256 ${written.sha256})`);
   return {
     zipPath: written.path,
     zippedBytes: written.bytes,
@@ -242,12 +243,8 @@ export function partOf(zipPath: string): SizePartName {
 export function formatBreakdown(r: Pick<LambdaZipResult, "breakdown">): string {
   return (Object.entries(r.breakdown) as [string, SizePart | undefined][])
     .filter((e): e is [string, SizePart] => e[1] !== undefined)
-    .map(([k, p]) => `${k} ${mb(p.bytes)} (${mb(p.zippedBytes)} zipped)`)
+    .map(([k, p]) => `${k} ${formatBytes(p.bytes)} (${formatBytes(p.zippedBytes)} zipped)`)
     .join(", ");
-}
-
-export function mb(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 const emptyPart = (): SizePart => ({ files: 0, bytes: 0, zippedBytes: 0 });

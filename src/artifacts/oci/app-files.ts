@@ -72,13 +72,36 @@ export function listFiles(
   return out;
 }
 
-/** Resolves a dependency the way Node does: nearest node_modules upwards, stopping at the app root. */
-function resolvePackage(from: string, name: string, root: string): string | undefined {
+/**
+ * Resolves a dependency the way Node does: nearest node_modules upwards. Above the app root too: when
+ * mlpack is itself installed as a package (node_modules/mlpack), npm hoists its dependencies into the
+ * project's node_modules beside it.
+ */
+function resolvePackage(from: string, name: string): string | undefined {
   for (let dir = from; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, "node_modules", name);
     if (fs.existsSync(path.join(candidate, "package.json"))) return candidate;
-    if (dir === root || path.dirname(dir) === dir) return undefined;
+    if (path.dirname(dir) === dir) return undefined;
   }
+}
+
+const within = (dir: string, parent: string) => dir.startsWith(parent + path.sep);
+
+/**
+ * Where a package goes under the image's node_modules: its path below mlpack's own node_modules, or
+ * for a hoisted one, below the nearest node_modules above mlpack that holds it (the image has one
+ * level, app/node_modules, which mlpack's app/server resolves upwards).
+ */
+export function imageModulePath(root: string, dir: string): string {
+  const rel = (base: string) => path.relative(base, dir).split(path.sep).join("/");
+  const own = path.join(root, "node_modules");
+  if (within(dir, own)) return rel(own);
+  for (let up = path.dirname(root); ; up = path.dirname(up)) {
+    const modules = path.join(up, "node_modules");
+    if (within(dir, modules)) return rel(modules);
+    if (path.dirname(up) === up) break;
+  }
+  throw new UserError(`dependency ${dir} is in no node_modules folder above ${root}`);
 }
 
 export interface CollectOptions {
@@ -109,7 +132,7 @@ export function collectAppFiles(appRoot: string, opts: CollectOptions): AppFiles
     const deps = { ...(meta.dependencies as object), ...(meta.optionalDependencies as object) };
     for (const name of Object.keys(deps).sort()) {
       if (matches(name, omit)) continue;
-      const found = resolvePackage(dir, name, root);
+      const found = resolvePackage(dir, name);
       if (!found) {
         if (dir === root && !(meta.optionalDependencies as Record<string, string> | undefined)?.[name])
           throw new UserError(`dependency ${name} is not installed in ${root}/node_modules`, {
@@ -126,8 +149,18 @@ export function collectAppFiles(appRoot: string, opts: CollectOptions): AppFiles
 
   const modules: AppFile[] = [];
   const native = new Map<string, AppFile[]>(opts.architectures.map((a) => [a, []]));
+  const placed = new Map<string, string>(); // image path → install dir
   for (const [dir, name] of [...pkgs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const relDir = path.relative(path.join(root, "node_modules"), dir).split(path.sep).join("/");
+    const relDir = imageModulePath(root, dir);
+    const clash = placed.get(relDir);
+    if (clash)
+      throw new UserError(
+        `two installed copies of ${name} (${clash} and ${dir}) would share node_modules/${relDir}`,
+        {
+          hint: "run `npm dedupe` (or reinstall mlpack in a fresh folder) so one copy serves mlpack",
+        },
+      );
+    placed.set(relDir, dir);
     const isOrt = name === ORT;
     const files = listFiles(dir, (rel) => rel === "node_modules" || (isOrt && rel === "bin"));
     for (const f of files) modules.push({ ...f, rel: `${relDir}/${f.rel}` });

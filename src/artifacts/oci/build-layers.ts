@@ -18,6 +18,7 @@ import {
 } from "./layout.js";
 import type { BaseSource } from "./base.js";
 import type { DockerfilePlan } from "./dockerfile.js";
+import { formatBytes } from "../../format-bytes.js";
 
 export interface LayerReport {
   role: string;
@@ -53,8 +54,6 @@ export interface DaemonlessInput {
   logger?: Logger;
 }
 
-const mib = (n: number) => `${(n / (1 << 20)).toFixed(1)} MiB`;
-
 export async function buildDaemonless(
   input: DaemonlessInput,
 ): Promise<{ digest: string; mediaType: string; platforms: PlatformImage[] }> {
@@ -88,7 +87,7 @@ export async function buildDaemonless(
       for (const l of base.layers) await base.fetchLayer(l, layout);
       const bytes = base.layers.reduce((s, l) => s + l.size, 0);
       logger.info(
-        `${formatPlatform(platform)}: base ${base.name ?? "image"}: ${base.layers.length} layer(s), ${mib(bytes)}`,
+        `${formatPlatform(platform)}: base ${base.name ?? "image"}: ${base.layers.length} layer(s), ${formatBytes(bytes)}`,
       );
     }
     const layers: LayerResult[] = [];
@@ -105,7 +104,7 @@ export async function buildDaemonless(
         cached: l.cached,
       });
       logger.info(
-        `${formatPlatform(platform)}: layer ${layerRole(c.src)}: ${mib(l.descriptor.size)} (${mib(l.uncompressedSize)} unpacked)${l.cached ? ", cached" : ""} ${l.descriptor.digest.slice(0, 19)}`,
+        `${formatPlatform(platform)}: layer ${layerRole(c.src)}: ${formatBytes(l.descriptor.size)} (${formatBytes(l.uncompressedSize)} unpacked)${l.cached ? ", cached" : ""} ${l.descriptor.digest.slice(0, 19)}`,
       );
     }
     const config = buildImageConfig({

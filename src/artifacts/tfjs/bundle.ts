@@ -1,8 +1,8 @@
 /**
  * The tfjs target: a static folder that runs the model in the browser with no network beyond its own
- * origin: model/ (the converted graph model), tf.min.js copied from the installed @tensorflow/tfjs,
- * mlpack-model.js (a loader keyed by the ONNX input/output names), index.html (a demo page) and a
- * README snippet. Written to a temp directory and renamed into place when complete.
+ * origin: model/ (the converted graph model), tf.min.js copied from the installed @tensorflow/tfjs (an
+ * optional peer dependency), mlpack-model.js (a loader keyed by the ONNX input/output names),
+ * index.html (a demo page) and a README snippet. Written to a temp directory and renamed into place when complete.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -18,9 +18,13 @@ import {
   type TfjsIo,
 } from "../../convert/tfjs/convert.js";
 import { renderTemplateFile } from "../../templates/render.js";
+import { formatBytes } from "../../format-bytes.js";
 
 const require = createRequire(import.meta.url);
-const pkg = require("../../../package.json") as { version: string };
+const pkg = require("../../../package.json") as {
+  version: string;
+  peerDependencies?: Record<string, string>;
+};
 
 export interface TfjsBundleOptions extends TfjsTargetConfig {
   /** Name shown on the page and in the README (default: the model file name without .onnx). */
@@ -37,15 +41,28 @@ export interface TfjsBundleReport {
   conversion: ConvertReport;
 }
 
-/** The installed @tensorflow/tfjs: its version and the path of the browser bundle. */
-export function bundledTfjs(): { version: string; minJs: string } {
+/** The @tensorflow/tfjs range mlpack's converter targets (its optional peer dependency). */
+const TFJS_RANGE = pkg.peerDependencies?.["@tensorflow/tfjs"] ?? "4";
+
+/**
+ * The installed @tensorflow/tfjs: its version and the path of the browser bundle. It is an optional
+ * peer dependency (272 MB installed, needed only for this copy), so a user who never builds a TF.js
+ * bundle does not install it.
+ */
+export function bundledTfjs(resolve: (id: string) => string = (id) => require.resolve(id)): {
+  version: string;
+  minJs: string;
+} {
   let pkgPath: string;
   try {
-    pkgPath = require.resolve("@tensorflow/tfjs/package.json");
+    pkgPath = resolve("@tensorflow/tfjs/package.json");
   } catch {
-    throw new UserError("@tensorflow/tfjs is not installed", {
-      hint: "reinstall mlpack (npm install) — the tfjs target bundles its tf.min.js",
-    });
+    throw new UserError(
+      "the tfjs target needs @tensorflow/tfjs (an optional dependency of mlpack, not installed)",
+      {
+        hint: `install it next to mlpack: npm install @tensorflow/tfjs@${TFJS_RANGE} (the bundle ships its tf.min.js); or remove targets.tfjs from the config`,
+      },
+    );
   }
   const { version } = JSON.parse(fs.readFileSync(pkgPath, "utf8")) as { version: string };
   const minJs = path.join(path.dirname(pkgPath), "dist", "tf.min.js");
@@ -103,7 +120,7 @@ export async function buildTfjsBundle(
       ? "Tensors keep the ONNX layout (converted with --keep-layout)."
       : "Tensors keep the ONNX layout (NCHW for images): the converted graph switches to channels-last inside and back, so feed exactly what the ONNX model takes.",
     weightsNote:
-      `${report.weights} weights, ${(report.weightBytes / 1024 / 1024).toFixed(2)} MiB in ${shardFiles} shard file${shardFiles === 1 ? "" : "s"}` +
+      `${report.weights} weights, ${formatBytes(report.weightBytes)} in ${shardFiles} shard file${shardFiles === 1 ? "" : "s"}` +
       (opts.quantize ? `, compressed to ${opts.quantize} (tfjs restores float32 when loading).` : "."),
   };
   const pick = (keys: (keyof typeof values)[]) => Object.fromEntries(keys.map((k) => [k, values[k]]));

@@ -35,12 +35,6 @@ export function fmtInterval(iv: Interval, f: (x: number) => string): string {
   return iv.ci ? `${f(iv.value)} (${f(iv.ci[0])}–${f(iv.ci[1])})` : f(iv.value);
 }
 
-export function fmtBytes(n: number): string {
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  return `${(n / 1024).toFixed(1)} KiB`;
-}
-
 /** Baseline/candidate values of an entry in its unit. */
 export function fmtValue(e: ComparisonEntry, x: number): string {
   return e.metric === "throughput" ? `${fmtRate(x)}/s` : `${fmtMs(x)} ms`;

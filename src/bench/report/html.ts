@@ -9,7 +9,6 @@ import { median } from "../stats.js";
 import type { BenchReport, Measurement } from "../types.js";
 import {
   compareMethod,
-  fmtBytes,
   fmtCi,
   fmtInterval,
   fmtMs,
@@ -18,6 +17,7 @@ import {
   fmtValue,
   gateSummary,
 } from "./format.js";
+import { formatBytes } from "../../format-bytes.js";
 import { cdfSvg, histogramSvg, roundsSvg } from "./svg-charts.js";
 import { groupByConfig } from "./text.js";
 
@@ -118,7 +118,7 @@ export function renderHtml(report: BenchReport, comparison?: Comparison): string
       "settings",
       `warm-up ${report.settings.warmup}, sampling ${report.settings.sample} per model, inputs ${report.settings.inputs}`,
     ],
-    ["memory", `peak RSS ${fmtBytes(report.peakRssBytes)}`],
+    ["memory", `peak RSS ${formatBytes(report.peakRssBytes)}`],
     ["measured", report.createdAt],
   ]
     .map(([k, v]) => `<tr><th>${k}</th><td>${esc(v)}</td></tr>`)

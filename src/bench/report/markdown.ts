@@ -4,7 +4,6 @@ import type { Comparison, Verdict } from "../gate.js";
 import type { BenchReport } from "../types.js";
 import {
   compareMethod,
-  fmtBytes,
   fmtCi,
   fmtInterval,
   fmtMs,
@@ -13,6 +12,7 @@ import {
   fmtValue,
   gateSummary,
 } from "./format.js";
+import { formatBytes } from "../../format-bytes.js";
 
 const ICON: Record<Verdict, string> = {
   regressed: "🔴 regressed",
@@ -97,7 +97,7 @@ export function renderMarkdown(report: BenchReport, comparison?: Comparison): st
   }
   out.push(
     "",
-    `${describeFingerprint(report.fingerprint)}, fingerprint \`${report.fingerprint.id}\` · onnxruntime ${rt.onnxruntime} (${rt.executionProviders.join(",")}, threads ${rt.intraOpThreads ?? "default"},${rt.interOpThreads ?? "default"}) · node ${rt.node} · peak RSS ${fmtBytes(report.peakRssBytes)}`,
+    `${describeFingerprint(report.fingerprint)}, fingerprint \`${report.fingerprint.id}\` · onnxruntime ${rt.onnxruntime} (${rt.executionProviders.join(",")}, threads ${rt.intraOpThreads ?? "default"},${rt.interOpThreads ?? "default"}) · node ${rt.node} · peak RSS ${formatBytes(report.peakRssBytes)}`,
     "",
     "</details>",
   );

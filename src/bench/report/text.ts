@@ -4,7 +4,6 @@ import type { Comparison } from "../gate.js";
 import type { BenchReport, Measurement } from "../types.js";
 import {
   compareMethod,
-  fmtBytes,
   fmtCi,
   fmtInterval,
   fmtMs,
@@ -14,6 +13,7 @@ import {
   gateSummary,
   table,
 } from "./format.js";
+import { formatBytes } from "../../format-bytes.js";
 
 export function header(report: BenchReport): string[] {
   const rt = report.runtime;
@@ -23,7 +23,7 @@ export function header(report: BenchReport): string[] {
     `mlpack bench: ${models.length > 1 ? `${models[1]} vs ${models[0]} (interleaved A/B)` : models[0]}`,
     `  ${describeFingerprint(report.fingerprint)} · fingerprint ${report.fingerprint.id}`,
     `  onnxruntime ${rt.onnxruntime} · node ${rt.node} · ${rt.executionProviders.join(",")} · ${threads} · optimization ${rt.graphOptimizationLevel}`,
-    `  session creation ${report.models.map((m) => `${m.label} ${fmtMs(m.sessionCreateMs)} ms`).join(", ")} · peak RSS ${fmtBytes(report.peakRssBytes)}`,
+    `  session creation ${report.models.map((m) => `${m.label} ${fmtMs(m.sessionCreateMs)} ms`).join(", ")} · peak RSS ${formatBytes(report.peakRssBytes)}`,
     `  warm-up ${report.settings.warmup} · sampling ${report.settings.sample} per model · inputs ${report.settings.inputs}`,
   ];
 }

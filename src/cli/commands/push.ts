@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import type { Logger } from "../../log.js";
+import { formatBytes } from "../../format-bytes.js";
 
 export function registerPush(program: Command, io: CliIo): void {
   program
@@ -35,9 +36,8 @@ export function registerPush(program: Command, io: CliIo): void {
           io.out(JSON.stringify(report, null, 2));
           return;
         }
-        const mib = (n: number) => `${(n / (1 << 20)).toFixed(1)} MiB`;
         io.out(
-          `pushed ${report.reference}@${report.digest}: ${report.uploaded} blob(s) uploaded (${mib(report.uploadedBytes)}), ${report.skipped} already there, ${report.mounted} mounted, ${report.manifests} manifest(s)`,
+          `pushed ${report.reference}@${report.digest}: ${report.uploaded} blob(s) uploaded (${formatBytes(report.uploadedBytes)}), ${report.skipped} already there, ${report.mounted} mounted, ${report.manifests} manifest(s)`,
         );
       },
     );

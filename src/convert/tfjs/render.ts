@@ -1,9 +1,6 @@
 /** Text rendering of a conversion report (the CLI's default output). */
 import type { ConvertReport, TfjsIo } from "./convert.js";
-
-function kib(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
-}
+import { formatBytes as kib } from "../../format-bytes.js";
 
 function io(x: TfjsIo): string {
   const shape = x.shape ? `[${x.shape.map((d) => d ?? "?").join(", ")}]` : "[unknown rank]";

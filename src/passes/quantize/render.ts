@@ -1,6 +1,6 @@
 /** Text rendering of a quantization report. */
 import type { QuantizeReport } from "./quantize.js";
-import { formatBytes } from "../../inspect/render.js";
+import { formatBytes } from "../../format-bytes.js";
 
 const fmt = (x: number, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 

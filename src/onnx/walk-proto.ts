@@ -1,5 +1,5 @@
 /** Iterative walks over raw GraphProto trees (no recursion, so hostile nesting cannot blow the stack). */
-import type { GraphProto } from "../onnx/proto.js";
+import type { GraphProto } from "./proto.js";
 
 /** Calls fn for the graph and every subgraph in node attributes, depth 0 for the root. */
 export function forEachGraph(root: GraphProto, fn: (g: GraphProto, depth: number) => void): void {
