@@ -13,18 +13,18 @@ import { loadConfig } from "../config/load.js";
 import { isMlpackError, EXIT, UsageError, UserError } from "../errors.js";
 import { BuildCache, hashJson, listFiles } from "./cache.js";
 import { stepLogger, type EmitFn } from "./events.js";
-import type { BuildManifest, BuildOptions, BuildStep, StepContext, TargetName } from "./types.js";
+import type { BuildManifest, BuildOptions, BuildStep, StepContext } from "./types.js";
 import { validateStep } from "./steps/validate.js";
 import { quantizeStep } from "./steps/quantize.js";
 import { benchStep } from "./steps/bench.js";
-import { TARGET_STEPS, pushStep } from "./steps/targets.js";
+import { targetContext, targetStep } from "./steps/target-step.js";
+import { getTarget, TARGET_NAMES } from "./targets/registry.js";
 import { renderBuildSummary } from "./summary.js";
 import { writeFileAtomic } from "../write-atomic.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 export const MANIFEST_NAME = "mlpack-manifest.json";
 export const SUMMARY_NAME = "mlpack-summary.md";
-const TARGET_ORDER: TargetName[] = ["tfjs", "lambda", "docker"];
 
 /**
  * What the cache keys call "this mlpack": its version plus a hash of its own compiled code and
@@ -45,10 +45,24 @@ export interface BuildResult {
   manifestPath: string;
 }
 
-function plan(targets: TargetName[], push: boolean): BuildStep[] {
-  const steps = [validateStep, quantizeStep, benchStep, ...targets.map((t) => TARGET_STEPS[t])];
-  if (push) steps.push(pushStep);
-  return steps;
+/**
+ * The shared steps, then every registered target's step, then the steps targets run after all
+ * artifacts exist (push). Each step's `applies` decides: run, list as skipped, or leave out.
+ */
+function plan(ctx: StepContext): { step: BuildStep; skip?: string }[] {
+  const all = [
+    validateStep,
+    quantizeStep,
+    benchStep,
+    ...TARGET_NAMES.map(targetStep),
+    ...ctx.targets.flatMap((t) => getTarget(t).after ?? []),
+  ];
+  return all.flatMap((step) => {
+    const a = step.applies?.(ctx) ?? true;
+    // A target that is not chosen is not part of this build at all.
+    if (a === false) return [];
+    return [{ step, skip: a === true ? undefined : a }];
+  });
 }
 
 /** The manifest and its Markdown summary (OUTPUT/mlpack-summary.md). */
@@ -61,22 +75,13 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   const t0 = performance.now();
   const emit: EmitFn = opts.emit ?? (() => {});
   const { file, dir, config } = loadConfig(opts.config, opts.cwd);
-  const configured = TARGET_ORDER.filter((t) => config.targets[t] !== undefined);
+  const configured = TARGET_NAMES.filter((t) => config.targets[t] !== undefined);
   for (const t of opts.targets ?? [])
     if (!configured.includes(t))
       throw new UsageError(`--target ${t}: the config has no targets.${t} section`, {
         hint: `configured targets: ${configured.join(", ") || "none"}`,
       });
   const targets = opts.targets ? configured.filter((t) => opts.targets!.includes(t)) : configured;
-  const push = targets.includes("docker") && (opts.push ?? config.targets.docker?.push ?? false);
-
-  if (push && !config.targets.docker?.tag)
-    throw new UsageError(
-      opts.push
-        ? "--push needs targets.docker.tag: the reference to push to"
-        : "targets.docker.push is on but targets.docker.tag is not set",
-      { hint: "set targets.docker.tag, e.g. registry.example.com/team/model:1 (or build with --no-push)" },
-    );
   const outDir = path.resolve(dir, config.output ?? "dist");
   const sourceModel = path.resolve(dir, config.model);
   if (!fs.existsSync(sourceModel))
@@ -105,8 +110,6 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     steps: [],
     artifacts: [],
   };
-  const steps = plan(targets, push);
-  emit({ event: "start", config: file, steps: steps.map((s) => s.name) });
   const ctx: StepContext = {
     config,
     configFile: file,
@@ -123,16 +126,22 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     log: stepLogger("build", emit),
     options: opts,
     manifest,
+    resolve: (p) => path.resolve(outDir, p),
     mlpackVersion: await mlpackCodeId(cache),
   };
+  for (const t of targets) getTarget(t).checkConfig?.(targetContext(ctx, t));
+  const steps = plan(ctx);
+  emit({ event: "start", config: file, steps: steps.map((s) => s.step.name) });
   let failure: unknown;
   try {
-    for (const [i, step] of steps.entries()) {
+    // Each chosen target's cheap checks, before any step spends time.
+    for (const t of targets) await getTarget(t).preflight?.(targetContext(ctx, t));
+    for (const [i, { step, skip }] of steps.entries()) {
       emit({ event: "step-start", step: step.name, index: i + 1, total: steps.length });
       const s0 = performance.now();
       ctx.log = stepLogger(step.name, emit);
       try {
-        const r = await step.run(ctx);
+        const r = skip !== undefined ? { status: "skipped" as const, summary: skip } : await step.run(ctx);
         const ms = Math.round(performance.now() - s0);
         manifest.steps.push({ step: step.name, status: r.status, ms, summary: r.summary });
         emit({ event: "step-end", step: step.name, status: r.status, ms, summary: r.summary });

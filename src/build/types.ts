@@ -4,7 +4,9 @@ import type { BuildCache } from "./cache.js";
 import type { EmitFn, StepStatus } from "./events.js";
 import type { Logger } from "../log.js";
 
-export type TargetName = "docker" | "lambda" | "tfjs";
+import type { TargetName } from "./targets/registry.js";
+
+export type { TargetName };
 
 export interface BuildOptions {
   /** mlpack.yaml / mlpack.json; default: looked up in cwd. */
@@ -82,6 +84,8 @@ export interface StepContext {
   log: Logger & { progress(fraction?: number, message?: string): void };
   options: BuildOptions;
   manifest: BuildManifest;
+  /** A path from the manifest or a cache entry (relative to outDir) as an absolute path. */
+  resolve(p: string): string;
   /** mlpack's version and a hash of its code: part of every cache key. */
   mlpackVersion: string;
   /** The benchmark's Markdown report, for the build summary. */
@@ -95,5 +99,11 @@ export interface StepOutcome {
 
 export interface BuildStep {
   name: string;
+  /**
+   * Whether the step is in this build, decided from the config and the chosen targets before any
+   * step runs: true runs it, a string lists it as skipped with that reason, false leaves it out of
+   * the plan. Default: true.
+   */
+  applies?(ctx: StepContext): boolean | string;
   run(ctx: StepContext): Promise<StepOutcome>;
 }

@@ -9,6 +9,7 @@ import path from "node:path";
 import { GateFailedError, UsageError, UserError } from "../../errors.js";
 import { hashJson } from "../cache.js";
 import type { BuildStep } from "../types.js";
+import { noQuantizedTarget } from "./target-step.js";
 import type { Comparison } from "../../bench/gate.js";
 import type { BenchReport } from "../../bench/types.js";
 
@@ -51,14 +52,14 @@ function describe(
 
 export const benchStep: BuildStep = {
   name: "bench",
+  applies(ctx) {
+    if (!ctx.config.bench) return "bench not configured";
+    const none = noQuantizedTarget(ctx);
+    return none ? `bench measures onnxruntime; ${none}` : true;
+  },
   async run(ctx) {
     const b = ctx.config.bench;
-    if (!b) return { status: "skipped", summary: "bench not configured" };
-    if (!ctx.targets.includes("docker") && !ctx.targets.includes("lambda"))
-      return {
-        status: "skipped",
-        summary: "bench measures onnxruntime; no docker or lambda target ships an onnxruntime model",
-      };
+    if (!b) throw new Error("bench: applies() checks the config");
     const [{ bench }, { collectFingerprint }, { parseShapes, parseSample, parseWarmup }, { writeBaseline }] =
       await Promise.all([
         import("../../bench/bench.js"),

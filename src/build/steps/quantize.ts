@@ -4,6 +4,7 @@ import path from "node:path";
 import { GateFailedError } from "../../errors.js";
 import { hashJson } from "../cache.js";
 import type { BuildStep } from "../types.js";
+import { noQuantizedTarget } from "./target-step.js";
 
 interface QuantizeSummary {
   output: string;
@@ -20,14 +21,13 @@ const rel = (dir: string, p: string | undefined) => (p === undefined ? undefined
 
 export const quantizeStep: BuildStep = {
   name: "quantize",
+  applies: (ctx) =>
+    !ctx.config.quantize
+      ? "quantize not configured: shipping the float model"
+      : (noQuantizedTarget(ctx) ?? true),
   async run(ctx) {
     const q = ctx.config.quantize;
-    if (!q) return { status: "skipped", summary: "quantize not configured: shipping the float model" };
-    if (!ctx.targets.includes("docker") && !ctx.targets.includes("lambda"))
-      return {
-        status: "skipped",
-        summary: "no docker or lambda target ships an onnxruntime model (tfjs converts the float model)",
-      };
+    if (!q) throw new Error("quantize: applies() checks the config");
     const output = path.join(ctx.outDir, `${ctx.name}.int8.onnx`);
     const options = {
       mode: q.mode ?? "dynamic",

@@ -21,7 +21,7 @@ export function registerBuild(program: Command, io: CliIo): void {
   program
     .command("build")
     .description(
-      "validate → quantize → benchmark gate → tfjs, lambda, docker artifacts → push, from mlpack.yaml; writes OUTPUT/mlpack-manifest.json and OUTPUT/mlpack-summary.md",
+      "validate → quantize → benchmark gate → the configured targets' artifacts → push, from mlpack.yaml; writes OUTPUT/mlpack-manifest.json and OUTPUT/mlpack-summary.md",
     )
     .option("-c, --config <file>", "config file (default: mlpack.yaml, mlpack.yml or mlpack.json here)")
     .addOption(
@@ -43,16 +43,16 @@ export function registerBuild(program: Command, io: CliIo): void {
         saveBaseline?: string;
         json?: boolean;
       }) => {
-        const [{ build }, events, { UsageError }] = await Promise.all([
+        const [{ build }, events, { UsageError }, { TARGET_NAMES, isTargetName }] = await Promise.all([
           import("../../build/build.js"),
           import("../../build/events.js"),
           import("../../errors.js"),
+          import("../../build/targets/registry.js"),
         ]);
-        const known = ["docker", "lambda", "tfjs"];
         for (const t of o.target ?? [])
-          if (!known.includes(t))
+          if (!isTargetName(t))
             throw new UsageError(`--target ${t}: unknown target`, {
-              hint: `choose from ${known.join(", ")}`,
+              hint: `choose from ${TARGET_NAMES.join(", ")}`,
             });
         const tty = !o.json && process.stdout.isTTY === true;
         const emit = o.json
@@ -64,7 +64,7 @@ export function registerBuild(program: Command, io: CliIo): void {
             });
         await build({
           config: o.config,
-          targets: o.target as ("docker" | "lambda" | "tfjs")[] | undefined,
+          targets: o.target?.filter(isTargetName),
           // --push and --no-push both defined: commander leaves push undefined when neither is given.
           push: o.push,
           noCache: o.cache === false,
