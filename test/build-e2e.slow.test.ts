@@ -87,10 +87,16 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     expect(manifest.status).toBe("ok");
     expect(manifest.model.shipped).toMatch(/classifier\.int8\.onnx$/);
     expect(manifest.artifacts.map((a) => a.target).sort()).toEqual(["docker", "lambda", "tfjs"]);
-    for (const a of manifest.artifacts) expect(fs.existsSync(a.path), a.path).toBe(true);
+    // Paths in the manifest are relative to the output folder.
+    const dist = path.join(project, "dist");
+    expect(manifest.model.source).toBe("../classifier.onnx");
+    for (const a of manifest.artifacts) {
+      expect(path.isAbsolute(a.path), a.path).toBe(false);
+      expect(fs.existsSync(path.join(dist, a.path)), a.path).toBe(true);
+    }
     const zip = manifest.artifacts.find((a) => a.target === "lambda")!;
     expect(zip.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(zip.bytes).toBe(fs.statSync(zip.path).size);
+    expect(zip.bytes).toBe(fs.statSync(path.join(dist, zip.path)).size);
     const image = manifest.artifacts.find((a) => a.target === "docker")!;
     expect(image.ref).toBe(tag);
     expect(image.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -121,6 +127,19 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     expect(ratio).toBeGreaterThanOrEqual(5);
     const again = readManifest(project);
     expect(again.artifacts.find((a) => a.target === "docker")!.digest).toBe(image.digest);
+
+    // A copied project (cp -a) reuses its cache, and its manifest points into the copy.
+    const copy = path.join(work, "project-copy");
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("cp", ["-a", project, copy]);
+    const third = runBuilt(["build", "--json", "--no-push"], { cwd: copy, timeoutMs: 120_000 });
+    expect(third.code, third.stderr).toBe(0);
+    for (const e of events(third.stdout).filter((e) => e.event === "step-end"))
+      expect((e as { status: string }).status, (e as { step: string }).step).toBe("cached");
+    const copied = readManifest(copy);
+    expect(JSON.stringify(copied)).not.toContain(project + path.sep);
+    for (const a of copied.artifacts)
+      expect(fs.existsSync(path.join(copy, "dist", a.path)), a.path).toBe(true);
   });
 
   it("a model slower than its baseline fails the gate with exit 3 and pushes no image", () => {

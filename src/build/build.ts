@@ -3,7 +3,7 @@
  * Every step's result is cached by content hashes, so a second build with no change reuses them. The
  * push comes last: a failed gate (exit 3) never leaves a pushed image behind. The manifest
  * (OUTPUT/mlpack-manifest.json) is written at the end, whether the build passed or failed, as the
- * record CI uploads.
+ * record CI uploads; its paths are relative to the output folder when they lie in the project.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -21,6 +21,7 @@ import { targetContext, targetStep } from "./steps/target-step.js";
 import { getTarget, TARGET_NAMES } from "./targets/registry.js";
 import { renderBuildSummary } from "./summary.js";
 import { writeFileAtomic } from "../write-atomic.js";
+import { relativizePaths } from "./paths.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 export const MANIFEST_NAME = "mlpack-manifest.json";
@@ -91,7 +92,9 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   const name = config.name ?? path.basename(sourceModel).replace(/\.onnx$/i, "");
   const version = config.version ?? "1";
   fs.mkdirSync(outDir, { recursive: true });
-  const cache = new BuildCache(path.join(outDir, ".mlpack-cache"), !opts.noCache);
+  // Paths in the cache and the manifest are relative to the output folder when in the project.
+  const project = [dir, outDir];
+  const cache = new BuildCache(path.join(outDir, ".mlpack-cache"), !opts.noCache, outDir, project);
   const sourceSha256 = await cache.fileHash(sourceModel);
   const manifestPath = path.join(outDir, MANIFEST_NAME);
   const manifest: BuildManifest = {
@@ -126,7 +129,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     log: stepLogger("build", emit),
     options: opts,
     manifest,
-    resolve: (p) => path.resolve(outDir, p),
+    resolve: (p) => cache.resolve(p),
     mlpackVersion: await mlpackCodeId(cache),
   };
   for (const t of targets) getTarget(t).checkConfig?.(targetContext(ctx, t));
@@ -164,7 +167,8 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     };
   }
   // The records and the cache are written for failed builds too: CI uploads the manifest either way.
-  writeRecords(manifestPath, manifest, ctx.benchMarkdown);
+  const record = relativizePaths(manifest, outDir, project);
+  writeRecords(manifestPath, record, ctx.benchMarkdown);
   cache.save();
   emit({
     event: "done",
@@ -174,5 +178,5 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     ...(manifest.error ? { error: manifest.error.message } : {}),
   });
   if (failure !== undefined) throw failure;
-  return { manifest, manifestPath };
+  return { manifest: record, manifestPath };
 }

@@ -105,5 +105,11 @@ export interface BuildStep {
    * the plan. Default: true.
    */
   applies?(ctx: StepContext): boolean | string;
+  /**
+   * Every input of the step's result besides what the context fixes for all (the model bytes it reads,
+   * its config section, files it reads, mlpack's code id): the step reruns exactly when this changes.
+   * Steps without one (push) always run.
+   */
+  cacheKey?(ctx: StepContext): Promise<unknown>;
   run(ctx: StepContext): Promise<StepOutcome>;
 }

@@ -21,18 +21,23 @@ export function targetContext(ctx: StepContext, name: TargetName): TargetBuildCo
 
 export function targetStep(name: TargetName): BuildStep {
   const def = getTarget(name);
+  const cacheKey = async (ctx: StepContext) => {
+    const t = targetContext(ctx, name);
+    return {
+      model: t.modelSha256,
+      name: ctx.name,
+      version: ctx.version,
+      v: ctx.mlpackVersion,
+      target: await def.cacheKey(t),
+    };
+  };
   return {
     name,
     applies: (ctx) => ctx.targets.includes(name),
+    cacheKey,
     async run(ctx) {
       const t = targetContext(ctx, name);
-      const key = hashJson({
-        model: t.modelSha256,
-        name: ctx.name,
-        version: ctx.version,
-        v: ctx.mlpackVersion,
-        target: await def.cacheKey(t),
-      });
+      const key = hashJson(await cacheKey(ctx));
       let artifact = ctx.cache.get<ArtifactRecord>(name, key);
       const cached = !!artifact;
       if (!artifact) {
@@ -41,7 +46,9 @@ export function targetStep(name: TargetName): BuildStep {
         ctx.cache.put(name, key, artifact, built.outputs);
       }
       ctx.manifest.artifacts.push(artifact);
-      return { status: cached ? "cached" : "ok", summary: def.summarize(artifact) };
+      // Stored records hold paths relative to the output folder; the step line shows them from here.
+      const shown = { ...artifact, path: ctx.resolve(artifact.path) };
+      return { status: cached ? "cached" : "ok", summary: def.summarize(shown) };
     },
   };
 }

@@ -4,7 +4,8 @@
  * before minutes of quantizing and benchmarking are spent.
  */
 import { UserError } from "../../errors.js";
-import type { BuildStep } from "../types.js";
+import type { BuildStep, StepContext } from "../types.js";
+import { hashJson } from "../cache.js";
 import { getTarget } from "../targets/registry.js";
 
 interface Checked {
@@ -13,14 +14,24 @@ interface Checked {
   warnings: number;
 }
 
+/** The runtimes the chosen targets run the model on (each target declares its own), sorted. */
+const runtimesOf = (ctx: StepContext) =>
+  [...new Set(ctx.targets.map((t) => getTarget(t).validateFor))].sort();
+
+const validateKey = async (ctx: StepContext) => ({
+  model: ctx.sourceSha256,
+  runtimes: runtimesOf(ctx),
+  v: ctx.mlpackVersion,
+});
+
 export const validateStep: BuildStep = {
   name: "validate",
+  cacheKey: validateKey,
   async run(ctx) {
     const { validate } = await import("../../api.js");
-    // One check per runtime the chosen targets run the model on, sorted.
-    const targets = [...new Set(ctx.targets.map((t) => getTarget(t).validateFor))].sort();
+    const targets = runtimesOf(ctx);
     const needing = (runtime: string) => ctx.targets.filter((t) => getTarget(t).validateFor === runtime);
-    const key = `${ctx.sourceSha256}:${targets.join(",") || "spec"}:${ctx.mlpackVersion}`;
+    const key = hashJson(await validateKey(ctx));
     const cached = ctx.cache.get<Checked[]>("validate", key);
     const results: Checked[] = cached ?? [];
     if (!cached) {

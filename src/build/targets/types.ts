@@ -4,6 +4,8 @@
  * artifact is built and cached, and how the artifact is summed up. The orchestrator (build.ts) and
  * the shared steps (validate, quantize, bench) read these declarations; they never name a target.
  */
+import fs from "node:fs";
+import { createRequire } from "node:module";
 import type { TargetId } from "../../ops/support/targets.js";
 import type { ArtifactRecord, BuildStep, StepContext } from "../types.js";
 
@@ -49,6 +51,16 @@ export interface TargetDefinition<C> {
   summarize(artifact: ArtifactRecord): string;
   /** Steps that run after every target is built (docker's push), in the order the targets come. */
   after?: BuildStep[];
+}
+
+/** An installed package's version (for cache keys of artifacts that carry it), or null. */
+export function packageVersion(name: string): string | null {
+  try {
+    const file = createRequire(import.meta.url).resolve(`${name}/package.json`);
+    return (JSON.parse(fs.readFileSync(file, "utf8")) as { version: string }).version;
+  } catch {
+    return null;
+  }
 }
 
 /** Keeps a target module's config type attached to its definition. */

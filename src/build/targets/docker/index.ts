@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { listFiles } from "../../cache.js";
 import { fmtMiB, shownPath } from "../../events.js";
-import { defineTarget } from "../types.js";
+import { defineTarget, packageVersion } from "../types.js";
 import type { DockerTargetConfig } from "./config.js";
 import { pushStep, pushWanted } from "./push.js";
 import { UsageError } from "../../../errors.js";
@@ -32,11 +32,18 @@ export const dockerTarget = defineTarget<DockerTargetConfig>({
       );
   },
   async cacheKey({ ctx, config }) {
+    // A local base (layout folder or tarball) by its content, a registry base by its reference.
     const base = resolvedBase(ctx.configDir, config.base);
-    const baseId =
-      base && fs.existsSync(base) && fs.statSync(base).isFile() ? await ctx.cache.fileHash(base) : base;
-    // push is a separate step and does not change the image.
-    return { config: { ...config, push: undefined }, base: baseId, server: ctx.config.server ?? {} };
+    const baseId = base && fs.existsSync(base) ? await ctx.cache.contentId(base) : (base ?? null);
+    // push is a separate step and does not change the image; the image carries onnxruntime-node, and
+    // a FROM-scratch one this machine's node binary.
+    return {
+      config: { ...config, push: undefined },
+      base: baseId,
+      server: ctx.config.server ?? {},
+      onnxruntime: packageVersion("onnxruntime-node"),
+      node: config.fromScratch ? `${process.version} ${process.arch}` : null,
+    };
   },
   async build({ ctx, config, model }) {
     const { buildImage } = await import("../../../artifacts/oci/build.js");

@@ -1,15 +1,19 @@
 /** The lambda target: an AWS Lambda deployment zip serving the shipped model with onnxruntime. */
 import path from "node:path";
 import { fmtMiB, shownPath } from "../../events.js";
-import { defineTarget } from "../types.js";
+import { defineTarget, packageVersion } from "../types.js";
 import type { LambdaTargetConfig } from "./config.js";
 
 export const lambdaTarget = defineTarget<LambdaTargetConfig>({
   name: "lambda",
   ships: "quantized",
   validateFor: "ort-cpu",
-  // The handler bakes in the server section's intra-op threads.
-  cacheKey: async ({ ctx, config }) => ({ config, server: ctx.config.server ?? {} }),
+  // The handler bakes in the server section's intra-op threads; the zip carries onnxruntime-node.
+  cacheKey: async ({ ctx, config }) => ({
+    config,
+    server: ctx.config.server ?? {},
+    onnxruntime: packageVersion("onnxruntime-node"),
+  }),
   async build({ ctx, config, model }) {
     const { buildLambdaZip } = await import("../../../artifacts/lambda/build.js");
     const r = await buildLambdaZip({

@@ -26,7 +26,11 @@ export const tfjsTarget = defineTarget<TfjsTargetConfig>({
   name: "tfjs",
   ships: "float",
   validateFor: "tfjs",
-  cacheKey: async ({ config }) => ({ config }),
+  // The input shapes fix the bundle's model.json and loader; tf.min.js is copied from the installed tfjs.
+  async cacheKey({ ctx, config }) {
+    const { bundledTfjs } = await import("../../../artifacts/tfjs/bundle.js");
+    return { config, inputShapes: inputShapes(ctx) ?? null, tfjs: bundledTfjs().version };
+  },
   async build({ ctx, config, model }) {
     const { buildTfjsBundle } = await import("../../../artifacts/tfjs/bundle.js");
     const out = path.join(ctx.outDir, "tfjs");
