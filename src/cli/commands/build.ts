@@ -61,6 +61,7 @@ export function registerBuild(program: Command, io: CliIo): void {
               write: tty ? (s) => void process.stdout.write(s) : lineWriter(io.out),
               tty,
               color: shouldUseColor(process.stdout),
+              columns: () => process.stdout.columns ?? 80,
             });
         await build({
           config: o.config,
