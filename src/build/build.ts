@@ -1,5 +1,6 @@
 /**
- * `mlpack build`: config → validate → quantize → bench gate → targets → push, in that printed order.
+ * `mlpack build`: config → preflight → validate → quantize → bench gate → targets → push, in that
+ * printed order.
  * Every step's result is cached by content hashes, so a second build with no change reuses them. The
  * push comes last: a failed gate (exit 3) never leaves a pushed image behind. The manifest
  * (OUTPUT/mlpack-manifest.json) is written at the end, whether the build passed or failed, as the
@@ -18,6 +19,8 @@ import { validateStep } from "./steps/validate.js";
 import { quantizeStep } from "./steps/quantize.js";
 import { benchStep } from "./steps/bench.js";
 import { targetContext, targetStep } from "./steps/target-step.js";
+import { preflightStep } from "./steps/preflight.js";
+import { shipStep } from "./steps/ship.js";
 import { getTarget, TARGET_NAMES } from "./targets/registry.js";
 import { renderBuildSummary } from "./summary.js";
 import { writeFileAtomic } from "../write-atomic.js";
@@ -47,23 +50,27 @@ export interface BuildResult {
 }
 
 /**
- * The shared steps, then every registered target's step, then the steps targets run after all
- * artifacts exist (push). Each step's `applies` decides: run, list as skipped, or leave out.
+ * The preflight (every running step's cheap checks), the shared steps, then every registered target's
+ * step, then the steps targets run after all artifacts exist (push). Each step's `applies` decides:
+ * run, list as skipped, or leave out.
  */
 function plan(ctx: StepContext): { step: BuildStep; skip?: string }[] {
   const all = [
     validateStep,
     quantizeStep,
     benchStep,
+    shipStep,
     ...TARGET_NAMES.map(targetStep),
     ...ctx.targets.flatMap((t) => getTarget(t).after ?? []),
   ];
-  return all.flatMap((step) => {
+  const planned = all.flatMap((step) => {
     const a = step.applies?.(ctx) ?? true;
     // A target that is not chosen is not part of this build at all.
     if (a === false) return [];
     return [{ step, skip: a === true ? undefined : a }];
   });
+  const running = planned.filter((p) => p.skip === undefined).map((p) => p.step);
+  return [{ step: preflightStep(running) }, ...planned];
 }
 
 /** The manifest and its Markdown summary (OUTPUT/mlpack-summary.md). */
@@ -137,8 +144,6 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   emit({ event: "start", config: file, steps: steps.map((s) => s.step.name) });
   let failure: unknown;
   try {
-    // Each chosen target's cheap checks, before any step spends time.
-    for (const t of targets) await getTarget(t).preflight?.(targetContext(ctx, t));
     for (const [i, { step, skip }] of steps.entries()) {
       emit({ event: "step-start", step: step.name, index: i + 1, total: steps.length });
       const s0 = performance.now();

@@ -95,6 +95,8 @@ function expected(key: string[]): string[] {
   if (k === "name") return ["quantize", "bench", ...TARGET_NAMES]; // file names in the int8 model, bench report, artifacts
   if (k === "version") return [...TARGET_NAMES];
   if (k === "targets.docker.push") return []; // push is its own step, always run when on
+  // The ship step decides from these, after the benchmark: only the shipped model's bytes follow.
+  if (k === "quantize.minSizeGain" || k === "quantize.require") return [];
   if (k === "bench.shapes") return ["bench", "tfjs"]; // the bundle's input shapes
   if (key[0] === "quantize") return ["quantize", "bench", ...ONNXRUNTIME]; // a new int8 model ships
   if (key[0] === "bench") return ["bench"];

@@ -3,6 +3,8 @@ import type { MlpackConfig } from "../config/types.js";
 import type { BuildCache } from "./cache.js";
 import type { EmitFn, StepStatus } from "./events.js";
 import type { Logger } from "../log.js";
+import type { Comparison } from "../bench/gate.js";
+import type { ShipDecision } from "./ship-decision.js";
 
 import type { TargetName } from "./targets/registry.js";
 
@@ -62,6 +64,8 @@ export interface BuildManifest {
   validate?: { errors: number; warnings: number; targets: string[] };
   quantize?: Record<string, unknown>;
   bench?: Record<string, unknown>;
+  /** Which model docker and lambda ship, why, and the figures (when the build quantized). */
+  ship?: ShipDecision;
 }
 
 /** What each step sees: the resolved config, paths, the cache and a logger of its own. */
@@ -88,6 +92,10 @@ export interface StepContext {
   resolve(p: string): string;
   /** mlpack's version and a hash of its code: part of every cache key. */
   mlpackVersion: string;
+  /** int8 size / float size, once the quantize step ran. */
+  quantizedSizeRatio?: number;
+  /** The benchmark's int8-against-float comparison (when it measured that, not a baseline). */
+  floatComparison?: Comparison;
   /** The benchmark's Markdown report, for the build summary. */
   benchMarkdown?: string;
 }
@@ -111,5 +119,10 @@ export interface BuildStep {
    * Steps without one (push) always run.
    */
   cacheKey?(ctx: StepContext): Promise<unknown>;
+  /**
+   * Cheap checks of what the step will need (files, a registry, a dependency), run by the preflight
+   * step before any step spends time: throw a UserError with a hint; return a note for the summary.
+   */
+  preflight?(ctx: StepContext): Promise<string | undefined>;
   run(ctx: StepContext): Promise<StepOutcome>;
 }

@@ -59,6 +59,16 @@ export interface QuantizeConfig {
   maxAccuracyDrop?: number;
   /** Keep the most sensitive layers in float until maxAccuracyDrop is met. */
   autoExclude?: boolean;
+  /**
+   * When the build's benchmark shows the int8 model slower than the float one, the least size saving
+   * (1 - int8 size / float size) that still ships int8 to docker and lambda; below it they get the
+   * float model (the manifest's `ship` says why). Default 0.5.
+   * @minimum 0
+   * @maximum 1
+   */
+  minSizeGain?: number;
+  /** Ship int8 or fail: a slower int8 model under minSizeGain fails the build (exit 3) instead of shipping float. */
+  require?: boolean;
 }
 
 export interface BenchConfig {

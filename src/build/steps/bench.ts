@@ -94,6 +94,17 @@ export const benchStep: BuildStep = {
     return none ? `bench measures onnxruntime; ${none}` : true;
   },
   cacheKey: benchKey,
+  // A missing baseline fails now, not after quantizing.
+  async preflight(ctx) {
+    const b = ctx.config.bench || {};
+    if (b.iterations !== undefined && b.duration !== undefined)
+      throw new UsageError("bench.iterations and bench.duration cannot both be set", {
+        hint: "give a number of inferences or a time per model and configuration, not both",
+      });
+    const { gated, bootstrap } = baselineOf(ctx);
+    if (bootstrap) return `baseline ${b.baseline} saved by this build`;
+    return gated ? `baseline ${b.baseline}` : undefined;
+  },
   async run(ctx) {
     const b = ctx.config.bench;
     if (!b) throw new Error("bench: applies() checks the config");
@@ -102,10 +113,6 @@ export const benchStep: BuildStep = {
       import("../../bench/options.js"),
       import("../../bench/baseline.js"),
     ]);
-    if (b.iterations !== undefined && b.duration !== undefined)
-      throw new UsageError("bench.iterations and bench.duration cannot both be set", {
-        hint: "give a number of inferences or a time per model and configuration, not both",
-      });
     const { baseline, gated, bootstrap } = baselineOf(ctx);
     if (bootstrap)
       ctx.log.warn(
@@ -141,6 +148,7 @@ export const benchStep: BuildStep = {
     if (ctx.options.saveBaseline && !(gated && summary.comparison?.failed))
       writeBaseline(path.resolve(ctx.options.saveBaseline), summary.report);
     const c = summary.comparison;
+    if (!gated && baseline === ctx.sourceModel) ctx.floatComparison = c;
     const { renderMarkdown } = await import("../../bench/report/markdown.js");
     ctx.benchMarkdown = renderMarkdown(summary.report, c);
     ctx.manifest.bench = {

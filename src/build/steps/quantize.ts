@@ -1,7 +1,8 @@
 /** Step 2 (optional): int8 quantization with its accuracy report and gate (exit 3 past maxAccuracyDrop). */
 import path from "node:path";
-import { GateFailedError } from "../../errors.js";
-import { hashJson } from "../cache.js";
+import fs from "node:fs";
+import { GateFailedError, UserError } from "../../errors.js";
+import { hashJson, listFiles } from "../cache.js";
 import type { BuildStep, StepContext } from "../types.js";
 import { noQuantizedTarget } from "./target-step.js";
 
@@ -30,7 +31,8 @@ async function quantizeKey(ctx: StepContext): Promise<unknown> {
     p?.startsWith("random:") ? p : ctx.cache.contentId(rel(ctx.configDir, p));
   return {
     model: ctx.sourceSha256,
-    quantize: q,
+    // What the ship step decides from (not how the model is quantized) is left out.
+    quantize: { ...q, minSizeGain: undefined, require: undefined },
     calibration: await data(q.calibration),
     eval: await data(q.eval),
     output: path.basename(outputOf(ctx)),
@@ -45,6 +47,28 @@ export const quantizeStep: BuildStep = {
       ? "quantize not configured: shipping the float model"
       : (noQuantizedTarget(ctx) ?? true),
   cacheKey: quantizeKey,
+  // Calibration and eval samples are read after minutes of work otherwise: they must exist now.
+  async preflight(ctx) {
+    const q = ctx.config.quantize || {};
+    const notes: string[] = [];
+    for (const [key, p] of [
+      ["calibration", q.calibration],
+      ["eval", q.eval],
+    ] as const) {
+      if (p === undefined || p.startsWith("random:")) continue;
+      const abs = path.resolve(ctx.configDir, p);
+      if (!fs.existsSync(abs))
+        throw new UserError(`quantize.${key} ${p} not found (${abs})`, {
+          hint: `point quantize.${key} at a folder or file of samples (relative to the config file), or use random:N`,
+        });
+      if (fs.statSync(abs).isDirectory() && listFiles(abs).length === 0)
+        throw new UserError(`quantize.${key} ${p} is an empty folder (${abs})`, {
+          hint: `put sample files in it, or use random:N`,
+        });
+      notes.push(`${key} ${p}`);
+    }
+    return notes.join(", ") || undefined;
+  },
   async run(ctx) {
     const q = ctx.config.quantize;
     if (!q) throw new Error("quantize: applies() checks the config");
@@ -93,6 +117,7 @@ export const quantizeStep: BuildStep = {
       ctx.cache.put("quantize", key, summary, [output]);
     }
     ctx.manifest.quantize = summary.report;
+    ctx.quantizedSizeRatio = summary.sizeRatio;
     ctx.shippedModel = ctx.resolve(summary.output);
     ctx.shippedSha256 = await ctx.cache.fileHash(ctx.shippedModel);
     return {

@@ -35,6 +35,7 @@ export function targetStep(name: TargetName): BuildStep {
     name,
     applies: (ctx) => ctx.targets.includes(name),
     cacheKey,
+    preflight: async (ctx) => def.preflight?.(targetContext(ctx, name)),
     async run(ctx) {
       const t = targetContext(ctx, name);
       const key = hashJson(await cacheKey(ctx));

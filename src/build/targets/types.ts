@@ -37,9 +37,10 @@ export interface TargetDefinition<C> {
   checkConfig?(t: TargetBuildContext<C>): void;
   /**
    * Cheap checks run before any expensive step (base image reachable, optional dependency
-   * installed…): throw a UserError with a hint. Runs after the config has loaded, before validate.
+   * installed…): throw a UserError with a hint, or return a note for the preflight step's line. Runs
+   * in the preflight step, first of all steps.
    */
-  preflight?(t: TargetBuildContext<C>): Promise<void>;
+  preflight?(t: TargetBuildContext<C>): Promise<string | undefined>;
   /**
    * Everything besides the model bytes, the name, version and mlpack's own code id that decides the
    * artifact: a change in any of it rebuilds the artifact, nothing else does.

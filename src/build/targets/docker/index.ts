@@ -9,6 +9,7 @@ import { fmtMiB, shownPath } from "../../events.js";
 import { defineTarget, packageVersion } from "../types.js";
 import type { DockerTargetConfig } from "./config.js";
 import { pushStep, pushWanted } from "./push.js";
+import { checkBase } from "./preflight.js";
 import { UsageError } from "../../../errors.js";
 
 const sizeOf = (p: string) => listFiles(p).reduce((s, f) => s + fs.statSync(f).size, 0);
@@ -31,6 +32,7 @@ export const dockerTarget = defineTarget<DockerTargetConfig>({
         { hint: "set targets.docker.tag, e.g. registry.example.com/team/model:1 (or build with --no-push)" },
       );
   },
+  preflight: ({ ctx, config }) => checkBase(ctx.configDir, config),
   async cacheKey({ ctx, config }) {
     // A local base (layout folder or tarball) by its content, a registry base by its reference.
     const base = resolvedBase(ctx.configDir, config.base);

@@ -26,6 +26,11 @@ export const tfjsTarget = defineTarget<TfjsTargetConfig>({
   name: "tfjs",
   ships: "float",
   validateFor: "tfjs",
+  // The bundle copies tf.min.js from the installed @tensorflow/tfjs: it must be there.
+  async preflight() {
+    const { bundledTfjs } = await import("../../../artifacts/tfjs/bundle.js");
+    return `@tensorflow/tfjs ${bundledTfjs().version}`;
+  },
   // The input shapes fix the bundle's model.json and loader; tf.min.js is copied from the installed tfjs.
   async cacheKey({ ctx, config }) {
     const { bundledTfjs } = await import("../../../artifacts/tfjs/bundle.js");
