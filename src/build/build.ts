@@ -25,6 +25,7 @@ import { getTarget, TARGET_NAMES } from "./targets/registry.js";
 import { renderBuildSummary } from "./summary.js";
 import { writeFileAtomic } from "../write-atomic.js";
 import { relativizePaths } from "./paths.js";
+import { withShapes } from "./shapes.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 export const MANIFEST_NAME = "mlpack-manifest.json";
@@ -82,7 +83,9 @@ function writeRecords(file: string, manifest: BuildManifest, benchMarkdown: stri
 export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   const t0 = performance.now();
   const emit: EmitFn = opts.emit ?? (() => {});
-  const { file, dir, config } = loadConfig(opts.config, opts.cwd);
+  const loaded = loadConfig(opts.config, opts.cwd);
+  const { file, dir } = loaded;
+  const config = withShapes(loaded.config, opts.shapes);
   const configured = TARGET_NAMES.filter((t) => config.targets[t] !== undefined);
   for (const t of opts.targets ?? [])
     if (!configured.includes(t))

@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { MlpackConfig } from "../config/types.js";
 import { BuildCache, hashJson } from "./cache.js";
+import { withShapes } from "./shapes.js";
 import { benchStep } from "./steps/bench.js";
 import { quantizeStep } from "./steps/quantize.js";
 import { targetStep } from "./steps/target-step.js";
@@ -175,6 +176,12 @@ describe("build cache keys", () => {
         wrong.push(`${key.join(".")}: rebuilt [${rebuilt}], expected [${want}]`);
     }
     expect(wrong).toEqual([]);
+  });
+
+  it("--shape (over quantize.shapes and bench.shapes) rebuilds all but validate", async () => {
+    const before = await keys(full());
+    const after = await keys(withShapes(full(), ["x=1,16"]));
+    expect(ALL.filter((s) => after[s] !== before[s])).toEqual(["quantize", "bench", ...TARGET_NAMES]);
   });
 
   it("the calibration folder's contents are part of the quantize key", async () => {

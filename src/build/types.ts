@@ -20,6 +20,11 @@ export interface BuildOptions {
   push?: boolean;
   /** Ignore and do not write the cache. */
   noCache?: boolean;
+  /**
+   * `NAME=DIMS` shapes (an input's full shape or one symbolic dim) over quantize.shapes and
+   * bench.shapes, entry by entry (see shapes.ts).
+   */
+  shapes?: string[];
   /** Write this build's benchmark as a baseline JSON. */
   saveBaseline?: string;
   emit?: EmitFn;

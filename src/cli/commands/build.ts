@@ -29,6 +29,11 @@ export function registerBuild(program: Command, io: CliIo): void {
         list,
       ),
     )
+    .option(
+      "--shape <name=dims>",
+      "an input's shape (x=1,3,224,224) or a symbolic dim (seq=128), over quantize.shapes and bench.shapes; repeatable",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option("--push", "push the image even when targets.docker.push is off")
     .option("--no-push", "do not push, even when targets.docker.push is on")
     .option("--no-cache", "ignore cached step results and rebuild everything")
@@ -38,17 +43,22 @@ export function registerBuild(program: Command, io: CliIo): void {
       async (o: {
         config?: string;
         target?: string[];
+        shape?: string[];
         push?: boolean;
         cache: boolean;
         saveBaseline?: string;
         json?: boolean;
       }) => {
-        const [{ build }, events, { UsageError }, { TARGET_NAMES, isTargetName }] = await Promise.all([
-          import("../../build/build.js"),
-          import("../../build/events.js"),
-          import("../../errors.js"),
-          import("../../build/targets/registry.js"),
-        ]);
+        const [{ build }, events, { UsageError }, { TARGET_NAMES, isTargetName }, { parseShapes }] =
+          await Promise.all([
+            import("../../build/build.js"),
+            import("../../build/events.js"),
+            import("../../errors.js"),
+            import("../../build/targets/registry.js"),
+            import("../../bench/options.js"),
+          ]);
+        // The same syntax (and usage errors, exit 2) as bench and quantize --shape.
+        parseShapes(o.shape ?? []);
         for (const t of o.target ?? [])
           if (!isTargetName(t))
             throw new UsageError(`--target ${t}: unknown target`, {
@@ -66,6 +76,7 @@ export function registerBuild(program: Command, io: CliIo): void {
         await build({
           config: o.config,
           targets: o.target?.filter(isTargetName),
+          shapes: o.shape,
           // --push and --no-push both defined: commander leaves push undefined when neither is given.
           push: o.push,
           noCache: o.cache === false,

@@ -10,9 +10,12 @@ import type { StepContext } from "../../types.js";
 import { defineTarget } from "../types.js";
 import type { TfjsTargetConfig } from "./config.js";
 
-/** `name=1,3,224,224` entries (bench.shapes) that name a whole input: the bundle's input shapes. */
+/**
+ * `name=1,3,224,224` entries (bench.shapes, with `--shape` over them) that name a whole input: the
+ * bundle's input shapes.
+ */
 function inputShapes(ctx: StepContext): Record<string, number[]> | undefined {
-  const list = ctx.config.bench ? ctx.config.bench.shapes : undefined;
+  const list = ctx.config.bench ? ctx.config.bench.shapes : ctx.options.shapes;
   if (!list) return undefined;
   const out: Record<string, number[]> = {};
   for (const s of list) {
