@@ -45,6 +45,31 @@ async function mlpackCodeId(cache: BuildCache): Promise<string> {
   return `${pkg.version}+${hashJson(hashes).slice(0, 12)}`;
 }
 
+/**
+ * The source model's identity in cache keys: the .onnx file's sha256, combined with its external
+ * data files' when it has any (a retrained model can change only its weights file). Which files a
+ * model references is read once per .onnx content and kept in the cache.
+ */
+export async function modelId(cache: BuildCache, file: string, sha256: string): Promise<string> {
+  let locations = cache.get<string[]>("model-files", sha256);
+  try {
+    if (!locations) {
+      const { readModel } = await import("../onnx/read.js");
+      locations = (await readModel(file)).externalFiles.map((f) => f.location).sort();
+      cache.put("model-files", sha256, locations, []);
+    }
+    if (locations.length === 0) return sha256;
+    const dir = path.dirname(file);
+    return hashJson([
+      sha256,
+      ...(await Promise.all(locations.map((l) => cache.fileHash(path.resolve(dir, l))))),
+    ]);
+  } catch {
+    // An unreadable model or a missing data file fails in validate, with its own message.
+    return sha256;
+  }
+}
+
 export interface BuildResult {
   manifest: BuildManifest;
   manifestPath: string;
@@ -105,7 +130,8 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   // Paths in the cache and the manifest are relative to the output folder when in the project.
   const project = [dir, outDir];
   const cache = new BuildCache(path.join(outDir, ".mlpack-cache"), !opts.noCache, outDir, project);
-  const sourceSha256 = await cache.fileHash(sourceModel);
+  const fileSha256 = await cache.fileHash(sourceModel);
+  const sourceSha256 = await modelId(cache, sourceModel, fileSha256);
   const manifestPath = path.join(outDir, MANIFEST_NAME);
   const manifest: BuildManifest = {
     schema: "mlpack-build-manifest",
@@ -117,7 +143,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       name,
       version,
       source: sourceModel,
-      sha256: sourceSha256,
+      sha256: fileSha256,
       shipped: sourceModel,
     },
     steps: [],
@@ -165,7 +191,8 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       }
     }
     manifest.model.shipped = ctx.shippedModel;
-    manifest.model.shippedSha256 = ctx.shippedSha256;
+    // The record holds the shipped file's own sha256 (keys may hold its external data's too).
+    manifest.model.shippedSha256 = ctx.shippedModel === sourceModel ? fileSha256 : ctx.shippedSha256;
   } catch (e) {
     failure = e;
     manifest.status = "failed";
