@@ -78,17 +78,37 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     const ev = events(first.stdout);
     expect(ev[0]).toMatchObject({ event: "start" });
     const stepNames = ev.filter((e) => e.event === "step-end").map((e) => (e as { step: string }).step);
-    expect(stepNames).toEqual(["validate", "quantize", "bench", "tfjs", "lambda", "docker", "push"]);
+    expect(stepNames).toEqual([
+      "preflight",
+      "validate",
+      "quantize",
+      "bench",
+      "ship",
+      "tfjs",
+      "lambda",
+      "docker",
+      "push",
+    ]);
     expect(ev.at(-1)).toMatchObject({ event: "done", status: "ok" });
 
     const manifest = readManifest(project);
     expect(manifest.status).toBe("ok");
-    expect(manifest.model.shipped).toMatch(/classifier\.int8\.onnx$/);
+    // docker and lambda get int8 unless it measured slower and barely smaller (see the ship test).
+    expect(manifest.ship).toBeDefined();
+    expect(manifest.model.shipped).toBe(
+      manifest.ship!.model === "float" ? "../classifier.onnx" : "classifier.int8.onnx",
+    );
     expect(manifest.artifacts.map((a) => a.target).sort()).toEqual(["docker", "lambda", "tfjs"]);
-    for (const a of manifest.artifacts) expect(fs.existsSync(a.path), a.path).toBe(true);
+    // Paths in the manifest are relative to the output folder.
+    const dist = path.join(project, "dist");
+    expect(manifest.model.source).toBe("../classifier.onnx");
+    for (const a of manifest.artifacts) {
+      expect(path.isAbsolute(a.path), a.path).toBe(false);
+      expect(fs.existsSync(path.join(dist, a.path)), a.path).toBe(true);
+    }
     const zip = manifest.artifacts.find((a) => a.target === "lambda")!;
     expect(zip.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(zip.bytes).toBe(fs.statSync(zip.path).size);
+    expect(zip.bytes).toBe(fs.statSync(path.join(dist, zip.path)).size);
     const image = manifest.artifacts.find((a) => a.target === "docker")!;
     expect(image.ref).toBe(tag);
     expect(image.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -111,7 +131,9 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
       step: string;
       status: string;
     }[];
-    for (const e of ends.filter((e) => e.step !== "push")) expect(e.status, e.step).toBe("cached");
+    // preflight checks the world outside (never cached), ship decides in no time, push always runs.
+    for (const e of ends.filter((e) => !["preflight", "ship", "push"].includes(e.step)))
+      expect(e.status, e.step).toBe("cached");
     const ratio = first.ms / second.ms;
     console.log(
       `build e2e: first build ${(first.ms / 1000).toFixed(1)} s, second ${(second.ms / 1000).toFixed(2)} s (${ratio.toFixed(1)}x faster)`,
@@ -119,6 +141,20 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     expect(ratio).toBeGreaterThanOrEqual(5);
     const again = readManifest(project);
     expect(again.artifacts.find((a) => a.target === "docker")!.digest).toBe(image.digest);
+
+    // A copied project (cp -a) reuses its cache, and its manifest points into the copy.
+    const copy = path.join(work, "project-copy");
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("cp", ["-a", project, copy]);
+    const third = runBuilt(["build", "--json", "--no-push"], { cwd: copy, timeoutMs: 120_000 });
+    expect(third.code, third.stderr).toBe(0);
+    for (const e of events(third.stdout).filter((e) => e.event === "step-end"))
+      if (!["preflight", "ship"].includes((e as { step: string }).step))
+        expect((e as { status: string }).status, (e as { step: string }).step).toBe("cached");
+    const copied = readManifest(copy);
+    expect(JSON.stringify(copied)).not.toContain(project + path.sep);
+    for (const a of copied.artifacts)
+      expect(fs.existsSync(path.join(copy, "dist", a.path)), a.path).toBe(true);
   });
 
   it("a model slower than its baseline fails the gate with exit 3 and pushes no image", () => {
@@ -183,6 +219,42 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     expect(slow.stderr).toMatch(/performance gate failed/);
   });
 
+  it("an int8 model slower than float and not much smaller ships float (or fails with quantize.require)", async () => {
+    const project = path.join(work, "small");
+    fs.mkdirSync(project);
+    fs.copyFileSync(path.join(REPO, "examples/mlp/model.onnx"), path.join(project, "model.onnx"));
+    const config = (require: boolean) =>
+      `model: model.onnx\nquantize: { mode: dynamic, perChannel: true, minSizeGain: 0.8, require: ${require} }\nbench: { batch: [1], duration: 1s }\ntargets:\n  lambda: {}\n`;
+    fs.writeFileSync(path.join(project, "mlpack.yaml"), config(false));
+    const r = runBuilt(["build"], { cwd: project, timeoutMs: 300_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const m = readManifest(project);
+    // The example's tiny MLP: dynamic int8 costs more in quantizing activations than it saves.
+    expect(m.ship!.slower.length, JSON.stringify(m.ship)).toBeGreaterThan(0);
+    // int8 saves about 70% here, under the 80% this config asks of a slower model.
+    expect(m.ship!.sizeRatio).toBeGreaterThan(0.2);
+    expect(m.ship).toMatchObject({ model: "float", minSizeGain: 0.8 });
+    expect(m.ship!.reason).toMatch(/^float: int8 is slower than float \(batch 1: median ×\d\.\d+\) and only/);
+    expect(r.stdout).toMatch(/ship ok .*float: int8 is slower/);
+    expect(m.model.shipped).toBe("../model.onnx");
+    expect(m.model.shippedSha256).toBe(m.model.sha256);
+    // The zip carries the float model's bytes.
+    const { readZipDirectory, extractEntry } = await import("../src/artifacts/lambda/zip-read.js");
+    const zipBuf = fs.readFileSync(path.join(project, "dist/model-lambda.zip"));
+    const onnx = readZipDirectory(zipBuf).filter((e) => e.name.endsWith(".onnx"));
+    expect(onnx.map((e) => e.name)).toHaveLength(1);
+    expect(extractEntry(zipBuf, onnx[0]).equals(fs.readFileSync(path.join(project, "model.onnx")))).toBe(
+      true,
+    );
+
+    // quantize.require: the same figures fail the build (exit 3) instead.
+    fs.writeFileSync(path.join(project, "mlpack.yaml"), config(true));
+    const strict = runBuilt(["build"], { cwd: project, timeoutMs: 300_000 });
+    expect(strict.code, strict.stdout + strict.stderr).toBe(3);
+    expect(strict.stderr).toMatch(/quantize\.require is on, but int8 is slower than float/);
+    expect(readManifest(project).ship!.refused).toBe(true);
+  });
+
   it("a model the tfjs target cannot convert stops at validate, naming the node, before any work", () => {
     const project = path.join(work, "vad");
     fs.mkdirSync(project);
@@ -197,7 +269,7 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     const r = runBuilt(["build"], { cwd: project });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stderr).toMatch(/validation error\(s\) for tfjs: node "[^"]+" \(If\): no TF\.js mapping for If/);
-    expect(r.stdout).toMatch(/\[1\/4\] validate failed/);
+    expect(r.stdout).toMatch(/\[2\/5\] validate failed/);
     expect(fs.existsSync(path.join(project, "dist/vad.int8.onnx"))).toBe(false);
   });
 
@@ -211,8 +283,8 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     );
     const r = runBuilt(["build", "--target", "tfjs"], { cwd: project, timeoutMs: 120_000 });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/\[2\/4\] quantize skipped .*tfjs converts the float model/);
-    expect(r.stdout).toMatch(/\[3\/4\] bench skipped/);
+    expect(r.stdout).toMatch(/\[3\/5\] quantize skipped .*tfjs converts the float model/);
+    expect(r.stdout).toMatch(/\[4\/5\] bench skipped/);
     const noTag = runBuilt(["build", "--push"], { cwd: project });
     expect(noTag.code).toBe(2);
     expect(noTag.stderr).toMatch(/--push needs targets\.docker\.tag/);

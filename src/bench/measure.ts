@@ -40,6 +40,8 @@ export interface MeasureOptions {
   maxWindows?: number;
   /** Minimum calls per warm-up window (per worker). */
   windowCalls?: number;
+  /** After each sampling round: the share of the sampling done (0..1; warm-up counts as 0). */
+  onRound?: (fraction: number) => void;
 }
 
 export interface RawMeasurement {
@@ -124,6 +126,10 @@ export async function measureConfig(
       out[m].roundSizes.push(p.latMs.length);
       out[m].roundWallMs.push(p.wallMs);
       elapsed[m] += p.wallMs;
+    }
+    if (o.onRound) {
+      const f = spec.kind === "iterations" ? (r + 1) / rounds : Math.min(...elapsed) / spec.ms;
+      o.onRound(Math.min(1, f));
     }
   }
   return out;

@@ -36,6 +36,11 @@ import type { BenchOptions, BenchReport, Measurement, ModelInfo, SampleSpec, War
 export interface RunDeps {
   /** Progress lines ("measuring batch 8, concurrency 2 ..."); never the results. */
   progress?: (msg: string) => void;
+  /**
+   * The share of the whole measurement done (0..1): configurations done plus the current one's
+   * sampling (warm-up counts as none), reported each time it moves by a percent.
+   */
+  onFraction?: (fraction: number) => void;
   fingerprint?: () => Fingerprint;
   now?: () => Date;
 }
@@ -157,6 +162,8 @@ export async function runBench(opts: BenchOptions, deps: RunDeps = {}): Promise<
   const paths = models.map((m) => m.info.path);
   const createMs: (number | undefined)[] = models.map(() => undefined);
   const results: Measurement[] = [];
+  const configs = concurrency.length * batches.length;
+  let configsDone = 0;
   for (const c of concurrency) {
     deps.progress?.(
       `creating ${c === 1 ? "sessions" : `${c} workers`} for ${models.map((m) => m.info.label).join(" and ")}`,
@@ -167,8 +174,16 @@ export async function runBench(opts: BenchOptions, deps: RunDeps = {}): Promise<
     try {
       for (const batch of batches) {
         deps.progress?.(`measuring batch ${batch}, concurrency ${c}`);
+        deps.onFraction?.(configsDone / configs);
         await ex.setFeeds(feedsFor(batch));
-        const raws = await measureConfig(ex, models.length, measureOpts);
+        let shown = Math.floor((configsDone / configs) * 100);
+        const onRound = (f: number) => {
+          const percent = Math.floor(((configsDone + f) / configs) * 100);
+          if (percent !== shown) deps.onFraction?.(percent / 100);
+          shown = percent;
+        };
+        const raws = await measureConfig(ex, models.length, { ...measureOpts, onRound });
+        configsDone++;
         raws.forEach((raw, i) => {
           const m = models[i].info;
           results.push(

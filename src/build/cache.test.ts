@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -52,5 +53,40 @@ describe("build cache", () => {
   it("hashes JSON keys stably", () => {
     expect(hashJson({ a: 1, b: [2] })).toBe(hashJson({ a: 1, b: [2] }));
     expect(hashJson({ a: 1 })).not.toBe(hashJson({ a: 2 }));
+  });
+
+  it("stores paths relative to the output folder, so a copied project keeps its cache", async () => {
+    const project = path.join(dir, "project");
+    const out = path.join(project, "dist");
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(project, "model.onnx"), "weights");
+    fs.writeFileSync(path.join(out, "model-lambda.zip"), "zip");
+    const a = new BuildCache(path.join(out, ".mlpack-cache"), true, out, [project, out]);
+    await a.fileHash(path.join(project, "model.onnx"));
+    const record = {
+      path: path.join(out, "model-lambda.zip"),
+      source: path.join(project, "model.onnx"),
+      tmp: "/elsewhere/x",
+    };
+    a.put("lambda", "k", record, [record.path]);
+    a.save();
+    const raw = fs.readFileSync(path.join(out, ".mlpack-cache/lambda.json"), "utf8");
+    expect(raw).not.toContain(project);
+    expect(
+      Object.keys(
+        JSON.parse(fs.readFileSync(path.join(out, ".mlpack-cache/file-hashes.json"), "utf8")) as object,
+      ),
+    ).toEqual(["../model.onnx"]);
+
+    const copy = path.join(dir, "copy");
+    // As a user copies it (cp -a keeps mtimes).
+    execFileSync("cp", ["-a", project, copy]);
+    const b = new BuildCache(path.join(copy, "dist/.mlpack-cache"), true, path.join(copy, "dist"), [copy]);
+    const hit = b.get<typeof record>("lambda", "k");
+    expect(hit).toEqual({ path: "model-lambda.zip", source: "../model.onnx", tmp: "/elsewhere/x" });
+    expect(b.resolve(hit!.path)).toBe(path.join(copy, "dist/model-lambda.zip"));
+    // The copy's own files are what the entry checks.
+    fs.writeFileSync(path.join(copy, "dist/model-lambda.zip"), "changed zip");
+    expect(b.get("lambda", "k")).toBeUndefined();
   });
 });

@@ -3,11 +3,14 @@
  * the step's options, mlpack's version, the hardware fingerprint for benchmarks). A second build with
  * no change reuses every result whose key matches and whose output files are still there, unchanged.
  * File hashes are themselves cached by (path, size, mtime) so an unchanged 100 MB model is not re-read.
+ * Paths in entries and in the hash table are relative to the output folder (`root`) when they lie in
+ * the project, so a copied project (cp -a) keeps its cache.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "../write-atomic.js";
+import { projectRelative, relativizePaths } from "./paths.js";
 
 export interface CachedFile {
   path: string;
@@ -43,19 +46,28 @@ export function listFiles(p: string): string[] {
     .sort();
 }
 
-function stamp(file: string): CachedFile {
+/** mtime to the millisecond: copies (cp -a, tar, fs.cpSync) keep no finer precision. */
+const mtimeOf = (st: fs.Stats) => Math.round(st.mtimeMs);
+
+function stamp(file: string, shown = file): CachedFile {
   const st = fs.statSync(file);
-  return { path: file, size: st.size, mtimeMs: st.mtimeMs };
+  return { path: shown, size: st.size, mtimeMs: mtimeOf(st) };
 }
 
 export class BuildCache {
   private hashes: Record<string, { size: number; mtimeMs: number; sha256: string }> = {};
   private readonly hashFile: string;
 
-  /** `reuse: false` (--no-cache) ignores what is stored but still records this build's results. */
+  /**
+   * `reuse: false` (--no-cache) ignores what is stored but still records this build's results.
+   * `root` (default: the folder above `dir`, the output folder) is what stored paths are relative
+   * to; `project` lists the folders whose paths are stored relative (default: [root]).
+   */
   constructor(
     readonly dir: string,
     readonly reuse = true,
+    readonly root = path.dirname(path.resolve(dir)),
+    readonly project: string[] = [root],
   ) {
     this.hashFile = path.join(dir, "file-hashes.json");
     if (reuse && fs.existsSync(this.hashFile)) {
@@ -71,11 +83,30 @@ export class BuildCache {
   async fileHash(file: string): Promise<string> {
     const abs = path.resolve(file);
     const st = fs.statSync(abs);
-    const known = this.hashes[abs];
-    if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.sha256;
+    const id = this.stored(abs);
+    const known = this.hashes[id];
+    if (known && known.size === st.size && known.mtimeMs === mtimeOf(st)) return known.sha256;
     const sha256 = await sha256File(abs);
-    this.hashes[abs] = { size: st.size, mtimeMs: st.mtimeMs, sha256 };
+    this.hashes[id] = { size: st.size, mtimeMs: mtimeOf(st), sha256 };
     return sha256;
+  }
+
+  /** What identifies a file, directory's files or a non-file input (e.g. random:8) in a key. */
+  async contentId(p: string | undefined): Promise<unknown> {
+    if (p === undefined || !fs.existsSync(p)) return p ?? null;
+    const files = listFiles(p);
+    if (files.length === 1 && files[0] === p) return this.fileHash(p);
+    return hashJson(await Promise.all(files.map(async (f) => [path.relative(p, f), await this.fileHash(f)])));
+  }
+
+  /** A path as stored: relative to `root` when it lies in the project. */
+  stored(p: string): string {
+    return projectRelative(path.resolve(p), this.root, this.project);
+  }
+
+  /** A stored path as an absolute one. */
+  resolve(p: string): string {
+    return path.resolve(this.root, p);
   }
 
   /** The stored result for `step` when its key matches and its files are untouched. */
@@ -91,17 +122,22 @@ export class BuildCache {
     }
     if (entry.key !== key) return undefined;
     for (const f of entry.files) {
-      if (!fs.existsSync(f.path)) return undefined;
-      const now = stamp(f.path);
+      const abs = this.resolve(f.path);
+      if (!fs.existsSync(abs)) return undefined;
+      const now = stamp(abs);
       if (now.size !== f.size || now.mtimeMs !== f.mtimeMs) return undefined;
     }
     return entry.data;
   }
 
-  /** Stores a step's result with the files (or directories) it wrote. */
+  /**
+   * Stores a step's result with the files (or directories) it wrote. Absolute paths in `data` that
+   * lie in the project are stored relative to `root`: read them back through resolve().
+   */
   put<T>(step: string, key: string, data: T, outputs: string[]): void {
-    const files = outputs.flatMap((o) => listFiles(o)).map(stamp);
-    writeFileAtomic(this.entryFile(step), JSON.stringify({ key, data, files } satisfies Entry<T>));
+    const files = outputs.flatMap((o) => listFiles(o)).map((f) => stamp(f, this.stored(f)));
+    const stored = relativizePaths(data, this.root, this.project);
+    writeFileAtomic(this.entryFile(step), JSON.stringify({ key, data: stored, files } satisfies Entry<T>));
   }
 
   save(): void {

@@ -1,5 +1,6 @@
+import { stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
-import { jsonRenderer, textRenderer, type BuildEvent } from "./events.js";
+import { fitWidth, jsonRenderer, textRenderer, type BuildEvent } from "./events.js";
 
 const run: BuildEvent[] = [
   { event: "start", config: "/p/mlpack.yaml", steps: ["validate", "bench"] },
@@ -55,5 +56,64 @@ describe("build output", () => {
     for (const e of run) emit(e);
     const lines = out.trimEnd().split("\n");
     expect(lines.map((l) => (JSON.parse(l) as BuildEvent).event)).toEqual(run.map((e) => e.event));
+  });
+
+  it("fits live redraws and step lines to the terminal's width, cutting summaries with … at a word", () => {
+    let out = "";
+    let t = 0;
+    const columns = 40;
+    const emit = textRenderer({
+      write: (s) => (out += s),
+      tty: true,
+      color: true,
+      columns: () => columns,
+      now: () => (t += 100),
+    });
+    const summary =
+      "mlp.int8.onnx vs model.onnx: batch 1: median ×1.209 regressed, batch 8: median ×1.173 regressed";
+    emit({ event: "step-start", step: "bench", index: 3, total: 6 });
+    emit({
+      event: "progress",
+      step: "bench",
+      fraction: 0.42,
+      message: "measuring batch 8, concurrency 1 with a long message",
+    });
+    emit({ event: "step-end", step: "bench", status: "ok", ms: 7900, summary });
+    emit({ event: "done", status: "ok", ms: 8000, manifest: "/p/dist/mlpack-manifest.json" });
+    // Every redraw (what follows each "erase line") fits in the width, so none wraps into a ghost row.
+    const strip = (s: string) => stripVTControlCharacters(s);
+    const draws = out
+      .split("\r\u001b[2K")
+      .map((d) => strip(d).split("\n")[0])
+      .filter((d) => !d.startsWith("build ok")); // the last line is permanent: it may wrap
+    for (const d of draws) expect([...d].length, JSON.stringify(d)).toBeLessThan(columns);
+    expect(out).toContain(" 42%");
+    const stepLine = strip(out)
+      .split("\n")
+      .find((l) => l.includes("[3/6] bench ok"))!
+      .split("\r")
+      .at(-1)!;
+    expect([...stepLine].length).toBeLessThan(columns);
+    expect(stepLine).toMatch(/…$/);
+    // Cut between words: the text before … is a prefix of the summary ending on a whole word.
+    const kept = stepLine.split("  ").slice(1).join("  ").slice(0, -1);
+    expect(summary.startsWith(kept)).toBe(true);
+    expect(summary[kept.length]).toBe(" ");
+  });
+
+  it("keeps whole summaries off a terminal (logs, CI)", () => {
+    let out = "";
+    const emit = textRenderer({ write: (s) => (out += s), tty: false, color: false, columns: () => 20 });
+    const summary = "a summary far longer than twenty columns, kept whole in logs";
+    emit({ event: "step-start", step: "tfjs", index: 1, total: 1 });
+    emit({ event: "step-end", step: "tfjs", status: "ok", ms: 5, summary });
+    expect(out).toContain(summary);
+  });
+
+  it("fitWidth: unchanged when it fits, … at a word boundary near the end, else mid-word", () => {
+    expect(fitWidth("short", 10)).toBe("short");
+    expect(fitWidth("alpha beta gamma", 12)).toBe("alpha beta…");
+    expect(fitWidth("abcdefghijklmnop", 8)).toBe("abcdefg…");
+    expect([...fitWidth("x ".repeat(50), 30)].length).toBeLessThanOrEqual(30);
   });
 });

@@ -24,6 +24,24 @@ export interface RenderOptions {
   tty: boolean;
   color: boolean;
   now?: () => number;
+  /**
+   * The terminal's width (read at each draw, so a resize is followed). On a terminal, live lines and
+   * step lines are cut to it with "…" so nothing wraps: a wrapped live line leaves ghost rows that
+   * "\r" cannot erase. Without it, lines are not cut.
+   */
+  columns?: () => number | undefined;
+}
+
+/** `s` cut to `width` columns with "…", at a word boundary when one is near; unchanged when it fits. */
+export function fitWidth(s: string, width: number): string {
+  const chars = [...s];
+  if (chars.length <= width) return s;
+  if (width <= 1) return "…".slice(0, Math.max(0, width));
+  let cut = chars.slice(0, width - 1).join("");
+  const space = cut.lastIndexOf(" ");
+  // Prefer ending on a whole word unless that would throw away most of the line.
+  if (space > width * 0.6) cut = cut.slice(0, space);
+  return cut.trimEnd() + "…";
 }
 
 /** A path as the user sees it: relative to the working directory when that is shorter. */
@@ -59,6 +77,13 @@ export function textRenderer(opts: RenderOptions): EmitFn {
   let fraction: number | undefined;
   let message = "";
   let timer: ReturnType<typeof setInterval> | undefined;
+  // One column is left free: writing into the last one wraps on some terminals.
+  const width = () => {
+    const c = opts.columns?.();
+    return c === undefined ? Infinity : Math.max(20, c - 1);
+  };
+  // The bar shrinks on narrow terminals so the percentage and elapsed time stay visible.
+  const barWidth = () => Math.max(5, Math.min(20, width() - label.length - 30));
   const clearLive = () => {
     if (live) opts.write("\r\u001b[2K");
     live = false;
@@ -66,7 +91,10 @@ export function textRenderer(opts: RenderOptions): EmitFn {
   const drawLive = () => {
     clearLive();
     opts.write(
-      `${label} ${fraction !== undefined ? bar(fraction) + " " : ""}${fmtMs(now() - stepStart)}${message ? `  ${message}` : ""}`,
+      fitWidth(
+        `${label} ${fraction !== undefined ? bar(fraction, barWidth()) + " " : ""}${fmtMs(now() - stepStart)}${message ? `  ${message}` : ""}`,
+        width(),
+      ),
     );
     live = true;
   };
@@ -102,14 +130,18 @@ export function textRenderer(opts: RenderOptions): EmitFn {
           e.level === "warn" ? `  ${paint(33, "warning:")} ${e.message}\n` : `  ${paint(90, e.message)}\n`,
         );
         break;
-      case "step-end":
+      case "step-end": {
         stopTimer();
         clearLive();
+        const head = `${label || e.step} ${e.status} ${fmtMs(e.ms)}`;
+        // On a terminal the summary is cut to the width (the manifest keeps it whole); in a log, whole.
+        const summary = e.summary && opts.tty ? fitWidth(e.summary, width() - head.length - 2) : e.summary;
         opts.write(
-          `${label || e.step} ${paint(statusColor[e.status], e.status)} ${fmtMs(e.ms)}${e.summary ? `  ${e.summary}` : ""}\n`,
+          `${label || e.step} ${paint(statusColor[e.status], e.status)} ${fmtMs(e.ms)}${summary ? `  ${summary}` : ""}\n`,
         );
         label = "";
         break;
+      }
       case "done":
         stopTimer();
         clearLive();

@@ -20,6 +20,12 @@ function compiled() {
   return validator;
 }
 
+/** The target names the schema allows (generated from the target registry). */
+function targetNames(): string[] {
+  const defs = (schema as { definitions?: Record<string, { properties?: object }> }).definitions;
+  return Object.keys(defs?.TargetsConfig?.properties ?? {});
+}
+
 export interface LoadedConfig {
   file: string;
   dir: string;
@@ -151,7 +157,9 @@ export function loadConfig(explicit?: string, dir?: string): LoadedConfig {
   }
   const config = data as MlpackConfig;
   if (Object.keys(config.targets).length === 0) {
-    throw new UserError(`${file}: "targets" is empty`, { hint: "add at least one of docker, lambda, tfjs" });
+    throw new UserError(`${file}: "targets" is empty`, {
+      hint: `add at least one of ${targetNames().join(", ")}`,
+    });
   }
   return { file: path.resolve(file), dir: path.dirname(path.resolve(file)), config };
 }

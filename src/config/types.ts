@@ -3,6 +3,10 @@
  * types (npm run gen:config-schema); editors that read `$schema` get completion and checking.
  * Paths are relative to the config file.
  */
+import type { TargetsConfig } from "../build/targets/registry.js";
+
+// Each target's section is declared in the target's own folder (src/build/targets/<name>/config.ts).
+export type { TargetsConfig };
 
 /** The whole configuration file. */
 export interface MlpackConfig {
@@ -55,6 +59,16 @@ export interface QuantizeConfig {
   maxAccuracyDrop?: number;
   /** Keep the most sensitive layers in float until maxAccuracyDrop is met. */
   autoExclude?: boolean;
+  /**
+   * When the build's benchmark shows the int8 model slower than the float one, the least size saving
+   * (1 - int8 size / float size) that still ships int8 to docker and lambda; below it they get the
+   * float model (the manifest's `ship` says why). Default 0.5.
+   * @minimum 0
+   * @maximum 1
+   */
+  minSizeGain?: number;
+  /** Ship int8 or fail: a slower int8 model under minSizeGain fails the build (exit 3) instead of shipping float. */
+  require?: boolean;
 }
 
 export interface BenchConfig {
@@ -99,52 +113,6 @@ export interface BenchConfig {
   strict?: boolean;
   /** Concrete shapes for inputs with symbolic dims. */
   shapes?: string[];
-}
-
-export interface TargetsConfig {
-  /** A container image running the model server. */
-  docker?: DockerTargetConfig;
-  /** An AWS Lambda deployment zip. */
-  lambda?: LambdaTargetConfig;
-  /** A TensorFlow.js graph-model bundle for browsers. */
-  tfjs?: TfjsTargetConfig;
-}
-
-export interface DockerTargetConfig {
-  /** Base image: a registry reference, an OCI layout directory or a docker-archive tarball. */
-  base?: string;
-  /** Image reference to tag (and push), e.g. registry.example.com/team/model:1. */
-  tag?: string;
-  /** Platforms to build. Default ["linux/amd64"]. */
-  platforms?: ("linux/amd64" | "linux/arm64")[];
-  /** Push to the registry in `tag`. */
-  push?: boolean;
-  /** Allow plain-http registries. */
-  insecure?: boolean;
-  /** Build FROM scratch with the node binary and its shared libraries. */
-  fromScratch?: boolean;
-  /** Output form. Default: oci (an OCI image layout directory). */
-  format?: "oci" | "oci-archive" | "docker-archive";
-}
-
-export interface LambdaTargetConfig {
-  /** CPU architecture. Default x86_64. */
-  arch?: "x86_64" | "arm64";
-  /**
-   * Function memory in MB (sets intra-op threads). Default 1024.
-   * @minimum 128
-   * @maximum 10240
-   */
-  memory?: number;
-  /** Lambda runtime. Default nodejs20.x. */
-  runtime?: "nodejs20.x" | "nodejs22.x" | "provided.al2023";
-}
-
-export interface TfjsTargetConfig {
-  /** Weight compression in the manifest. */
-  quantize?: "uint8" | "uint16" | "float16";
-  /** Keep NCHW (for models whose inputs are not images). */
-  keepLayout?: boolean;
 }
 
 export interface ServerConfig {

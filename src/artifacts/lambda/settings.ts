@@ -1,6 +1,7 @@
 /** Lambda settings from the config, with defaults, checks and the limits the zip is measured against. */
 import { UserError } from "../../errors.js";
-import type { LambdaTargetConfig, ServerConfig } from "../../config/types.js";
+import type { ServerConfig } from "../../config/types.js";
+import type { LambdaTargetConfig } from "../../build/targets/lambda/config.js";
 
 export type LambdaRuntime = NonNullable<LambdaTargetConfig["runtime"]>;
 

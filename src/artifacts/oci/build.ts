@@ -17,7 +17,8 @@ import { pushImage, type PushReport } from "./push.js";
 import { buildWithDaemon, daemonAvailable, type DaemonDeps } from "./daemon.js";
 import { checkPlatforms, DEFAULT_BASE, writeBuildContext, type ModelInfo } from "./prepare.js";
 import type { RegistryClientOptions } from "../registry/client.js";
-import type { DockerTargetConfig, ServerConfig } from "../../config/types.js";
+import type { ServerConfig } from "../../config/types.js";
+import type { DockerTargetConfig } from "../../build/targets/docker/config.js";
 import { dockerCredentials } from "../registry/auth.js";
 import { parseReference } from "../registry/reference.js";
 

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { UserError } from "../../errors.js";
-import type { TfjsTargetConfig } from "../../config/types.js";
+import type { TfjsTargetConfig } from "../../build/targets/tfjs/config.js";
 import {
   checkReplaceableDir,
   convertModelFile,

@@ -8,7 +8,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { GateFailedError, UsageError, UserError } from "../../errors.js";
 import { hashJson } from "../cache.js";
-import type { BuildStep } from "../types.js";
+import type { BuildStep, StepContext } from "../types.js";
+import { noQuantizedTarget } from "./target-step.js";
 import type { Comparison } from "../../bench/gate.js";
 import type { BenchReport } from "../../bench/types.js";
 
@@ -49,44 +50,74 @@ function describe(
   return `${c.candidate.label} vs ${c.baseline.label}: ${parts.join(", ")}${how}`;
 }
 
+/**
+ * What the shipped model is measured against: bench.baseline (gated), or — when it is missing and
+ * this build saves it (--save-baseline to the same path) — nothing the first time; else the float
+ * model when the shipped one is quantized (advisory).
+ */
+function baselineOf(ctx: StepContext): { baseline?: string; gated: boolean; bootstrap?: string } {
+  const b = ctx.config.bench || {};
+  const configured = b.baseline ? path.resolve(ctx.configDir, b.baseline) : undefined;
+  const float = ctx.shippedModel !== ctx.sourceModel ? ctx.sourceModel : undefined;
+  if (!configured) return { baseline: float, gated: false };
+  if (fs.existsSync(configured)) return { baseline: configured, gated: true };
+  // First run in CI: no cached baseline yet, and this build is the one that saves it.
+  const saving = ctx.options.saveBaseline && path.resolve(ctx.options.saveBaseline) === configured;
+  if (!saving)
+    throw new UserError(`bench.baseline ${b.baseline} not found (${configured})`, {
+      hint: "save one with `mlpack build --save-baseline FILE` (or `mlpack bench MODEL --save-baseline FILE`); passing the same path to --save-baseline measures without a gate the first time",
+    });
+  return { baseline: float, gated: false, bootstrap: configured };
+}
+
+/** The shipped model, what it is compared with, the whole bench section and this machine. */
+async function benchKey(ctx: StepContext): Promise<unknown> {
+  const { collectFingerprint } = await import("../../bench/fingerprint.js");
+  const { baseline, gated } = baselineOf(ctx);
+  return {
+    model: ctx.shippedSha256,
+    // The report names both models by file name.
+    files: [path.basename(ctx.shippedModel), baseline && path.basename(baseline)],
+    baseline: await ctx.cache.contentId(baseline),
+    gated,
+    bench: ctx.config.bench,
+    fingerprint: collectFingerprint().id,
+    v: ctx.mlpackVersion,
+  };
+}
+
 export const benchStep: BuildStep = {
   name: "bench",
-  async run(ctx) {
-    const b = ctx.config.bench;
-    if (!b) return { status: "skipped", summary: "bench not configured" };
-    if (!ctx.targets.includes("docker") && !ctx.targets.includes("lambda"))
-      return {
-        status: "skipped",
-        summary: "bench measures onnxruntime; no docker or lambda target ships an onnxruntime model",
-      };
-    const [{ bench }, { collectFingerprint }, { parseShapes, parseSample, parseWarmup }, { writeBaseline }] =
-      await Promise.all([
-        import("../../bench/bench.js"),
-        import("../../bench/fingerprint.js"),
-        import("../../bench/options.js"),
-        import("../../bench/baseline.js"),
-      ]);
+  applies(ctx) {
+    if (!ctx.config.bench) return "bench not configured";
+    const none = noQuantizedTarget(ctx);
+    return none ? `bench measures onnxruntime; ${none}` : true;
+  },
+  cacheKey: benchKey,
+  // A missing baseline fails now, not after quantizing.
+  async preflight(ctx) {
+    const b = ctx.config.bench || {};
     if (b.iterations !== undefined && b.duration !== undefined)
       throw new UsageError("bench.iterations and bench.duration cannot both be set", {
         hint: "give a number of inferences or a time per model and configuration, not both",
       });
-    let configured = b.baseline ? path.resolve(ctx.configDir, b.baseline) : undefined;
-    let bootstrap: string | undefined;
-    if (configured && !fs.existsSync(configured)) {
-      // First run in CI: no cached baseline yet, and this build is the one that saves it.
-      const saving = ctx.options.saveBaseline && path.resolve(ctx.options.saveBaseline) === configured;
-      if (!saving)
-        throw new UserError(`bench.baseline ${b.baseline} not found (${configured})`, {
-          hint: "save one with `mlpack build --save-baseline FILE` (or `mlpack bench MODEL --save-baseline FILE`); passing the same path to --save-baseline measures without a gate the first time",
-        });
+    const { gated, bootstrap } = baselineOf(ctx);
+    if (bootstrap) return `baseline ${b.baseline} saved by this build`;
+    return gated ? `baseline ${b.baseline}` : undefined;
+  },
+  async run(ctx) {
+    const b = ctx.config.bench;
+    if (!b) throw new Error("bench: applies() checks the config");
+    const [{ bench }, { parseShapes, parseSample, parseWarmup }, { writeBaseline }] = await Promise.all([
+      import("../../bench/bench.js"),
+      import("../../bench/options.js"),
+      import("../../bench/baseline.js"),
+    ]);
+    const { baseline, gated, bootstrap } = baselineOf(ctx);
+    if (bootstrap)
       ctx.log.warn(
-        `no baseline at ${configured} yet: measuring without a gate and saving this run as the baseline`,
+        `no baseline at ${bootstrap} yet: measuring without a gate and saving this run as the baseline`,
       );
-      bootstrap = configured;
-      configured = undefined;
-    }
-    const baseline = configured ?? (ctx.shippedModel !== ctx.sourceModel ? ctx.sourceModel : undefined);
-    const gated = configured !== undefined;
     const options = {
       batches: b.batch,
       concurrency: b.concurrency,
@@ -100,27 +131,15 @@ export const benchStep: BuildStep = {
       strict: b.strict ?? false,
       failOnInconclusive: b.failOnInconclusive ?? false,
     };
-    const key = hashJson({
-      model: ctx.shippedSha256,
-      baseline: baseline ? await ctx.cache.fileHash(baseline) : null,
-      gated,
-      options,
-      fingerprint: collectFingerprint().id,
-      v: ctx.mlpackVersion,
-    });
+    const key = hashJson(await benchKey(ctx));
     let summary = ctx.cache.get<BenchSummary>("bench", key);
     const cached = !!summary;
     if (!summary) {
-      const configs = (b.batch?.length ?? 1) * (b.concurrency?.length ?? 1);
-      let done = 0;
       const outcome = await bench(
         { model: ctx.shippedModel, baseline, ...options },
         {
-          // One "measuring" line per (batch, concurrency) configuration: that is the progress bar.
-          progress: (m) => {
-            if (m.startsWith("measuring")) done++;
-            ctx.log.progress(Math.max(0, done - 1) / configs, m);
-          },
+          progress: (message) => ctx.log.progress(undefined, message),
+          onFraction: (fraction) => ctx.log.progress(fraction),
         },
       );
       summary = { report: outcome.report, comparison: outcome.comparison };
@@ -129,6 +148,7 @@ export const benchStep: BuildStep = {
     if (ctx.options.saveBaseline && !(gated && summary.comparison?.failed))
       writeBaseline(path.resolve(ctx.options.saveBaseline), summary.report);
     const c = summary.comparison;
+    if (!gated && baseline === ctx.sourceModel) ctx.floatComparison = c;
     const { renderMarkdown } = await import("../../bench/report/markdown.js");
     ctx.benchMarkdown = renderMarkdown(summary.report, c);
     ctx.manifest.bench = {

@@ -1,9 +1,10 @@
 /** Step 2 (optional): int8 quantization with its accuracy report and gate (exit 3 past maxAccuracyDrop). */
-import fs from "node:fs";
 import path from "node:path";
-import { GateFailedError } from "../../errors.js";
-import { hashJson } from "../cache.js";
-import type { BuildStep } from "../types.js";
+import fs from "node:fs";
+import { GateFailedError, UserError } from "../../errors.js";
+import { hashJson, listFiles } from "../cache.js";
+import type { BuildStep, StepContext } from "../types.js";
+import { noQuantizedTarget } from "./target-step.js";
 
 interface QuantizeSummary {
   output: string;
@@ -18,17 +19,60 @@ interface QuantizeSummary {
 
 const rel = (dir: string, p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
 
+const outputOf = (ctx: StepContext) => path.join(ctx.outDir, `${ctx.name}.int8.onnx`);
+
+/**
+ * The whole quantize section (a key added later is covered without touching this), the contents of
+ * the calibration and eval files or folders, the source model and where the result goes.
+ */
+async function quantizeKey(ctx: StepContext): Promise<unknown> {
+  const q = ctx.config.quantize || {};
+  const data = (p: string | undefined) =>
+    p?.startsWith("random:") ? p : ctx.cache.contentId(rel(ctx.configDir, p));
+  return {
+    model: ctx.sourceSha256,
+    // What the ship step decides from (not how the model is quantized) is left out.
+    quantize: { ...q, minSizeGain: undefined, require: undefined },
+    calibration: await data(q.calibration),
+    eval: await data(q.eval),
+    output: path.basename(outputOf(ctx)),
+    v: ctx.mlpackVersion,
+  };
+}
+
 export const quantizeStep: BuildStep = {
   name: "quantize",
+  applies: (ctx) =>
+    !ctx.config.quantize
+      ? "quantize not configured: shipping the float model"
+      : (noQuantizedTarget(ctx) ?? true),
+  cacheKey: quantizeKey,
+  // Calibration and eval samples are read after minutes of work otherwise: they must exist now.
+  async preflight(ctx) {
+    const q = ctx.config.quantize || {};
+    const notes: string[] = [];
+    for (const [key, p] of [
+      ["calibration", q.calibration],
+      ["eval", q.eval],
+    ] as const) {
+      if (p === undefined || p.startsWith("random:")) continue;
+      const abs = path.resolve(ctx.configDir, p);
+      if (!fs.existsSync(abs))
+        throw new UserError(`quantize.${key} ${p} not found (${abs})`, {
+          hint: `point quantize.${key} at a folder or file of samples (relative to the config file), or use random:N`,
+        });
+      if (fs.statSync(abs).isDirectory() && listFiles(abs).length === 0)
+        throw new UserError(`quantize.${key} ${p} is an empty folder (${abs})`, {
+          hint: `put sample files in it, or use random:N`,
+        });
+      notes.push(`${key} ${p}`);
+    }
+    return notes.join(", ") || undefined;
+  },
   async run(ctx) {
     const q = ctx.config.quantize;
-    if (!q) return { status: "skipped", summary: "quantize not configured: shipping the float model" };
-    if (!ctx.targets.includes("docker") && !ctx.targets.includes("lambda"))
-      return {
-        status: "skipped",
-        summary: "no docker or lambda target ships an onnxruntime model (tfjs converts the float model)",
-      };
-    const output = path.join(ctx.outDir, `${ctx.name}.int8.onnx`);
+    if (!q) throw new Error("quantize: applies() checks the config");
+    const output = outputOf(ctx);
     const options = {
       mode: q.mode ?? "dynamic",
       calibration: q.calibration?.startsWith("random:") ? q.calibration : rel(ctx.configDir, q.calibration),
@@ -43,14 +87,7 @@ export const quantizeStep: BuildStep = {
       maxAccuracyDrop: q.maxAccuracyDrop,
       autoExclude: q.autoExclude ?? false,
     };
-    const dataHashes = await Promise.all(
-      [options.calibration, options.eval]
-        .filter(
-          (p): p is string => !!p && !p.startsWith("random:") && fs.existsSync(p) && fs.statSync(p).isFile(),
-        )
-        .map((p) => ctx.cache.fileHash(p)),
-    );
-    const key = hashJson({ model: ctx.sourceSha256, options, dataHashes, v: ctx.mlpackVersion });
+    const key = hashJson(await quantizeKey(ctx));
     let summary = ctx.cache.get<QuantizeSummary>("quantize", key);
     const cached = !!summary;
     if (!summary) {
@@ -80,8 +117,9 @@ export const quantizeStep: BuildStep = {
       ctx.cache.put("quantize", key, summary, [output]);
     }
     ctx.manifest.quantize = summary.report;
-    ctx.shippedModel = summary.output;
-    ctx.shippedSha256 = await ctx.cache.fileHash(summary.output);
+    ctx.quantizedSizeRatio = summary.sizeRatio;
+    ctx.shippedModel = ctx.resolve(summary.output);
+    ctx.shippedSha256 = await ctx.cache.fileHash(ctx.shippedModel);
     return {
       status: cached ? "cached" : "ok",
       summary: `${summary.mode}: ${summary.quantizedLayers} of ${summary.layers} layer(s) quantized, size ${summary.sizeRatio.toFixed(3)}x, cosine ${summary.cosine.toFixed(5)}, drop ${summary.drop.toFixed(5)}`,

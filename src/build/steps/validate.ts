@@ -1,10 +1,12 @@
 /**
- * Step 1: the model must be valid ONNX, runnable by onnxruntime CPU when a server target (docker,
- * lambda) ships it, and convertible when the tfjs target is on — checked before minutes of quantizing
- * and benchmarking are spent.
+ * Step 1: the model must be valid ONNX and supported by the runtime of every chosen target (each
+ * target declares it: onnxruntime CPU for docker and lambda, the TF.js converter for tfjs) — checked
+ * before minutes of quantizing and benchmarking are spent.
  */
 import { UserError } from "../../errors.js";
-import type { BuildStep } from "../types.js";
+import type { BuildStep, StepContext } from "../types.js";
+import { hashJson } from "../cache.js";
+import { getTarget } from "../targets/registry.js";
 
 interface Checked {
   target: string;
@@ -12,16 +14,24 @@ interface Checked {
   warnings: number;
 }
 
+/** The runtimes the chosen targets run the model on (each target declares its own), sorted. */
+const runtimesOf = (ctx: StepContext) =>
+  [...new Set(ctx.targets.map((t) => getTarget(t).validateFor))].sort();
+
+const validateKey = async (ctx: StepContext) => ({
+  model: ctx.sourceSha256,
+  runtimes: runtimesOf(ctx),
+  v: ctx.mlpackVersion,
+});
+
 export const validateStep: BuildStep = {
   name: "validate",
+  cacheKey: validateKey,
   async run(ctx) {
     const { validate } = await import("../../api.js");
-    const t = ctx.targets;
-    const targets = [
-      ...(t.includes("docker") || t.includes("lambda") ? ["ort-cpu"] : []),
-      ...(t.includes("tfjs") ? ["tfjs"] : []),
-    ];
-    const key = `${ctx.sourceSha256}:${targets.join(",") || "spec"}:${ctx.mlpackVersion}`;
+    const targets = runtimesOf(ctx);
+    const needing = (runtime: string) => ctx.targets.filter((t) => getTarget(t).validateFor === runtime);
+    const key = hashJson(await validateKey(ctx));
     const cached = ctx.cache.get<Checked[]>("validate", key);
     const results: Checked[] = cached ?? [];
     if (!cached) {
@@ -36,7 +46,13 @@ export const validateStep: BuildStep = {
               .map((d) => `${d.node ? `node "${d.node.name}" (${d.node.opType}): ` : ""}${d.message}`)
               .join("; ")}${errs.length > 3 ? "; ..." : ""}`,
             {
-              hint: `run \`mlpack validate ${ctx.sourceModel}${target ? ` --target ${target}` : ""}\` for every diagnostic${target === "tfjs" ? ", or remove targets.tfjs" : ""}`,
+              hint: `run \`mlpack validate ${ctx.sourceModel}${target ? ` --target ${target}` : ""}\` for every diagnostic${
+                target
+                  ? `, or remove ${needing(target)
+                      .map((t) => `targets.${t}`)
+                      .join(" and ")}`
+                  : ""
+              }`,
             },
           );
         }

@@ -21,13 +21,18 @@ export function registerBuild(program: Command, io: CliIo): void {
   program
     .command("build")
     .description(
-      "validate → quantize → benchmark gate → tfjs, lambda, docker artifacts → push, from mlpack.yaml; writes OUTPUT/mlpack-manifest.json and OUTPUT/mlpack-summary.md",
+      "validate → quantize → benchmark gate → the configured targets' artifacts → push, from mlpack.yaml; writes OUTPUT/mlpack-manifest.json and OUTPUT/mlpack-summary.md",
     )
     .option("-c, --config <file>", "config file (default: mlpack.yaml, mlpack.yml or mlpack.json here)")
     .addOption(
       new Option("--target <names>", "build only these targets (comma-separated, repeatable)").argParser(
         list,
       ),
+    )
+    .option(
+      "--shape <name=dims>",
+      "an input's shape (x=1,3,224,224) or a symbolic dim (seq=128), over quantize.shapes and bench.shapes; repeatable",
+      (v: string, prev: string[] = []) => [...prev, v],
     )
     .option("--push", "push the image even when targets.docker.push is off")
     .option("--no-push", "do not push, even when targets.docker.push is on")
@@ -38,21 +43,26 @@ export function registerBuild(program: Command, io: CliIo): void {
       async (o: {
         config?: string;
         target?: string[];
+        shape?: string[];
         push?: boolean;
         cache: boolean;
         saveBaseline?: string;
         json?: boolean;
       }) => {
-        const [{ build }, events, { UsageError }] = await Promise.all([
-          import("../../build/build.js"),
-          import("../../build/events.js"),
-          import("../../errors.js"),
-        ]);
-        const known = ["docker", "lambda", "tfjs"];
+        const [{ build }, events, { UsageError }, { TARGET_NAMES, isTargetName }, { parseShapes }] =
+          await Promise.all([
+            import("../../build/build.js"),
+            import("../../build/events.js"),
+            import("../../errors.js"),
+            import("../../build/targets/registry.js"),
+            import("../../bench/options.js"),
+          ]);
+        // The same syntax (and usage errors, exit 2) as bench and quantize --shape.
+        parseShapes(o.shape ?? []);
         for (const t of o.target ?? [])
-          if (!known.includes(t))
+          if (!isTargetName(t))
             throw new UsageError(`--target ${t}: unknown target`, {
-              hint: `choose from ${known.join(", ")}`,
+              hint: `choose from ${TARGET_NAMES.join(", ")}`,
             });
         const tty = !o.json && process.stdout.isTTY === true;
         const emit = o.json
@@ -61,10 +71,12 @@ export function registerBuild(program: Command, io: CliIo): void {
               write: tty ? (s) => void process.stdout.write(s) : lineWriter(io.out),
               tty,
               color: shouldUseColor(process.stdout),
+              columns: () => process.stdout.columns ?? 80,
             });
         await build({
           config: o.config,
-          targets: o.target as ("docker" | "lambda" | "tfjs")[] | undefined,
+          targets: o.target?.filter(isTargetName),
+          shapes: o.shape,
           // --push and --no-push both defined: commander leaves push undefined when neither is given.
           push: o.push,
           noCache: o.cache === false,

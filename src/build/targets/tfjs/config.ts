@@ -1,0 +1,7 @@
+/** The `targets.tfjs` section: a TF.js bundle for browsers. */
+export interface TfjsTargetConfig {
+  /** Weight compression in the manifest. */
+  quantize?: "uint8" | "uint16" | "float16";
+  /** Keep NCHW (for models whose inputs are not images). */
+  keepLayout?: boolean;
+}
