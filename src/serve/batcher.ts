@@ -4,12 +4,13 @@
  * --max-batch-size rows, concatenates them along dim 0, runs them as one batch and gives each caller
  * exactly its rows back. A batch goes out when it is full or its oldest request has waited
  * --max-queue-delay-ms; models without a batch dim, or --max-batch-size 1, run one request at a time.
+ * A batch whose run fails is bisected and re-run, so one bad request fails alone (see `failed`).
  */
-import { unavailable, ServeError } from "./errors.js";
+import { computeError, unavailable, ServeError } from "./errors.js";
 import type { Tensor } from "./datatypes.js";
 import { concatRows, ownedCopy, sliceRows } from "./batch-tensors.js";
 import type { ServeMetrics } from "./metrics.js";
-import type { PoolResult } from "./worker-pool.js";
+import { RunFailed, type PoolResult } from "./worker-pool.js";
 
 export interface BatchRunner {
   /** Workers with nothing to do. */
@@ -36,6 +37,8 @@ export interface BatchItem {
 
 interface Queued extends BatchItem {
   enqueuedAt: number;
+  /** Set on the requests of a failed batch that are re-run together (half of it, see `isolate`). */
+  group?: number;
   resolve: (outputs: Record<string, Tensor>) => void;
   reject: (e: Error) => void;
 }
@@ -56,6 +59,7 @@ export class Scheduler {
   private timerAt = Infinity;
   private flushing = false;
   private pumping = false;
+  private nextGroup = 1;
 
   constructor(private readonly opts: SchedulerOptions) {}
 
@@ -115,7 +119,11 @@ export class Scheduler {
           const q = this.queues[(this.next + k) % this.queues.length];
           if (q.items.length === 0) continue;
           const due = q.items[0].enqueuedAt + this.opts.maxQueueDelayMs;
-          const full = !q.batchable || this.flushing || q.rows >= this.opts.maxBatchSize;
+          const full =
+            !q.batchable ||
+            this.flushing ||
+            q.rows >= this.opts.maxBatchSize ||
+            q.items[0].group !== undefined;
           // An idle worker takes a batch once it is full or due; a busy worker only queues a full one
           // (a partial batch may still fill while the running one finishes).
           if (full || (idle && due <= now)) {
@@ -161,6 +169,13 @@ export class Scheduler {
 
   private take(q: ModelQueue): Queued[] {
     const head = q.items[0];
+    if (head.group !== undefined) {
+      // A re-run of part of a failed batch: exactly that part, no newcomers.
+      const batch = q.items.filter((r) => r.group === head.group);
+      q.items = q.items.filter((r) => r.group !== head.group);
+      for (const r of batch) q.rows -= r.rows;
+      return batch;
+    }
     if (!q.batchable || head.rows >= this.opts.maxBatchSize) {
       q.items.shift();
       q.rows -= head.rows;
@@ -211,7 +226,45 @@ export class Scheduler {
           r.resolve(mine);
         }
       },
-      (e: Error) => batch.forEach((r) => r.reject(e)),
+      (e: Error) => this.failed(q, batch, e),
     );
+  }
+
+  /**
+   * A failed run. Each caller must hear only about its own request: onnxruntime's message may quote
+   * any row of the batch, so a batch that failed is split in halves and re-run (at the head of the
+   * queue) until the requests that fail are alone; only a request that fails alone sees the message.
+   */
+  private failed(q: ModelQueue, batch: Queued[], e: Error): void {
+    if (!(e instanceof RunFailed)) return batch.forEach((r) => r.reject(e));
+    if (e.kind === "error" && batch.length > 1) {
+      this.opts.metrics.isolationReruns.inc(q.labels);
+      const half = Math.ceil(batch.length / 2);
+      const parts = [batch.slice(0, half), batch.slice(half)];
+      for (const part of parts) {
+        const group = this.nextGroup++;
+        for (const r of part) r.group = group;
+      }
+      q.items.unshift(...parts[0], ...parts[1]);
+      q.rows += batch.reduce((n, r) => n + r.rows, 0);
+      this.opts.metrics.queueDepth.set(q.labels, q.items.length);
+      return this.pump();
+    }
+    const err = callerError(e, q.labels.model);
+    batch.forEach((r) => r.reject(err));
+  }
+}
+
+/** What the callers of a failed run hear; only `error` carries onnxruntime's text (one request's own). */
+function callerError(e: RunFailed, model: string): ServeError {
+  switch (e.kind) {
+    case "error":
+      return computeError(model, e.message);
+    case "timeout":
+      return new ServeError(504, e.message);
+    case "lost":
+      return unavailable(e.message);
+    default:
+      return new ServeError(500, e.message);
   }
 }

@@ -12,7 +12,6 @@ import { pathToFileURL } from "node:url";
 import { Worker, type WorkerOptions } from "node:worker_threads";
 import { UserError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { ServeError } from "./errors.js";
 import type { Tensor } from "./datatypes.js";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker-messages.js";
 
@@ -21,6 +20,21 @@ export interface WorkerPoolOptions extends WorkerInit {
   logger: Logger;
   /** Called whenever a worker becomes free. */
   onIdle: () => void;
+}
+
+/**
+ * Why a job failed, for the scheduler to decide what the callers hear. `error`: onnxruntime refused
+ * the inputs (the message may quote the batch's values, so it is never shown to a batch's callers
+ * as is); `died`: the worker thread exited; `timeout`: the run passed --request-timeout-ms; `lost`: the
+ * job was queued behind a timed-out run on a worker that had to be replaced, and never started.
+ */
+export class RunFailed extends Error {
+  constructor(
+    readonly kind: "error" | "died" | "timeout" | "lost",
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface PoolResult {
@@ -136,7 +150,7 @@ export class WorkerPool {
           if (i < 0) return;
           const [job] = slot.jobs.splice(i, 1);
           if (msg.type === "result") job.resolve({ outputs: msg.outputs, computeMs: msg.computeMs });
-          else job.reject(new ServeError(500, `onnxruntime failed: ${msg.message}`));
+          else job.reject(new RunFailed("error", msg.message));
           this.opts.onIdle();
         }
       });
@@ -146,7 +160,7 @@ export class WorkerPool {
         if (i < 0) return; // already closed
         this.slots.splice(i, 1);
         for (const job of slot.jobs.splice(0))
-          job.reject(new ServeError(500, `the worker running this request died: ${why}`));
+          job.reject(new RunFailed("died", `the worker running this request died: ${why}`));
         if (this.closing) return;
         this.opts.logger.error(`serve worker died (${why}); starting a replacement`);
         this.spawn().catch((e) =>

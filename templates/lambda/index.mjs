@@ -20,7 +20,7 @@ const session = await ort.InferenceSession.create(path.join(here, MODEL.path), {
   interOpNumThreads: 1,
   executionMode: "sequential",
   graphOptimizationLevel: "all",
-  logSeverityLevel: 3,
+  logSeverityLevel: 4,
 });
 
 export const handler = createLambdaHandler({

@@ -5,6 +5,7 @@
  * parsing, validation, error bodies) answers exactly as `mlpack serve` does.
  */
 import type ort from "onnxruntime-node";
+import { computeError } from "../../../serve/errors.js";
 import { createServeMetrics } from "../../../serve/metrics.js";
 import type { ModelInfo } from "../../../serve/model-info.js";
 import { modelRegistry } from "../../../serve/model-registry.js";
@@ -58,7 +59,12 @@ export function createInProcessService(opts: InProcessServiceOptions): ModelServ
       try {
         const feeds = toOrtFeeds(Tensor, v.inputs);
         const t0 = performance.now();
-        const result = await session.run(feeds, v.outputs);
+        let result: Record<string, ort.Tensor>;
+        try {
+          result = await session.run(feeds, v.outputs);
+        } catch (e) {
+          throw computeError(m.name, String((e as Error)?.message ?? e).split("\n")[0]);
+        }
         metrics.computeSeconds.observe(
           { model: m.name, version: m.version },
           (performance.now() - t0) / 1000,
