@@ -2,8 +2,10 @@
  * Dynamic batching. Each model has a bounded queue; when a worker is free, the scheduler takes the
  * oldest request and every queued request with the same signature (dims after dim 0) up to
  * --max-batch-size rows, concatenates them along dim 0, runs them as one batch and gives each caller
- * exactly its rows back. A batch goes out when it is full or its oldest request has waited
- * --max-queue-delay-ms; models without a batch dim, or --max-batch-size 1, run one request at a time.
+ * exactly its rows back. An idle worker takes whatever is queued at once; while every worker is busy,
+ * a batch forms and goes out (queued behind a running one) when it is full or its oldest request has
+ * waited --max-queue-delay-ms. Models without a batch dim, or --max-batch-size 1, run one request at
+ * a time.
  * A batch whose run fails is bisected and re-run, so one bad request fails alone (see `failed`).
  */
 import { computeError, unavailable, ServeError } from "./errors.js";
@@ -124,9 +126,10 @@ export class Scheduler {
             this.flushing ||
             q.rows >= this.opts.maxBatchSize ||
             q.items[0].group !== undefined;
-          // An idle worker takes a batch once it is full or due; a busy worker only queues a full one
-          // (a partial batch may still fill while the running one finishes).
-          if (full || (idle && due <= now)) {
+          // An idle worker takes what is queued at once: waiting for others only adds latency when
+          // nothing is running. While every worker is busy, requests pile up and a batch forms; it
+          // is queued behind a running one once it is full or its oldest request is due.
+          if (full || idle || due <= now) {
             picked = q;
             this.next = (this.next + k + 1) % this.queues.length;
           } else {
@@ -136,7 +139,8 @@ export class Scheduler {
         if (!picked) break;
         this.dispatch(picked, now);
       }
-      this.arm(this.opts.runner.idle > 0 ? wakeAt : Infinity, now);
+      // With an idle worker nothing is left waiting; with none free at all, onIdle pumps again.
+      this.arm(this.opts.runner.spare > 0 ? wakeAt : Infinity, now);
     } finally {
       this.pumping = false;
     }

@@ -79,7 +79,8 @@ export const SERVE_OPTIONS = {
     key: "intra-op-threads",
     kind: "int",
     valueName: "n",
-    description: "onnxruntime threads per session (default: cores / workers)",
+    description:
+      "onnxruntime threads per session (default: (cores - 1) / workers, at least 1: a core stays free for the HTTP thread)",
     min: 1,
     max: 256,
   },
@@ -231,7 +232,7 @@ export function resolveServeOptions(
     ...SERVE_DEFAULTS,
     ...merged,
     models,
-    intraOpThreads: merged.intraOpThreads ?? Math.max(1, Math.floor(env.cpuCount / workers)),
+    intraOpThreads: merged.intraOpThreads ?? defaultIntraOpThreads(env.cpuCount, workers),
   };
   const warnings: string[] = [];
   if (options.workers * options.intraOpThreads > env.cpuCount)
@@ -239,6 +240,15 @@ export function resolveServeOptions(
       `${options.workers} workers × ${options.intraOpThreads} intra-op threads = ${options.workers * options.intraOpThreads} threads on ${env.cpuCount} cores: they will compete; lower --workers or --intra-op-threads`,
     );
   return { options, warnings };
+}
+
+/**
+ * One core stays free for the HTTP thread (parsing and encoding JSON): measured with
+ * scripts/bench-serve.mjs on 2 cores, 1 thread gave 1.6x the rows/s of 2 threads at 64 connections,
+ * and the same at 1 connection.
+ */
+export function defaultIntraOpThreads(cpuCount: number, workers: number): number {
+  return Math.max(1, Math.floor((cpuCount - 1) / workers));
 }
 
 const NAME_RE = /^[A-Za-z0-9_.-]+$/;
