@@ -65,9 +65,9 @@ describe("Scheduler", () => {
     results.forEach((r, i) => {
       if (values[i] >= 0) {
         expect(r.status).toBe("fulfilled");
-        expect(Array.from((r as PromiseFulfilledResult<Record<string, Tensor>>).value.y.data)).toEqual([
-          values[i],
-        ]);
+        expect(
+          Array.from((r as PromiseFulfilledResult<Record<string, Tensor>>).value.y.data as Float32Array),
+        ).toEqual([values[i]]);
       } else {
         expect(r.status).toBe("rejected");
         const e = (r as PromiseRejectedResult).reason as { status: number; message: string };
