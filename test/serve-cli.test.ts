@@ -5,11 +5,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { REPO, runBuilt } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
-import { writeFixtureModels, type FixtureModels } from "./serve-helpers.js";
+import { startCli, writeFixtureModels, type FixtureModels } from "./serve-helpers.js";
 import { makeMlp } from "../src/onnx/fixtures.js";
 import { encodeModelProto } from "../src/onnx/proto.js";
 import { completed, runLoad } from "../src/serve/load-generator.js";
@@ -22,45 +21,6 @@ beforeAll(() => {
     throw new Error("run `npm run build` before the CLI tests");
   models = writeFixtureModels(dir);
 });
-
-interface Running {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `mlpack serve` and waits for its "listening on" line. */
-async function startCli(args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [path.join(REPO, "bin/mlpack.js"), "serve", ...args], {
-    cwd: REPO,
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d) => (out += d));
-  child.stderr.on("data", (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no "listening on" line in 30 s:\n${out}\n${err}`)),
-      30_000,
-    );
-    const check = () => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout.on("data", check);
-    void exited.then((code) =>
-      reject(new Error(`serve exited with ${code} before listening:\n${out}\n${err}`)),
-    );
-  });
-  return { child, url, stdout: () => out, stderr: () => err, exited };
-}
 
 describe("mlpack serve (built CLI)", () => {
   it("--help lists every option", () => {
@@ -79,6 +39,10 @@ describe("mlpack serve (built CLI)", () => {
       "--cache-size",
       "--max-body",
       "--shutdown-timeout-ms",
+      "--request-timeout-ms",
+      "--headers-timeout-ms",
+      "--body-timeout-ms",
+      "--max-connections",
     ])
       expect(r.stdout).toContain(flag);
   });

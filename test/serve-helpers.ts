@@ -1,5 +1,7 @@
 /** Models and helpers shared by the serve tests. */
 import fs from "node:fs";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { REPO } from "./helpers/cli.js";
 import path from "node:path";
 import { makeGraph, makeModel, makeNode, makeValueInfo } from "../src/onnx/build.js";
 import { arrayToTensor } from "../src/onnx/tensor.js";
@@ -133,4 +135,43 @@ export function makeGatherModel(): Uint8Array {
       initializers: [arrayToTensor("table", DT.FLOAT, [GATHER_ROWS, 3], table)],
     }),
   );
+}
+
+export interface Running {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `mlpack serve` and waits for its "listening on" line. */
+export async function startCli(args: string[]): Promise<Running> {
+  const child = spawn(process.execPath, [path.join(REPO, "bin/mlpack.js"), "serve", ...args], {
+    cwd: REPO,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no "listening on" line in 30 s:\n${out}\n${err}`)),
+      30_000,
+    );
+    const check = () => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout.on("data", check);
+    void exited.then((code) =>
+      reject(new Error(`serve exited with ${code} before listening:\n${out}\n${err}`)),
+    );
+  });
+  return { child, url, stdout: () => out, stderr: () => err, exited };
 }

@@ -27,6 +27,10 @@ export interface ServeOptions {
   cacheSize: number;
   maxBody: number;
   shutdownTimeoutMs: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  maxConnections: number;
 }
 
 type Kind = "models" | "string" | "int" | "number" | "bytes";
@@ -137,6 +141,43 @@ export const SERVE_OPTIONS = {
     max: 3_600_000,
     defaultText: "30000",
   },
+  requestTimeoutMs: {
+    key: "request-timeout-ms",
+    kind: "int",
+    valueName: "ms",
+    description:
+      "compute deadline per run: past it the request gets 504 and its worker is replaced (0 turns it off)",
+    min: 0,
+    max: 3_600_000,
+    defaultText: "60000",
+  },
+  headersTimeoutMs: {
+    key: "headers-timeout-ms",
+    kind: "int",
+    valueName: "ms",
+    description: "longest a client may take to send the request headers (then 408 and close)",
+    min: 100,
+    max: 3_600_000,
+    defaultText: "10000",
+  },
+  bodyTimeoutMs: {
+    key: "body-timeout-ms",
+    kind: "int",
+    valueName: "ms",
+    description: "longest a client may take to send the whole request, body included (then 408 and close)",
+    min: 100,
+    max: 3_600_000,
+    defaultText: "30000",
+  },
+  maxConnections: {
+    key: "max-connections",
+    kind: "int",
+    valueName: "n",
+    description: "open connections at most; more are refused at once",
+    min: 1,
+    max: 1_000_000,
+    defaultText: "1024",
+  },
 } as const satisfies Record<keyof ServeOptions, OptionSpec>;
 
 export type ServeOptionKey = keyof typeof SERVE_OPTIONS;
@@ -151,6 +192,10 @@ export const SERVE_DEFAULTS: Omit<ServeOptions, "models" | "intraOpThreads"> = {
   cacheSize: 0,
   maxBody: 16 * 1024 * 1024,
   shutdownTimeoutMs: 30_000,
+  requestTimeoutMs: 60_000,
+  headersTimeoutMs: 10_000,
+  bodyTimeoutMs: 30_000,
+  maxConnections: 1024,
 };
 
 /** Raw values by option: strings from flags, JSON values from a config file. */

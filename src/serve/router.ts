@@ -63,8 +63,12 @@ const ROUTES: Route[] = [
     method: "GET",
     pattern: /^\/v2\/health\/ready$/,
     label: "ready",
-    handler: (s) =>
-      s.isReady() ? json({ ready: true }) : json({ error: "not ready: the server is shutting down" }, 503),
+    handler: (s) => {
+      const r = s.readiness();
+      return r.state === "ready"
+        ? json({ ready: true })
+        : json({ ready: false, status: r.state, error: `not ready: ${r.reason}` }, 503);
+    },
   },
   { method: "GET", pattern: /^\/v2\/?$/, label: "server_metadata", handler: (s) => json(s.serverMetadata()) },
   {
@@ -88,7 +92,7 @@ const ROUTES: Route[] = [
       const m = (ctx.model = s.resolveModel(p.name!, p.version));
       return s.isReady()
         ? json({ name: m.name, version: m.version, ready: true })
-        : json({ error: `model "${m.name}" is not ready: the server is shutting down` }, 503);
+        : json({ error: `model "${m.name}" is not ready: ${notReadyReason(s)}` }, 503);
     },
   },
   {
@@ -196,6 +200,11 @@ export async function handleRequest(
     headers: { "content-type": reply.body.contentType, ...(reply.headers ?? {}) },
     body: reply.body.body,
   };
+}
+
+function notReadyReason(s: ModelService): string {
+  const r = s.readiness();
+  return r.state === "ready" ? "" : r.reason;
 }
 
 function match(req: RouterRequest): { route: Route; params: Params } {

@@ -18,7 +18,13 @@ export async function serve(
 ): Promise<ServeHandle> {
   const logger = deps.logger ?? silentLogger;
   const service = await createModelService(options, deps);
-  const http = createHttpServer(service, { maxBody: options.maxBody, logger });
+  const http = createHttpServer(service, {
+    maxBody: options.maxBody,
+    headersTimeoutMs: options.headersTimeoutMs,
+    bodyTimeoutMs: options.bodyTimeoutMs,
+    maxConnections: options.maxConnections,
+    logger,
+  });
   let address: ListenAddress;
   try {
     address = await http.listen(options.port, options.host);

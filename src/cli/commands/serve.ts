@@ -53,7 +53,7 @@ export function registerServe(program: Command, io: CliIo): void {
       io.out(`model ${m.name} version ${m.version}: ${m.path}, ${batching}`);
     }
     io.out(
-      `${options.workers} worker(s) × ${options.intraOpThreads} intra-op thread(s), cache ${options.cacheSize > 0 ? `${options.cacheSize} entries` : "off"}, max body ${options.maxBody} bytes`,
+      `${options.workers} worker(s) × ${options.intraOpThreads} intra-op thread(s), cache ${options.cacheSize > 0 ? `${options.cacheSize} entries` : "off"}, max body ${options.maxBody} bytes, compute deadline ${options.requestTimeoutMs > 0 ? `${options.requestTimeoutMs} ms` : "off"}`,
     );
     io.out(`listening on ${handle.url}`);
 
@@ -76,6 +76,10 @@ export function registerServe(program: Command, io: CliIo): void {
     const result = await handle.close();
     process.off("SIGTERM", force);
     process.off("SIGINT", force);
+    if (result.stuckWorkers > 0)
+      logger.error(
+        `${result.stuckWorkers} worker thread(s) are stuck in an onnxruntime run, which cannot be interrupted: ending the process with SIGKILL (exit status 137)`,
+      );
     if (!result.clean)
       throw new UserError(`stopped with ${result.abandoned} request(s) unanswered`, {
         hint: "raise --shutdown-timeout-ms, or give the orchestrator a longer grace period",

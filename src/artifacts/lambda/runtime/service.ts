@@ -45,6 +45,8 @@ export function createInProcessService(opts: InProcessServiceOptions): ModelServ
     },
     isLive: () => !closed,
     isReady: () => !closed,
+    readiness: () =>
+      closed ? { state: "draining", reason: "the function is shutting down" } : { state: "ready" },
     serverMetadata: () => ({
       name: "mlpack",
       version: opts.serverVersion,
@@ -84,6 +86,7 @@ export function createInProcessService(opts: InProcessServiceOptions): ModelServ
     async close() {
       closed = true;
       await session.release?.();
+      return { stuck: 0 };
     },
   };
 }
