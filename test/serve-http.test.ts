@@ -366,6 +366,29 @@ describe("errors are JSON {error} with the right status", () => {
     expect(res.status).toBe(413);
   });
 
+  it("400 (not 500) for deeply nested or oversized structures in data, shape, datatype and /predict", async () => {
+    // 64 KiB of body (--max-body here) holds 30,000 levels: far past any recursion-safe depth.
+    const deep = "[".repeat(30_000) + "]".repeat(30_000);
+    const tensor = (field: string, value: string) =>
+      `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4],"${field}":${value}}]}`;
+    for (const [what, body] of [
+      ["data", tensor("data", deep)],
+      ["shape", tensor("shape", deep)],
+      ["datatype", tensor("datatype", deep)],
+      ["datatype (long string)", tensor("datatype", JSON.stringify("x".repeat(60_000)))],
+      ["/predict", `{"inputs":{"input":${deep}}}`],
+    ] as const) {
+      const r = await infer(what === "/predict" ? "/predict?model=mlp" : "/v2/models/mlp/infer", body);
+      expect(r.status, `${what}: ${r.text.slice(0, 200)}`).toBe(400);
+      expect(r.text.length, what).toBeLessThan(400);
+    }
+    const nested = await infer("/v2/models/mlp/infer", tensor("datatype", deep));
+    expect(nested.json.error).toMatch(/nested deeper than 40 levels/);
+    const obj = await infer("/predict?model=mlp", { inputs: { input: [[{ a: { b: 1 } }, 2, 3, 4]] } });
+    expect(obj.status).toBe(400);
+    expect(obj.json.error).toMatch(/data\[0\] is an object/);
+  });
+
   it("400 for a malformed HTTP request line", async () => {
     const reply = await new Promise<string>((resolve) => {
       const s = net.connect(srv.port, "127.0.0.1", () => s.write("NOT HTTP\r\n\r\n"));

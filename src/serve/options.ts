@@ -52,7 +52,8 @@ export const SERVE_OPTIONS = {
     key: "model",
     kind: "models",
     valueName: "[name[@version]=]path",
-    description: "model to serve; repeat for several (name defaults to the file's basename, version to 1)",
+    description:
+      "model to serve; repeat for several (name defaults to the file's basename without .onnx and .int8, version to 1)",
   },
   host: {
     key: "host",
@@ -258,7 +259,7 @@ export function resolveServeOptions(
     if (seen.has(id))
       problems.push({
         source: { kind: "flag", values: {} },
-        msg: `model "${m.name}" version ${m.version} is given twice`,
+        msg: `model "${m.name}" version ${m.version} is given twice (name them apart: --model other=path.onnx)`,
       });
     seen.add(id);
   }
@@ -321,7 +322,11 @@ export function parseModelSpec(raw: unknown, baseDir?: string): ModelSpec {
     throw new Error(`expected "path.onnx", "name=path.onnx" or {"name", "path"}, got ${JSON.stringify(raw)}`);
   }
   if (file === "") throw new Error("the model path is empty");
-  name ??= path.basename(file).replace(/\.onnx$/i, "");
+  // `mlpack build` writes NAME.int8.onnx; the image and the Lambda serve it as NAME, and so does this.
+  name ??= path
+    .basename(file)
+    .replace(/\.onnx$/i, "")
+    .replace(/\.int8$/i, "");
   version ??= "1";
   if (!NAME_RE.test(name))
     throw new Error(`model name "${name}" may only hold letters, digits, "_", "." and "-" (it goes in URLs)`);

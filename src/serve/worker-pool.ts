@@ -80,6 +80,9 @@ export class WorkerPool {
   private constructor(private readonly opts: WorkerPoolOptions) {}
 
   static async start(opts: WorkerPoolOptions): Promise<WorkerPool> {
+    // onnxruntime's telemetry warns "No readable CA bundle" on every start in slim images and would
+    // upload usage data where it can; the user's own setting wins.
+    process.env.ORT_DISABLE_TELEMETRY ??= "1";
     const pool = new WorkerPool(opts);
     const started = await Promise.allSettled(Array.from({ length: opts.size }, () => pool.spawn()));
     const failed = started.find((r) => r.status === "rejected");

@@ -43,4 +43,15 @@ describe("Lambda handler", () => {
     expect(JSON.parse(r.body).error).toMatch(/cannot compute this request's input values: .*99/);
     expect(logged).toEqual([]);
   });
+
+  it("answers deeply nested JSON with 400, in a body or a direct invocation", async () => {
+    const deep = "[".repeat(30_000) + "]".repeat(30_000);
+    const body = `{"inputs":[{"name":"idx","datatype":${deep},"shape":[1],"data":[1]}]}`;
+    const r = (await handler(post("/v2/models/gather/infer", body))) as { statusCode: number; body: string };
+    expect(r.statusCode).toBe(400);
+    expect(JSON.parse(r.body).error).toMatch(/nested deeper than 40 levels/);
+    const direct = (await handler({ inputs: { idx: JSON.parse(deep) } })) as { statusCode: number };
+    expect(direct.statusCode).toBe(400);
+    expect(logged).toEqual([]);
+  });
 });
