@@ -115,10 +115,13 @@ async function main() {
         { stdio: ["ignore", "pipe", "inherit"] },
       );
       let out = "";
+      let url;
       child.stdout.on("data", (d) => {
+        // After start-up, stdout is the access log (a line a request): read and drop it.
+        if (url) return;
         out += d;
-        const m = /listening on (http:\/\/\S+)/.exec(out);
-        if (m) resolve({ child, url: m[1] });
+        const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
+        if (m) resolve({ child, url: (url = m[1]) });
       });
       child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${out}`)));
     });

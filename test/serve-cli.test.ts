@@ -43,6 +43,8 @@ describe("mlpack serve (built CLI)", () => {
       "--headers-timeout-ms",
       "--body-timeout-ms",
       "--max-connections",
+      "--log-level",
+      "--log-format",
     ])
       expect(r.stdout).toContain(flag);
   });
@@ -74,6 +76,46 @@ describe("mlpack serve (built CLI)", () => {
     const missing = runBuilt(["serve", models.mlp, "--config", path.join(dir, "nope.json")]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/cannot read config .*nope\.json: no such file/);
+  });
+
+  it("--log-format json: one JSON access-log line per inference request, X-Request-Id echoed", async () => {
+    const bad = runBuilt(["serve", models.mlp, "--log-level", "loud"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--log-level: expected one of debug, info, warn, error, got "loud"/);
+    const s = await startCli([models.mlp, "--port", "0", "--log-format", "json"]);
+    try {
+      const r = await fetch(`${s.url}/v2/models/mlp/infer`, {
+        method: "POST",
+        headers: { "x-request-id": "req-42" },
+        body: JSON.stringify({
+          inputs: [{ name: "input", datatype: "FP32", shape: [1, 4], data: [1, 2, 3, 4] }],
+        }),
+      });
+      expect(r.status).toBe(200);
+      expect(r.headers.get("x-request-id")).toBe("req-42");
+      await fetch(`${s.url}/v2/health/ready`); // debug level: not logged
+    } finally {
+      s.child.kill("SIGTERM");
+      expect(await s.exited).toBe(0);
+    }
+    const lines = s
+      .stdout()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const access = lines.filter((l) => l.msg === "request");
+    expect(access).toHaveLength(1);
+    expect(access[0]).toMatchObject({
+      level: "info",
+      id: "req-42",
+      route: "infer",
+      status: 200,
+      model: "mlp",
+      version: "1",
+      batchSize: 1,
+    });
+    for (const k of ["queueMs", "computeMs", "totalMs"]) expect(typeof access[0][k]).toBe("number");
+    expect(lines.at(-1)).toMatchObject({ level: "info", msg: "stopped" });
   });
 
   it("an unreadable model is a user error (exit 1)", () => {

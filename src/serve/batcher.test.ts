@@ -1,6 +1,6 @@
 /** The scheduler with a fake runner: when it dispatches, and how it isolates a failing request. */
 import { describe, expect, it } from "vitest";
-import { Scheduler, type BatchRunner } from "./batcher.js";
+import { Scheduler, type BatchRunner, type Scheduled } from "./batcher.js";
 import { createServeMetrics } from "./metrics.js";
 import { RunFailed, type PoolResult } from "./worker-pool.js";
 import type { Tensor } from "./datatypes.js";
@@ -66,7 +66,7 @@ describe("Scheduler", () => {
       if (values[i] >= 0) {
         expect(r.status).toBe("fulfilled");
         expect(
-          Array.from((r as PromiseFulfilledResult<Record<string, Tensor>>).value.y.data as Float32Array),
+          Array.from((r as PromiseFulfilledResult<Scheduled>).value.outputs.y.data as Float32Array),
         ).toEqual([values[i]]);
       } else {
         expect(r.status).toBe("rejected");

@@ -37,11 +37,22 @@ export interface BatchItem {
   signature: string;
 }
 
+/** A request's outputs, and how it was run (for the access log). */
+export interface Scheduled {
+  outputs: Record<string, Tensor>;
+  queueMs: number;
+  computeMs: number;
+  /** Rows in the batch it ran in. */
+  batchRows: number;
+}
+
 interface Queued extends BatchItem {
   enqueuedAt: number;
+  /** When a worker took it (the last time, if its batch was re-run). */
+  dispatchedAt?: number;
   /** Set on the requests of a failed batch that are re-run together (half of it, see `isolate`). */
   group?: number;
-  resolve: (outputs: Record<string, Tensor>) => void;
+  resolve: (result: Scheduled) => void;
   reject: (e: Error) => void;
 }
 
@@ -78,7 +89,7 @@ export class Scheduler {
   }
 
   /** Queues one validated request; rejects at once with 503 when the model's queue is full. */
-  submit(model: string, item: BatchItem): Promise<Record<string, Tensor>> {
+  submit(model: string, item: BatchItem): Promise<Scheduled> {
     const q = this.byId.get(model)!;
     if (q.items.length >= this.opts.maxQueue)
       return Promise.reject(
@@ -205,7 +216,10 @@ export class Scheduler {
     m.queueDepth.set(q.labels, q.items.length);
     const rows = batch.reduce((n, r) => n + r.rows, 0);
     m.batchSize.observe(q.labels, q.batchable ? rows : 1);
-    for (const r of batch) m.queueSeconds.observe(q.labels, (now - r.enqueuedAt) / 1000);
+    for (const r of batch) {
+      r.dispatchedAt ??= now;
+      m.queueSeconds.observe(q.labels, (now - r.enqueuedAt) / 1000);
+    }
     const feeds: Record<string, Tensor> = {};
     for (const name of Object.keys(batch[0].inputs))
       feeds[name] =
@@ -213,7 +227,14 @@ export class Scheduler {
     this.opts.runner.run(q.id, feeds).then(
       ({ outputs, computeMs }) => {
         m.computeSeconds.observe(q.labels, computeMs / 1000);
-        if (batch.length === 1) return batch[0].resolve(outputs);
+        const done = (r: Queued, mine: Record<string, Tensor>) =>
+          r.resolve({
+            outputs: mine,
+            queueMs: (r.dispatchedAt ?? now) - r.enqueuedAt,
+            computeMs,
+            batchRows: rows,
+          });
+        if (batch.length === 1) return done(batch[0], outputs);
         const bad = Object.entries(outputs).find(([, t]) => t.shape[0] !== rows);
         if (bad) {
           const e = new ServeError(
@@ -227,7 +248,7 @@ export class Scheduler {
           const mine: Record<string, Tensor> = {};
           for (const [name, t] of Object.entries(outputs)) mine[name] = sliceRows(t, offset, r.rows);
           offset += r.rows;
-          r.resolve(mine);
+          done(r, mine);
         }
       },
       (e: Error) => this.failed(q, batch, e),

@@ -13,6 +13,7 @@ import { silentLogger } from "../log.js";
 import { encodeError } from "./protocol.js";
 import { payloadTooLarge } from "./errors.js";
 import { handleRequest, type RouterResponse } from "./router.js";
+import type { AccessLogEntry } from "./serve-log.js";
 import type { ModelService } from "./service.js";
 
 export interface HttpServerOptions {
@@ -24,6 +25,8 @@ export interface HttpServerOptions {
   /** Open connections at most; further ones are closed at once. */
   maxConnections?: number;
   logger?: Logger;
+  /** One entry per request (see serve-log.ts). */
+  accessLog?: (entry: AccessLogEntry) => void;
   /** During a drain, idle connections are closed after this long without a new request. */
   drainIdleMs?: number;
   keepAliveTimeoutMs?: number;
@@ -134,11 +137,24 @@ export function createHttpServer(service: ModelService, opts: HttpServerOptions)
   async function serveOne(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const declared = Number(req.headers["content-length"] ?? 0);
     let result: RouterResponse;
+    const t0 = performance.now();
+    const logTooLarge = () => {
+      const id = req.headers["x-request-id"];
+      opts.accessLog?.({
+        id: typeof id === "string" ? id.slice(0, 128) : "-",
+        method: req.method ?? "?",
+        path: (req.url ?? "/").split("?")[0],
+        route: "unknown",
+        status: 413,
+        totalMs: Math.round((performance.now() - t0) * 100) / 100,
+      });
+      return tooLarge();
+    };
     if (declared > opts.maxBody) {
-      result = tooLarge();
+      result = logTooLarge();
     } else {
       const body = await readBody(req, opts.maxBody);
-      if (body === undefined) result = tooLarge();
+      if (body === undefined) result = logTooLarge();
       else {
         const q = (req.url ?? "/").indexOf("?");
         const url = req.url ?? "/";
@@ -151,7 +167,7 @@ export function createHttpServer(service: ModelService, opts: HttpServerOptions)
             headers: req.headers,
             body,
           },
-          { logger },
+          { logger, accessLog: opts.accessLog },
         );
       }
     }

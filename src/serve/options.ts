@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import { UsageError, UserError } from "../errors.js";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./serve-log.js";
 
 export interface ModelSpec {
   /** URL-safe name used in /v2/models/{name}. */
@@ -31,9 +32,11 @@ export interface ServeOptions {
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
   maxConnections: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
 }
 
-type Kind = "models" | "string" | "int" | "number" | "bytes";
+type Kind = "models" | "string" | "int" | "number" | "bytes" | "enum";
 
 export interface OptionSpec {
   /** Flag and config-file key (kebab-case). */
@@ -45,6 +48,8 @@ export interface OptionSpec {
   max?: number;
   /** Shown in --help; undefined when the default is computed (intra-op threads). */
   defaultText?: string;
+  /** The allowed values of an "enum" option. */
+  choices?: readonly string[];
 }
 
 export const SERVE_OPTIONS = {
@@ -179,6 +184,23 @@ export const SERVE_OPTIONS = {
     max: 1_000_000,
     defaultText: "1024",
   },
+  logLevel: {
+    key: "log-level",
+    kind: "enum",
+    valueName: "level",
+    description:
+      "least severe log line written: debug (also health, metadata and /metrics requests), info (inference requests), warn, error",
+    choices: LOG_LEVELS,
+    defaultText: "info",
+  },
+  logFormat: {
+    key: "log-format",
+    kind: "enum",
+    valueName: "format",
+    description: "text, or json (one JSON object a line, for log collectors)",
+    choices: LOG_FORMATS,
+    defaultText: "text",
+  },
 } as const satisfies Record<keyof ServeOptions, OptionSpec>;
 
 export type ServeOptionKey = keyof typeof SERVE_OPTIONS;
@@ -197,6 +219,8 @@ export const SERVE_DEFAULTS: Omit<ServeOptions, "models" | "intraOpThreads"> = {
   headersTimeoutMs: 10_000,
   bodyTimeoutMs: 30_000,
   maxConnections: 1024,
+  logLevel: "info",
+  logFormat: "text",
 };
 
 /** Raw values by option: strings from flags, JSON values from a config file. */
@@ -336,6 +360,11 @@ export function parseModelSpec(raw: unknown, baseDir?: string): ModelSpec {
 }
 
 function parseValue(spec: OptionSpec, raw: unknown, from: "flag" | "file"): string | number {
+  if (spec.kind === "enum") {
+    if (typeof raw !== "string" || !spec.choices!.includes(raw))
+      throw new Error(`expected one of ${spec.choices!.join(", ")}, got ${JSON.stringify(raw)}`);
+    return raw;
+  }
   if (spec.kind === "string") {
     if (typeof raw !== "string" || raw === "")
       throw new Error(`expected a non-empty string, got ${JSON.stringify(raw)}`);

@@ -35,6 +35,15 @@ export interface InferResponse {
   modelVersion: string;
   id?: string;
   outputs: NamedTensor[];
+  /** How the request was run, for the access log (not sent). */
+  timing?: InferTiming;
+}
+
+export interface InferTiming {
+  queueMs?: number;
+  computeMs?: number;
+  batchRows?: number;
+  cached?: boolean;
 }
 
 export interface EncodedBody {

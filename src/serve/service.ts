@@ -11,7 +11,7 @@ import { ServeError, unavailable } from "./errors.js";
 import type { Tensor } from "./datatypes.js";
 import { modelInfoFromProto, type ModelInfo } from "./model-info.js";
 import { modelRegistry, type ModelMetadata } from "./model-registry.js";
-import type { InferRequest, InferResponse, NamedTensor } from "./protocol.js";
+import type { InferRequest, InferResponse, InferTiming, NamedTensor } from "./protocol.js";
 import { validateRequest } from "./validate-request.js";
 import { Scheduler } from "./batcher.js";
 import { cacheKey, LruCache } from "./cache.js";
@@ -146,14 +146,18 @@ export async function createModelService(
       inflight++;
       try {
         let outputs: Record<string, Tensor> | undefined;
+        let timing: InferTiming = {};
         const key = cache ? cacheKey(id(model), v.inputs) : undefined;
         const labels = { model: model.name, version: model.version };
         if (cache && key) {
           outputs = cache.get(key);
           (outputs ? metrics.cacheHits : metrics.cacheMisses).inc(labels);
+          if (outputs) timing = { cached: true };
         }
         if (!outputs) {
-          outputs = await sched.submit(id(model), v);
+          const run = await sched.submit(id(model), v);
+          outputs = run.outputs;
+          timing = { queueMs: run.queueMs, computeMs: run.computeMs, batchRows: run.batchRows };
           if (cache && key) {
             // Copy out of the batch's buffers so a cached entry does not pin the whole batch.
             const owned: Record<string, Tensor> = {};
@@ -173,6 +177,7 @@ export async function createModelService(
           modelVersion: model.version,
           ...(request.id !== undefined ? { id: request.id } : {}),
           outputs: out,
+          timing,
         };
       } finally {
         inflight--;
