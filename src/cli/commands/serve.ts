@@ -16,7 +16,7 @@ export function registerServe(program: Command, io: CliIo): void {
     .argument("[models...]", "models to serve, as with --model")
     .option("--config <file>", "JSON file with the same option names as the flags (flags win)");
   for (const spec of Object.values(SERVE_OPTIONS) as OptionSpec[]) {
-    const help = spec.description + (spec.defaultText ? ` (default: ${spec.defaultText})` : "");
+    const help = spec.description + (spec.default !== undefined ? ` (default: ${spec.default})` : "");
     const opt = new Option(`--${spec.key} <${spec.valueName}>`, help);
     if (spec.kind === "models") opt.argParser((v: string, prev: string[] = []) => [...prev, v]);
     cmd.addOption(opt);
