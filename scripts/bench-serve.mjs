@@ -16,7 +16,7 @@
 // worker threads with keep-alive connections; every request carries a distinct 1-row input.
 //
 // Usage: npm run bench:serve [-- --rounds 5 --seconds 4 --batch 32 --workers 1 --threads 1 --delay 2
-//                              --widths 1024,4096,4096,16 --connections 64 --load-threads 1
+//                              --widths 1024,4096,4096,16 (--threads 1,2: one batched server per count) --connections 64 --load-threads 1
 //                              --engine raw|http --check]
 import fs from "node:fs";
 import os from "node:os";
@@ -49,7 +49,10 @@ async function main() {
   const seconds = Number(opt("seconds", 4));
   const batch = Number(opt("batch", 32));
   const workers = Number(opt("workers", 1));
-  const threads = Number(opt("threads", 1));
+  // --threads 1,2 starts one batched server per count, measured side by side (the first count is also
+  // used by the in-process baseline and the unbatched server).
+  const threadCounts = String(opt("threads", 1)).split(",").map(Number);
+  const threads = threadCounts[0];
   const delayMs = Number(opt("delay", 2));
   const widths = opt("widths", "1024,4096,4096,16").split(",").map(Number);
   const connections = Number(opt("connections", (workers + 1) * batch));
@@ -94,7 +97,7 @@ async function main() {
   };
 
   // --- servers: the real CLI, batching on and off ----------------------------------------------------
-  const startServer = (maxBatch) =>
+  const startServer = (maxBatch, serverThreads = threads) =>
     new Promise((resolve, reject) => {
       const child = spawn(
         process.execPath,
@@ -104,7 +107,7 @@ async function main() {
           `mlp=${file}`,
           "--port=0",
           `--workers=${workers}`,
-          `--intra-op-threads=${threads}`,
+          `--intra-op-threads=${serverThreads}`,
           `--max-batch-size=${maxBatch}`,
           `--max-queue-delay-ms=${delayMs}`,
           `--max-queue=${connections * 2}`,
@@ -112,14 +115,19 @@ async function main() {
         { stdio: ["ignore", "pipe", "inherit"] },
       );
       let out = "";
+      let url;
       child.stdout.on("data", (d) => {
+        // After start-up, stdout is the access log (a line a request): read and drop it.
+        if (url) return;
         out += d;
-        const m = /listening on (http:\/\/\S+)/.exec(out);
-        if (m) resolve({ child, url: m[1] });
+        const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
+        if (m) resolve({ child, url: (url = m[1]) });
       });
       child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${out}`)));
     });
-  const batched = await startServer(batch);
+  const batchedByThreads = [];
+  for (const t of threadCounts) batchedByThreads.push(await startServer(batch, t));
+  const batched = batchedByThreads[0];
   const unbatched = await startServer(1);
 
   const totals = { sent: 0, ok: 0, failures: {}, statuses: {} };
@@ -158,7 +166,7 @@ async function main() {
   };
 
   // Warm up both servers and the session (JIT, page cache, thread pools).
-  await load(batched, 1);
+  for (const b of batchedByThreads) await load(b, 1);
   await load(unbatched, 1);
   await inProcess(batch);
   Object.assign(totals, { sent: 0, ok: 0, failures: {}, statuses: {} });
@@ -169,10 +177,13 @@ async function main() {
     "server, no batching (max-batch-size 1)": () => load(unbatched, seconds),
     "in-process, batch 1": () => inProcess(1),
   };
+  threadCounts.slice(1).forEach((t, i) => {
+    variants[`server, dynamic batching, ${t} thread(s)`] = () => load(batchedByThreads[i + 1], seconds);
+  });
   const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) for (const [k, f] of Object.entries(variants)) samples[k].push(await f());
 
-  batched.child.kill("SIGTERM");
+  for (const b of batchedByThreads) b.child.kill("SIGTERM");
   unbatched.child.kill("SIGTERM");
   await session.release();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -182,7 +193,7 @@ async function main() {
   const [inBatched, srvBatched, srvSingle] = Object.keys(variants).map((k) => m[k]);
   console.log(
     `model: MLP ${widths.join("-")} (${(widths.slice(1).reduce((a, w, i) => a + widths[i] * w, 0) / 1e6).toFixed(1)}M weights); ` +
-      `${workers} worker(s) × ${threads} thread(s); ${connections} connections from ${loadThreads} load thread(s) (${engine} client); ` +
+      `${workers} worker(s) × ${threadCounts.join(" or ")} thread(s); ${connections} connections from ${loadThreads} load thread(s) (${engine} client); ` +
       `${rounds} rounds × ${seconds} s; ${os.availableParallelism()} cores`,
   );
   console.log("\nrows/s (median of rounds; every request is 1 row)");

@@ -174,7 +174,7 @@ describe.skipIf(!!noDist)("docker build context", () => {
     ).toBe("docker-archive holds one platform");
     expect(((await bad({ name: "my model" })) as Error).message).toContain('model name "my model"');
     expect(((await bad({ server: { workers: 0 } })) as Error).message).toContain(
-      "server.workers must be an integer from 1",
+      "server.workers: 0 is out of range [1, 256]",
     );
     expect(((await bad({ push: true })) as Error).message).toContain("pushing needs targets.docker.tag");
   });

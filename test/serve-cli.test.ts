@@ -5,11 +5,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { REPO, runBuilt } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
-import { writeFixtureModels, type FixtureModels } from "./serve-helpers.js";
+import { startCli, writeFixtureModels, type FixtureModels } from "./serve-helpers.js";
 import { makeMlp } from "../src/onnx/fixtures.js";
 import { encodeModelProto } from "../src/onnx/proto.js";
 import { completed, runLoad } from "../src/serve/load-generator.js";
@@ -22,45 +21,6 @@ beforeAll(() => {
     throw new Error("run `npm run build` before the CLI tests");
   models = writeFixtureModels(dir);
 });
-
-interface Running {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `mlpack serve` and waits for its "listening on" line. */
-async function startCli(args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [path.join(REPO, "bin/mlpack.js"), "serve", ...args], {
-    cwd: REPO,
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d) => (out += d));
-  child.stderr.on("data", (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no "listening on" line in 30 s:\n${out}\n${err}`)),
-      30_000,
-    );
-    const check = () => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout.on("data", check);
-    void exited.then((code) =>
-      reject(new Error(`serve exited with ${code} before listening:\n${out}\n${err}`)),
-    );
-  });
-  return { child, url, stdout: () => out, stderr: () => err, exited };
-}
 
 describe("mlpack serve (built CLI)", () => {
   it("--help lists every option", () => {
@@ -79,6 +39,12 @@ describe("mlpack serve (built CLI)", () => {
       "--cache-size",
       "--max-body",
       "--shutdown-timeout-ms",
+      "--request-timeout-ms",
+      "--headers-timeout-ms",
+      "--body-timeout-ms",
+      "--max-connections",
+      "--log-level",
+      "--log-format",
     ])
       expect(r.stdout).toContain(flag);
   });
@@ -110,6 +76,46 @@ describe("mlpack serve (built CLI)", () => {
     const missing = runBuilt(["serve", models.mlp, "--config", path.join(dir, "nope.json")]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/cannot read config .*nope\.json: no such file/);
+  });
+
+  it("--log-format json: one JSON access-log line per inference request, X-Request-Id echoed", async () => {
+    const bad = runBuilt(["serve", models.mlp, "--log-level", "loud"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--log-level: expected one of debug, info, warn, error, got "loud"/);
+    const s = await startCli([models.mlp, "--port", "0", "--log-format", "json"]);
+    try {
+      const r = await fetch(`${s.url}/v2/models/mlp/infer`, {
+        method: "POST",
+        headers: { "x-request-id": "req-42" },
+        body: JSON.stringify({
+          inputs: [{ name: "input", datatype: "FP32", shape: [1, 4], data: [1, 2, 3, 4] }],
+        }),
+      });
+      expect(r.status).toBe(200);
+      expect(r.headers.get("x-request-id")).toBe("req-42");
+      await fetch(`${s.url}/v2/health/ready`); // debug level: not logged
+    } finally {
+      s.child.kill("SIGTERM");
+      expect(await s.exited).toBe(0);
+    }
+    const lines = s
+      .stdout()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const access = lines.filter((l) => l.msg === "request");
+    expect(access).toHaveLength(1);
+    expect(access[0]).toMatchObject({
+      level: "info",
+      id: "req-42",
+      route: "infer",
+      status: 200,
+      model: "mlp",
+      version: "1",
+      batchSize: 1,
+    });
+    for (const k of ["queueMs", "computeMs", "totalMs"]) expect(typeof access[0][k]).toBe("number");
+    expect(lines.at(-1)).toMatchObject({ level: "info", msg: "stopped" });
   });
 
   it("an unreadable model is a user error (exit 1)", () => {

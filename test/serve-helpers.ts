@@ -1,7 +1,10 @@
 /** Models and helpers shared by the serve tests. */
 import fs from "node:fs";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { REPO } from "./helpers/cli.js";
 import path from "node:path";
-import { makeModel, makeNode, makeValueInfo } from "../src/onnx/build.js";
+import { makeGraph, makeModel, makeNode, makeValueInfo } from "../src/onnx/build.js";
+import { arrayToTensor } from "../src/onnx/tensor.js";
 import { encodeModelProto } from "../src/onnx/proto.js";
 import { DT } from "../src/onnx/dtypes.js";
 import { makeMlp } from "../src/onnx/fixtures.js";
@@ -88,4 +91,87 @@ export async function request(
     json = undefined;
   }
   return { status: r.status, headers: r.headers, text, json };
+}
+
+/**
+ * loop: y = x + n (float ["batch",1]), computed by a Loop of max(n) iterations (n: int64 ["batch"]).
+ * A request with a huge n never finishes in practice: the stuck-request fixture for timeouts.
+ */
+export function makeLoopModel(): Uint8Array {
+  const body = makeGraph({
+    name: "body",
+    nodes: [makeNode("Identity", ["cond_in"], ["cond_out"]), makeNode("Add", ["v_in", "one"], ["v_out"])],
+    inputs: [
+      makeValueInfo("iter", DT.INT64, []),
+      makeValueInfo("cond_in", DT.BOOL, []),
+      makeValueInfo("v_in", DT.FLOAT),
+    ],
+    outputs: [makeValueInfo("cond_out", DT.BOOL, []), makeValueInfo("v_out", DT.FLOAT)],
+    initializers: [arrayToTensor("one", DT.FLOAT, [], new Float32Array([1]))],
+  });
+  return encodeModelProto(
+    makeModel({
+      nodes: [
+        makeNode("ReduceMax", ["n"], ["m"], { keepdims: { int: 0 } }),
+        makeNode("Loop", ["m", "cond", "x"], ["y"], { body: { graph: body } }),
+      ],
+      inputs: [makeValueInfo("x", DT.FLOAT, ["batch", 1]), makeValueInfo("n", DT.INT64, ["batch"])],
+      outputs: [makeValueInfo("y", DT.FLOAT, ["batch", 1])],
+      initializers: [arrayToTensor("cond", DT.BOOL, [], new Uint8Array([1]))],
+    }),
+  );
+}
+
+/** gather: y = table[idx] (idx: int64 ["batch"], y: float ["batch",3]); table row r is [r, r+0.5, r*r]. */
+export const GATHER_ROWS = 10;
+export function makeGatherModel(): Uint8Array {
+  const table = new Float32Array(GATHER_ROWS * 3);
+  for (let r = 0; r < GATHER_ROWS; r++) table.set([r, r + 0.5, r * r], r * 3);
+  return encodeModelProto(
+    makeModel({
+      nodes: [makeNode("Gather", ["table", "idx"], ["y"], { axis: { int: 0 } })],
+      inputs: [makeValueInfo("idx", DT.INT64, ["batch"])],
+      outputs: [makeValueInfo("y", DT.FLOAT, ["batch", 3])],
+      initializers: [arrayToTensor("table", DT.FLOAT, [GATHER_ROWS, 3], table)],
+    }),
+  );
+}
+
+export interface Running {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `mlpack serve` and waits for its "listening on" line. */
+export async function startCli(args: string[]): Promise<Running> {
+  const child = spawn(process.execPath, [path.join(REPO, "bin/mlpack.js"), "serve", ...args], {
+    cwd: REPO,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no "listening on" line in 30 s:\n${out}\n${err}`)),
+      30_000,
+    );
+    const check = () => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout.on("data", check);
+    void exited.then((code) =>
+      reject(new Error(`serve exited with ${code} before listening:\n${out}\n${err}`)),
+    );
+  });
+  return { child, url, stdout: () => out, stderr: () => err, exited };
 }

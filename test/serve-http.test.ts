@@ -1,9 +1,17 @@
 /** `mlpack serve` over real HTTP on 127.0.0.1: every route, every error status, binary data, cache. */
+import fs from "node:fs";
 import net from "node:net";
+import path from "node:path";
 import ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "./helpers/tmp.js";
-import { request, startServer, writeFixtureModels, type FixtureModels } from "./serve-helpers.js";
+import {
+  makeLoopModel,
+  request,
+  startServer,
+  writeFixtureModels,
+  type FixtureModels,
+} from "./serve-helpers.js";
 import type { ServeHandle } from "../src/serve/serve.js";
 
 const dir = tempDir("mlpack-serve-http-");
@@ -358,6 +366,29 @@ describe("errors are JSON {error} with the right status", () => {
     expect(res.status).toBe(413);
   });
 
+  it("400 (not 500) for deeply nested or oversized structures in data, shape, datatype and /predict", async () => {
+    // 64 KiB of body (--max-body here) holds 30,000 levels: far past any recursion-safe depth.
+    const deep = "[".repeat(30_000) + "]".repeat(30_000);
+    const tensor = (field: string, value: string) =>
+      `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4],"${field}":${value}}]}`;
+    for (const [what, body] of [
+      ["data", tensor("data", deep)],
+      ["shape", tensor("shape", deep)],
+      ["datatype", tensor("datatype", deep)],
+      ["datatype (long string)", tensor("datatype", JSON.stringify("x".repeat(60_000)))],
+      ["/predict", `{"inputs":{"input":${deep}}}`],
+    ] as const) {
+      const r = await infer(what === "/predict" ? "/predict?model=mlp" : "/v2/models/mlp/infer", body);
+      expect(r.status, `${what}: ${r.text.slice(0, 200)}`).toBe(400);
+      expect(r.text.length, what).toBeLessThan(400);
+    }
+    const nested = await infer("/v2/models/mlp/infer", tensor("datatype", deep));
+    expect(nested.json.error).toMatch(/nested deeper than 40 levels/);
+    const obj = await infer("/predict?model=mlp", { inputs: { input: [[{ a: { b: 1 } }, 2, 3, 4]] } });
+    expect(obj.status).toBe(400);
+    expect(obj.json.error).toMatch(/data\[0\] is an object/);
+  });
+
   it("400 for a malformed HTTP request line", async () => {
     const reply = await new Promise<string>((resolve) => {
       const s = net.connect(srv.port, "127.0.0.1", () => s.write("NOT HTTP\r\n\r\n"));
@@ -403,24 +434,76 @@ describe("GET /metrics", () => {
 
 describe("back-pressure", () => {
   it("503 with Retry-After when a model's queue is full, and the queued requests still finish", async () => {
+    // A Loop model whose first request runs for a few seconds: it holds the only worker while the
+    // others arrive. Two of them fit in the queue (--max-queue 2), the other three get 503.
+    const loop = path.join(dir, "loop.onnx");
+    fs.writeFileSync(loop, makeLoopModel());
     const slow = await startServer({
-      models: [{ name: "mlp", version: "1", path: models.mlp }],
+      models: [{ name: "loop", version: "1", path: loop }],
       maxQueue: 2,
       maxBatchSize: 64,
-      maxQueueDelayMs: 1500, // the first two wait for a batch that never fills
+      maxQueueDelayMs: 5000, // the queued two wait for the worker, not for a batch to fill
     });
+    const body = (n: number) =>
+      JSON.stringify({
+        inputs: [
+          { name: "x", datatype: "FP32", shape: [1, 1], data: [1] },
+          { name: "n", datatype: "INT64", shape: [1], data: [n] },
+        ],
+      });
     try {
-      const body = JSON.stringify({ inputs: [fp32([[1, 2, 3, 4]])] });
-      const replies = await Promise.all(
-        Array.from({ length: 6 }, () => request(`${slow.url}/v2/models/mlp/infer`, { body })),
-      );
+      const url = `${slow.url}/v2/models/loop/infer`;
+      const first = request(url, { body: body(3_000_000) });
+      await new Promise((r) => setTimeout(r, 500));
+      const rest = await Promise.all(Array.from({ length: 5 }, () => request(url, { body: body(1) })));
+      const replies = [await first, ...rest];
       const codes = replies.map((r) => r.status).sort();
-      expect(codes).toEqual([200, 200, 503, 503, 503, 503]);
+      expect(codes).toEqual([200, 200, 200, 503, 503, 503]);
       const busy = replies.find((r) => r.status === 503)!;
       expect(busy.headers.get("retry-after")).toBe("1");
-      expect(busy.json.error).toMatch(/model "mlp" has 2 requests waiting \(--max-queue 2\); retry later/);
+      expect(busy.json.error).toMatch(/model "loop" has 2 requests waiting \(--max-queue 2\); retry later/);
     } finally {
       await slow.close();
+    }
+  });
+});
+
+describe("slow clients and connection cap", () => {
+  it("a body that dribbles in gets 408 after --body-timeout-ms; connections past --max-connections are closed", async () => {
+    const srv2 = await startServer({
+      models: [{ name: "mlp", version: "1", path: models.mlp }],
+      headersTimeoutMs: 200,
+      bodyTimeoutMs: 400,
+      maxConnections: 2,
+    });
+    try {
+      const { port } = srv2;
+      const t0 = performance.now();
+      const slow = net.connect(port, "127.0.0.1");
+      let reply = "";
+      slow.on("data", (d) => (reply += d.toString()));
+      const closed = new Promise((r) => slow.on("close", r));
+      slow.write("POST /v2/models/mlp/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{");
+      const drip = setInterval(() => slow.write(" "), 50);
+      await closed;
+      clearInterval(drip);
+      expect(reply).toMatch(/^HTTP\/1\.1 408/);
+      expect(performance.now() - t0).toBeLessThan(3000);
+
+      const open = [net.connect(port, "127.0.0.1"), net.connect(port, "127.0.0.1")];
+      await Promise.all(open.map((s) => new Promise((r) => s.on("connect", r))));
+      await new Promise((r) => setTimeout(r, 50));
+      const third = net.connect(port, "127.0.0.1");
+      const thirdClosed = await new Promise<boolean>((r) => {
+        third.on("close", () => r(true));
+        third.on("error", () => r(true));
+        setTimeout(() => r(false), 2000);
+      });
+      expect(thirdClosed).toBe(true);
+      open.forEach((s) => s.destroy());
+      third.destroy();
+    } finally {
+      await srv2.close();
     }
   });
 });

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { createRequire } from "node:module";
 import { EXIT, isMlpackError } from "../errors.js";
+import { exitBlockers } from "../exit-blockers.js";
 import { shouldUseColor } from "../log.js";
 import type { CliIo } from "./io.js";
 import { registerInspect } from "./commands/inspect.js";
@@ -91,6 +92,8 @@ function defaultStreams() {
 
 export async function runCli(): Promise<void> {
   const code = await main(process.argv.slice(2));
+  // A thread stuck in native code (exit-blockers.ts) would make process.exit wait for it forever.
+  const end = () => (exitBlockers.count > 0 ? process.kill(process.pid, "SIGKILL") : process.exit(code));
   // Let stdout drain (large --json output through a pipe) before exiting.
-  process.stdout.write("", () => process.exit(code));
+  process.stdout.write("", end);
 }

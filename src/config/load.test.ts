@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { configProblems, loadConfig, parseConfigText } from "./load.js";
+import { resolveServeOptions } from "../serve/options.js";
 import { generateConfigSchema, SCHEMA_FILE } from "../../scripts/gen-config-schema.js";
 import { tempDir } from "../../test/helpers/tmp.js";
 
@@ -61,6 +62,34 @@ server: { workers: 2, maxBatchSize: 8, maxQueueDelayMs: 2 }
     expect(problems).toContain('targets.lambda.arch: "x86" is not allowed; use one of x86_64, arm64');
     expect(problems).toContain("targets.lambda.memory: must be >= 128 (got 64)");
     expect(problems).toContain('bench.threshold: must be a number (got "10%")');
+  });
+
+  it("server options out of the serve option table's ranges are refused with mlpack serve's own message", () => {
+    const problems = configProblems({
+      model: "m.onnx",
+      targets: { docker: {} },
+      server: {
+        maxBatchSize: 100000,
+        intraOpThreads: 300,
+        maxQueueDelayMs: 70000,
+        logLevel: "loud",
+        wrkers: 2,
+      },
+    });
+    expect(problems).toEqual([
+      "server.maxBatchSize: 100000 is out of range [1, 65536]",
+      "server.intraOpThreads: 300 is out of range [1, 256]",
+      "server.maxQueueDelayMs: 70000 is out of range [0, 60000]",
+      'server.logLevel: expected one of debug, info, warn, error, got "loud"',
+      expect.stringMatching(/^unknown key "server\.wrkers"; allowed keys here: port, workers, /),
+    ]);
+    // `mlpack serve` says the same of the same values.
+    const serve = () =>
+      resolveServeOptions(
+        [{ kind: "file", file: "c.json", values: { models: ["m.onnx"], maxBatchSize: 100000 } }],
+        { cpuCount: 2 },
+      );
+    expect(serve).toThrow('c.json: "max-batch-size": 100000 is out of range [1, 65536]');
   });
 
   it("the loader throws a UserError listing the problems; YAML syntax errors carry the line", () => {

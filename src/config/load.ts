@@ -9,6 +9,7 @@ import { parseDocument } from "yaml";
 import { Ajv, type ErrorObject } from "ajv";
 import type { MlpackConfig } from "./types.js";
 import { UserError } from "../errors.js";
+import { serverConfigProblems } from "../serve/option-schema.js";
 
 export const CONFIG_NAMES = ["mlpack.yaml", "mlpack.yml", "mlpack.json"];
 
@@ -101,8 +102,10 @@ function valueAt(root: unknown, instancePath: string): unknown {
 /** Every problem in `data`, as one-line messages (empty when valid). */
 export function configProblems(data: unknown): string[] {
   const validate = compiled();
-  if (validate(data)) return [];
-  const errors = validate.errors ?? [];
+  // The server section is checked by the serve option table, so build and `mlpack serve` agree.
+  const server = serverConfigProblems((data as { server?: unknown } | null)?.server);
+  if (validate(data)) return server;
+  const errors = (validate.errors ?? []).filter((e) => !/^\/server(\/|$)/.test(e.instancePath));
   const out = new Set<string>();
   for (const e of errors) {
     const value = valueAt(data, e.instancePath);
@@ -120,7 +123,7 @@ export function configProblems(data: unknown): string[] {
       out.add(`${keyPath(e.instancePath)}: must be an object or false (got ${JSON.stringify(value)})`);
     else out.add(`${keyPath(e.instancePath)}: ${e.message}`);
   }
-  return [...out];
+  return [...out, ...server];
 }
 
 export function parseConfigText(text: string, file: string): unknown {

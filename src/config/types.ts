@@ -4,6 +4,7 @@
  * Paths are relative to the config file.
  */
 import type { TargetsConfig } from "../build/targets/registry.js";
+import type { ServerConfig } from "../serve/option-schema.js";
 
 // Each target's section is declared in the target's own folder (src/build/targets/<name>/config.ts).
 export type { TargetsConfig };
@@ -26,7 +27,11 @@ export interface MlpackConfig {
   bench?: BenchConfig | false;
   /** Artifacts to emit. At least one target. */
   targets: TargetsConfig;
-  /** Defaults for the model server inside the Docker image and the Lambda handler. */
+  /**
+   * Defaults for the model server inside the Docker image and the Lambda handler. Its schema is
+   * spliced in by scripts/gen-config-schema.ts from the serve option table.
+   * @hidden
+   */
   server?: ServerConfig;
 }
 
@@ -115,51 +120,8 @@ export interface BenchConfig {
   shapes?: string[];
 }
 
-export interface ServerConfig {
-  /**
-   * Worker threads, one onnxruntime session each.
-   * @minimum 1
-   */
-  workers?: number;
-  /**
-   * Intra-op threads per session.
-   * @minimum 1
-   */
-  intraOpThreads?: number;
-  /**
-   * Largest dynamic batch (1 disables batching).
-   * @minimum 1
-   */
-  maxBatchSize?: number;
-  /**
-   * How long a request may wait for a batch to fill, in ms.
-   * @minimum 0
-   */
-  maxQueueDelayMs?: number;
-  /**
-   * Response cache entries (0 disables the cache).
-   * @minimum 0
-   */
-  cacheSize?: number;
-  /**
-   * Port the server listens on. Default 8080.
-   * @minimum 0
-   * @maximum 65535
-   */
-  port?: number;
-  /**
-   * Requests waiting per model before new ones get 503 (back-pressure). Default 512.
-   * @minimum 1
-   */
-  maxQueue?: number;
-  /**
-   * Largest request body, e.g. "512kb" or "16mb" (default); larger ones get 413.
-   * @pattern ^\d+(\.\d+)?\s*([bB]|[kKmMgG]([bB]|i[bB])?)?$
-   */
-  maxBody?: string;
-  /**
-   * On SIGTERM, how long to wait for in-flight requests before giving up, in ms. Default 30000.
-   * @minimum 0
-   */
-  shutdownTimeoutMs?: number;
-}
+/**
+ * The `server:` section: the options of `mlpack serve`, declared once in src/serve/options.ts; its
+ * JSON Schema and checks are derived there too (src/serve/option-schema.ts).
+ */
+export type { ServerConfig };

@@ -2,14 +2,17 @@
  * Dynamic batching. Each model has a bounded queue; when a worker is free, the scheduler takes the
  * oldest request and every queued request with the same signature (dims after dim 0) up to
  * --max-batch-size rows, concatenates them along dim 0, runs them as one batch and gives each caller
- * exactly its rows back. A batch goes out when it is full or its oldest request has waited
- * --max-queue-delay-ms; models without a batch dim, or --max-batch-size 1, run one request at a time.
+ * exactly its rows back. An idle worker takes whatever is queued at once; while every worker is busy,
+ * a batch forms and goes out (queued behind a running one) when it is full or its oldest request has
+ * waited --max-queue-delay-ms. Models without a batch dim, or --max-batch-size 1, run one request at
+ * a time.
+ * A batch whose run fails is bisected and re-run, so one bad request fails alone (see `failed`).
  */
-import { unavailable, ServeError } from "./errors.js";
+import { computeError, unavailable, ServeError } from "./errors.js";
 import type { Tensor } from "./datatypes.js";
 import { concatRows, ownedCopy, sliceRows } from "./batch-tensors.js";
 import type { ServeMetrics } from "./metrics.js";
-import type { PoolResult } from "./worker-pool.js";
+import { RunFailed, type PoolResult } from "./worker-pool.js";
 
 export interface BatchRunner {
   /** Workers with nothing to do. */
@@ -34,9 +37,22 @@ export interface BatchItem {
   signature: string;
 }
 
+/** A request's outputs, and how it was run (for the access log). */
+export interface Scheduled {
+  outputs: Record<string, Tensor>;
+  queueMs: number;
+  computeMs: number;
+  /** Rows in the batch it ran in. */
+  batchRows: number;
+}
+
 interface Queued extends BatchItem {
   enqueuedAt: number;
-  resolve: (outputs: Record<string, Tensor>) => void;
+  /** When a worker took it (the last time, if its batch was re-run). */
+  dispatchedAt?: number;
+  /** Set on the requests of a failed batch that are re-run together (half of it, see `isolate`). */
+  group?: number;
+  resolve: (result: Scheduled) => void;
   reject: (e: Error) => void;
 }
 
@@ -56,6 +72,7 @@ export class Scheduler {
   private timerAt = Infinity;
   private flushing = false;
   private pumping = false;
+  private nextGroup = 1;
 
   constructor(private readonly opts: SchedulerOptions) {}
 
@@ -72,7 +89,7 @@ export class Scheduler {
   }
 
   /** Queues one validated request; rejects at once with 503 when the model's queue is full. */
-  submit(model: string, item: BatchItem): Promise<Record<string, Tensor>> {
+  submit(model: string, item: BatchItem): Promise<Scheduled> {
     const q = this.byId.get(model)!;
     if (q.items.length >= this.opts.maxQueue)
       return Promise.reject(
@@ -115,10 +132,15 @@ export class Scheduler {
           const q = this.queues[(this.next + k) % this.queues.length];
           if (q.items.length === 0) continue;
           const due = q.items[0].enqueuedAt + this.opts.maxQueueDelayMs;
-          const full = !q.batchable || this.flushing || q.rows >= this.opts.maxBatchSize;
-          // An idle worker takes a batch once it is full or due; a busy worker only queues a full one
-          // (a partial batch may still fill while the running one finishes).
-          if (full || (idle && due <= now)) {
+          const full =
+            !q.batchable ||
+            this.flushing ||
+            q.rows >= this.opts.maxBatchSize ||
+            q.items[0].group !== undefined;
+          // An idle worker takes what is queued at once: waiting for others only adds latency when
+          // nothing is running. While every worker is busy, requests pile up and a batch forms; it
+          // is queued behind a running one once it is full or its oldest request is due.
+          if (full || idle || due <= now) {
             picked = q;
             this.next = (this.next + k + 1) % this.queues.length;
           } else {
@@ -128,7 +150,8 @@ export class Scheduler {
         if (!picked) break;
         this.dispatch(picked, now);
       }
-      this.arm(this.opts.runner.idle > 0 ? wakeAt : Infinity, now);
+      // With an idle worker nothing is left waiting; with none free at all, onIdle pumps again.
+      this.arm(this.opts.runner.spare > 0 ? wakeAt : Infinity, now);
     } finally {
       this.pumping = false;
     }
@@ -161,6 +184,13 @@ export class Scheduler {
 
   private take(q: ModelQueue): Queued[] {
     const head = q.items[0];
+    if (head.group !== undefined) {
+      // A re-run of part of a failed batch: exactly that part, no newcomers.
+      const batch = q.items.filter((r) => r.group === head.group);
+      q.items = q.items.filter((r) => r.group !== head.group);
+      for (const r of batch) q.rows -= r.rows;
+      return batch;
+    }
     if (!q.batchable || head.rows >= this.opts.maxBatchSize) {
       q.items.shift();
       q.rows -= head.rows;
@@ -186,7 +216,10 @@ export class Scheduler {
     m.queueDepth.set(q.labels, q.items.length);
     const rows = batch.reduce((n, r) => n + r.rows, 0);
     m.batchSize.observe(q.labels, q.batchable ? rows : 1);
-    for (const r of batch) m.queueSeconds.observe(q.labels, (now - r.enqueuedAt) / 1000);
+    for (const r of batch) {
+      r.dispatchedAt ??= now;
+      m.queueSeconds.observe(q.labels, (now - r.enqueuedAt) / 1000);
+    }
     const feeds: Record<string, Tensor> = {};
     for (const name of Object.keys(batch[0].inputs))
       feeds[name] =
@@ -194,7 +227,14 @@ export class Scheduler {
     this.opts.runner.run(q.id, feeds).then(
       ({ outputs, computeMs }) => {
         m.computeSeconds.observe(q.labels, computeMs / 1000);
-        if (batch.length === 1) return batch[0].resolve(outputs);
+        const done = (r: Queued, mine: Record<string, Tensor>) =>
+          r.resolve({
+            outputs: mine,
+            queueMs: (r.dispatchedAt ?? now) - r.enqueuedAt,
+            computeMs,
+            batchRows: rows,
+          });
+        if (batch.length === 1) return done(batch[0], outputs);
         const bad = Object.entries(outputs).find(([, t]) => t.shape[0] !== rows);
         if (bad) {
           const e = new ServeError(
@@ -208,10 +248,48 @@ export class Scheduler {
           const mine: Record<string, Tensor> = {};
           for (const [name, t] of Object.entries(outputs)) mine[name] = sliceRows(t, offset, r.rows);
           offset += r.rows;
-          r.resolve(mine);
+          done(r, mine);
         }
       },
-      (e: Error) => batch.forEach((r) => r.reject(e)),
+      (e: Error) => this.failed(q, batch, e),
     );
+  }
+
+  /**
+   * A failed run. Each caller must hear only about its own request: onnxruntime's message may quote
+   * any row of the batch, so a batch that failed is split in halves and re-run (at the head of the
+   * queue) until the requests that fail are alone; only a request that fails alone sees the message.
+   */
+  private failed(q: ModelQueue, batch: Queued[], e: Error): void {
+    if (!(e instanceof RunFailed)) return batch.forEach((r) => r.reject(e));
+    if (e.kind === "error" && batch.length > 1) {
+      this.opts.metrics.isolationReruns.inc(q.labels);
+      const half = Math.ceil(batch.length / 2);
+      const parts = [batch.slice(0, half), batch.slice(half)];
+      for (const part of parts) {
+        const group = this.nextGroup++;
+        for (const r of part) r.group = group;
+      }
+      q.items.unshift(...parts[0], ...parts[1]);
+      q.rows += batch.reduce((n, r) => n + r.rows, 0);
+      this.opts.metrics.queueDepth.set(q.labels, q.items.length);
+      return this.pump();
+    }
+    const err = callerError(e, q.labels.model);
+    batch.forEach((r) => r.reject(err));
+  }
+}
+
+/** What the callers of a failed run hear; only `error` carries onnxruntime's text (one request's own). */
+function callerError(e: RunFailed, model: string): ServeError {
+  switch (e.kind) {
+    case "error":
+      return computeError(model, e.message);
+    case "timeout":
+      return new ServeError(504, e.message);
+    case "lost":
+      return unavailable(e.message);
+    default:
+      return new ServeError(500, e.message);
   }
 }

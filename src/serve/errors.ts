@@ -33,6 +33,18 @@ export const payloadTooLarge = (limit: number) =>
 export const unavailable = (message: string, retryAfterS = 1) =>
   new ServeError(503, message, { headers: { "retry-after": String(retryAfterS) } });
 
+/**
+ * onnxruntime failed on one request (alone, never a batch: its message may quote the values). The
+ * request passed every check against the model's inputs (names, types, shapes), so its values are
+ * what the model cannot take (an index out of range, a bad reshape size): 400. Running out of memory
+ * is the server's problem, not the request's: 500.
+ */
+export function computeError(model: string, ortMessage: string): ServeError {
+  return /alloc|out of memory/i.test(ortMessage)
+    ? new ServeError(500, `onnxruntime failed: ${ortMessage}`)
+    : badRequest(`model "${model}" cannot compute this request's input values: ${ortMessage}`);
+}
+
 export function isServeError(e: unknown): e is ServeError {
   return e instanceof ServeError;
 }

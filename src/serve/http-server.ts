@@ -13,11 +13,20 @@ import { silentLogger } from "../log.js";
 import { encodeError } from "./protocol.js";
 import { payloadTooLarge } from "./errors.js";
 import { handleRequest, type RouterResponse } from "./router.js";
+import type { AccessLogEntry } from "./serve-log.js";
 import type { ModelService } from "./service.js";
 
 export interface HttpServerOptions {
   maxBody: number;
+  /** Node's headersTimeout: the request line and headers must arrive within this (else 408). */
+  headersTimeoutMs?: number;
+  /** Node's requestTimeout: the whole request, body included, must arrive within this (else 408). */
+  bodyTimeoutMs?: number;
+  /** Open connections at most; further ones are closed at once. */
+  maxConnections?: number;
   logger?: Logger;
+  /** One entry per request (see serve-log.ts). */
+  accessLog?: (entry: AccessLogEntry) => void;
   /** During a drain, idle connections are closed after this long without a new request. */
   drainIdleMs?: number;
   keepAliveTimeoutMs?: number;
@@ -34,6 +43,8 @@ export interface ShutdownResult {
   clean: boolean;
   /** Requests cut off by the timeout. */
   abandoned: number;
+  /** Worker threads still inside an onnxruntime run (they keep the process from exiting). */
+  stuckWorkers: number;
 }
 
 export interface HttpServer {
@@ -69,7 +80,16 @@ export function createHttpServer(service: ModelService, opts: HttpServerOptions)
     }, drainIdleMs);
   };
 
-  const server = http.createServer({ keepAliveTimeout: opts.keepAliveTimeoutMs ?? 5000 }, (req, res) => {
+  const headersTimeout = opts.headersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(opts.bodyTimeoutMs ?? 30_000, headersTimeout);
+  const serverOptions: http.ServerOptions = {
+    keepAliveTimeout: opts.keepAliveTimeoutMs ?? 5000,
+    headersTimeout,
+    requestTimeout,
+    // Node checks both timeouts on this interval (30 s by default), so it bounds their precision.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+  };
+  const server = http.createServer(serverOptions, (req, res) => {
     const socket = req.socket;
     const st = conns.get(socket);
     if (st) {
@@ -88,6 +108,8 @@ export function createHttpServer(service: ModelService, opts: HttpServerOptions)
     });
   });
 
+  if (opts.maxConnections !== undefined) server.maxConnections = opts.maxConnections;
+
   server.on("connection", (socket: net.Socket) => {
     const st: ConnState = { active: 0, uses: 0 };
     conns.set(socket, st);
@@ -100,20 +122,39 @@ export function createHttpServer(service: ModelService, opts: HttpServerOptions)
 
   server.on("clientError", (err: NodeJS.ErrnoException, socket: net.Socket) => {
     if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
-    const body = encodeError(`malformed HTTP request: ${err.message}`).body;
+    const timedOut = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
+    const body = encodeError(
+      timedOut
+        ? `the request did not arrive in time (headers within ${headersTimeout} ms, the whole request within ${requestTimeout} ms: --headers-timeout-ms, --body-timeout-ms)`
+        : `malformed HTTP request: ${err.message}`,
+    ).body;
+    const status = timedOut ? "408 Request Timeout" : "400 Bad Request";
     socket.end(
-      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body.toString()}`,
+      `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body.toString()}`,
     );
   });
 
   async function serveOne(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const declared = Number(req.headers["content-length"] ?? 0);
     let result: RouterResponse;
+    const t0 = performance.now();
+    const logTooLarge = () => {
+      const id = req.headers["x-request-id"];
+      opts.accessLog?.({
+        id: typeof id === "string" ? id.slice(0, 128) : "-",
+        method: req.method ?? "?",
+        path: (req.url ?? "/").split("?")[0],
+        route: "unknown",
+        status: 413,
+        totalMs: Math.round((performance.now() - t0) * 100) / 100,
+      });
+      return tooLarge();
+    };
     if (declared > opts.maxBody) {
-      result = tooLarge();
+      result = logTooLarge();
     } else {
       const body = await readBody(req, opts.maxBody);
-      if (body === undefined) result = tooLarge();
+      if (body === undefined) result = logTooLarge();
       else {
         const q = (req.url ?? "/").indexOf("?");
         const url = req.url ?? "/";
@@ -126,7 +167,7 @@ export function createHttpServer(service: ModelService, opts: HttpServerOptions)
             headers: req.headers,
             body,
           },
-          { logger },
+          { logger, accessLog: opts.accessLog },
         );
       }
     }
@@ -164,6 +205,7 @@ export function createHttpServer(service: ModelService, opts: HttpServerOptions)
       });
     },
     async shutdown(timeoutMs) {
+      const deadline = performance.now() + timeoutMs;
       draining = true;
       service.drain();
       // net.Server#close stops accepting but, unlike http.Server#close, leaves idle keep-alive
@@ -188,8 +230,11 @@ export function createHttpServer(service: ModelService, opts: HttpServerOptions)
         }
         logger.warn(`shutdown timed out after ${timeoutMs} ms; ${abandoned} request(s) were cut off`);
       }
-      await service.close();
-      return { clean: !timedOut, abandoned };
+      // Workers get what is left of the timeout (at least half a second) to finish and exit; a thread
+      // stuck in a run is abandoned, so the whole shutdown stays within timeoutMs + 1 s.
+      const { stuck } = await service.close(Math.max(500, deadline - performance.now()));
+      if (stuck > 0) logger.warn(`${stuck} worker thread(s) are still inside an onnxruntime run`);
+      return { clean: !timedOut, abandoned, stuckWorkers: stuck };
     },
   };
 }

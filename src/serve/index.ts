@@ -45,3 +45,12 @@ export {
 export { readServeConfigFile, configToRawOptions } from "./config-file.js";
 export { ServeError } from "./errors.js";
 export type { ModelInfo, TensorSpec } from "./model-info.js";
+export {
+  createServeLogger,
+  LOG_LEVELS,
+  LOG_FORMATS,
+  type ServeLogger,
+  type AccessLogEntry,
+  type LogLevel,
+  type LogFormat,
+} from "./serve-log.js";

@@ -147,6 +147,14 @@ export function createServeMetrics() {
     cacheHits: new Counter("mlpack_cache_hits_total", "responses served from the cache"),
     cacheMisses: new Counter("mlpack_cache_misses_total", "cache lookups that missed"),
     cacheEntries: new Gauge("mlpack_cache_entries", "entries in the response cache"),
+    isolationReruns: new Counter(
+      "mlpack_batch_splits_total",
+      "failed batches split in halves and re-run so that only the failing requests fail",
+    ),
+    workerTimeouts: new Counter(
+      "mlpack_worker_timeouts_total",
+      "runs past --request-timeout-ms whose worker was replaced",
+    ),
   };
   return {
     ...m,

@@ -1,10 +1,27 @@
 /**
- * Every `mlpack serve` option, declared once: its flag, kind, bounds, default and help. The CLI builds
- * its flags from this table and the config file is validated against it, so a later mlpack.yaml
- * schema can reuse the same declarations.
+ * Every `mlpack serve` option, declared once: its flag, kind, bounds, default and help. Derived from
+ * this table: the CLI's flags (cli/commands/serve.ts), `mlpack serve --config`'s reader
+ * (config-file.ts), and mlpack.yaml's `server:` section, its type, JSON Schema and build-time checks
+ * (option-schema.ts).
  */
 import path from "node:path";
 import { UsageError, UserError } from "../errors.js";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./serve-log.js";
+
+/** Size units for --max-body (powers of 1024). */
+const UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
 
 export interface ModelSpec {
   /** URL-safe name used in /v2/models/{name}. */
@@ -27,9 +44,15 @@ export interface ServeOptions {
   cacheSize: number;
   maxBody: number;
   shutdownTimeoutMs: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  maxConnections: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
 }
 
-type Kind = "models" | "string" | "int" | "number" | "bytes";
+type Kind = "models" | "string" | "int" | "number" | "bytes" | "enum";
 
 export interface OptionSpec {
   /** Flag and config-file key (kebab-case). */
@@ -39,8 +62,10 @@ export interface OptionSpec {
   description: string;
   min?: number;
   max?: number;
-  /** Shown in --help; undefined when the default is computed (intra-op threads). */
-  defaultText?: string;
+  /** Undefined when the default is computed (intra-op threads); sizes as text ("16mb"). */
+  default?: string | number;
+  /** The allowed values of an "enum" option. */
+  choices?: readonly string[];
 }
 
 export const SERVE_OPTIONS = {
@@ -48,14 +73,15 @@ export const SERVE_OPTIONS = {
     key: "model",
     kind: "models",
     valueName: "[name[@version]=]path",
-    description: "model to serve; repeat for several (name defaults to the file's basename, version to 1)",
+    description:
+      "model to serve; repeat for several (name defaults to the file's basename without .onnx and .int8, version to 1)",
   },
   host: {
     key: "host",
     kind: "string",
     valueName: "host",
     description: "address to bind",
-    defaultText: "127.0.0.1",
+    default: "127.0.0.1",
   },
   port: {
     key: "port",
@@ -64,7 +90,7 @@ export const SERVE_OPTIONS = {
     description: "TCP port (0 picks a free one; the bound address is printed)",
     min: 0,
     max: 65535,
-    defaultText: "8080",
+    default: 8080,
   },
   workers: {
     key: "workers",
@@ -73,13 +99,14 @@ export const SERVE_OPTIONS = {
     description: "worker threads, each with one onnxruntime session per model",
     min: 1,
     max: 256,
-    defaultText: "1",
+    default: 1,
   },
   intraOpThreads: {
     key: "intra-op-threads",
     kind: "int",
     valueName: "n",
-    description: "onnxruntime threads per session (default: cores / workers)",
+    description:
+      "onnxruntime threads per session (default: (cores - 1) / workers, at least 1: a core stays free for the HTTP thread)",
     min: 1,
     max: 256,
   },
@@ -90,7 +117,7 @@ export const SERVE_OPTIONS = {
     description: "dynamic batching: most rows per batch for models with a batch dimension (1 turns it off)",
     min: 1,
     max: 65536,
-    defaultText: "32",
+    default: 32,
   },
   maxQueueDelayMs: {
     key: "max-queue-delay-ms",
@@ -99,7 +126,7 @@ export const SERVE_OPTIONS = {
     description: "dynamic batching: longest a request waits for others to fill its batch",
     min: 0,
     max: 60_000,
-    defaultText: "2",
+    default: 2,
   },
   maxQueue: {
     key: "max-queue",
@@ -108,7 +135,7 @@ export const SERVE_OPTIONS = {
     description: "requests waiting per model before new ones get 503 (back-pressure)",
     min: 1,
     max: 1_000_000,
-    defaultText: "512",
+    default: 512,
   },
   cacheSize: {
     key: "cache-size",
@@ -117,7 +144,7 @@ export const SERVE_OPTIONS = {
     description: "response cache entries, LRU keyed by a hash of the inputs (0 turns it off)",
     min: 0,
     max: 10_000_000,
-    defaultText: "0",
+    default: 0,
   },
   maxBody: {
     key: "max-body",
@@ -125,7 +152,7 @@ export const SERVE_OPTIONS = {
     valueName: "size",
     description: "largest request body, e.g. 512kb, 16mb (larger ones get 413)",
     min: 1,
-    defaultText: "16mb",
+    default: "16mb",
   },
   shutdownTimeoutMs: {
     key: "shutdown-timeout-ms",
@@ -134,23 +161,72 @@ export const SERVE_OPTIONS = {
     description: "on SIGTERM, how long to wait for in-flight requests before giving up",
     min: 0,
     max: 3_600_000,
-    defaultText: "30000",
+    default: 30_000,
+  },
+  requestTimeoutMs: {
+    key: "request-timeout-ms",
+    kind: "int",
+    valueName: "ms",
+    description:
+      "compute deadline per run: past it the request gets 504 and its worker is replaced (0 turns it off)",
+    min: 0,
+    max: 3_600_000,
+    default: 60_000,
+  },
+  headersTimeoutMs: {
+    key: "headers-timeout-ms",
+    kind: "int",
+    valueName: "ms",
+    description: "longest a client may take to send the request headers (then 408 and close)",
+    min: 100,
+    max: 3_600_000,
+    default: 10_000,
+  },
+  bodyTimeoutMs: {
+    key: "body-timeout-ms",
+    kind: "int",
+    valueName: "ms",
+    description: "longest a client may take to send the whole request, body included (then 408 and close)",
+    min: 100,
+    max: 3_600_000,
+    default: 30_000,
+  },
+  maxConnections: {
+    key: "max-connections",
+    kind: "int",
+    valueName: "n",
+    description: "open connections at most; more are refused at once",
+    min: 1,
+    max: 1_000_000,
+    default: 1024,
+  },
+  logLevel: {
+    key: "log-level",
+    kind: "enum",
+    valueName: "level",
+    description:
+      "least severe log line written: debug (also health, metadata and /metrics requests), info (inference requests), warn, error",
+    choices: LOG_LEVELS,
+    default: "info",
+  },
+  logFormat: {
+    key: "log-format",
+    kind: "enum",
+    valueName: "format",
+    description: "text, or json (one JSON object a line, for log collectors)",
+    choices: LOG_FORMATS,
+    default: "text",
   },
 } as const satisfies Record<keyof ServeOptions, OptionSpec>;
 
 export type ServeOptionKey = keyof typeof SERVE_OPTIONS;
 
-export const SERVE_DEFAULTS: Omit<ServeOptions, "models" | "intraOpThreads"> = {
-  host: "127.0.0.1",
-  port: 8080,
-  workers: 1,
-  maxBatchSize: 32,
-  maxQueueDelayMs: 2,
-  maxQueue: 512,
-  cacheSize: 0,
-  maxBody: 16 * 1024 * 1024,
-  shutdownTimeoutMs: 30_000,
-};
+/** The defaults, from the table (intra-op threads depend on the cores: defaultIntraOpThreads). */
+export const SERVE_DEFAULTS = Object.fromEntries(
+  (Object.entries(SERVE_OPTIONS) as [ServeOptionKey, OptionSpec][])
+    .filter(([, spec]) => spec.default !== undefined)
+    .map(([k, spec]) => [k, spec.kind === "bytes" ? parseBytes(spec.default) : spec.default]),
+) as Omit<ServeOptions, "models" | "intraOpThreads">;
 
 /** Raw values by option: strings from flags, JSON values from a config file. */
 export type RawServeOptions = Partial<Record<ServeOptionKey, unknown>>;
@@ -193,7 +269,7 @@ export function resolveServeOptions(
           const baseDir = source.file ? path.dirname(source.file) : undefined;
           list.forEach((m) => sourceModels.push(parseModelSpec(m, baseDir)));
         } else {
-          (merged as Record<string, unknown>)[k] = parseValue(spec, raw, source.kind);
+          (merged as Record<string, unknown>)[k] = parseOptionValue(spec, raw, source.kind);
         }
       } catch (e) {
         problems.push({ source, msg: `${label(spec.key)}: ${(e as Error).message}` });
@@ -212,7 +288,7 @@ export function resolveServeOptions(
     if (seen.has(id))
       problems.push({
         source: { kind: "flag", values: {} },
-        msg: `model "${m.name}" version ${m.version} is given twice`,
+        msg: `model "${m.name}" version ${m.version} is given twice (name them apart: --model other=path.onnx)`,
       });
     seen.add(id);
   }
@@ -231,7 +307,7 @@ export function resolveServeOptions(
     ...SERVE_DEFAULTS,
     ...merged,
     models,
-    intraOpThreads: merged.intraOpThreads ?? Math.max(1, Math.floor(env.cpuCount / workers)),
+    intraOpThreads: merged.intraOpThreads ?? defaultIntraOpThreads(env.cpuCount, workers),
   };
   const warnings: string[] = [];
   if (options.workers * options.intraOpThreads > env.cpuCount)
@@ -239,6 +315,15 @@ export function resolveServeOptions(
       `${options.workers} workers × ${options.intraOpThreads} intra-op threads = ${options.workers * options.intraOpThreads} threads on ${env.cpuCount} cores: they will compete; lower --workers or --intra-op-threads`,
     );
   return { options, warnings };
+}
+
+/**
+ * One core stays free for the HTTP thread (parsing and encoding JSON): measured with
+ * scripts/bench-serve.mjs on 2 cores, 1 thread gave 1.6x the rows/s of 2 threads at 64 connections,
+ * and the same at 1 connection.
+ */
+export function defaultIntraOpThreads(cpuCount: number, workers: number): number {
+  return Math.max(1, Math.floor((cpuCount - 1) / workers));
 }
 
 const NAME_RE = /^[A-Za-z0-9_.-]+$/;
@@ -266,7 +351,11 @@ export function parseModelSpec(raw: unknown, baseDir?: string): ModelSpec {
     throw new Error(`expected "path.onnx", "name=path.onnx" or {"name", "path"}, got ${JSON.stringify(raw)}`);
   }
   if (file === "") throw new Error("the model path is empty");
-  name ??= path.basename(file).replace(/\.onnx$/i, "");
+  // `mlpack build` writes NAME.int8.onnx; the image and the Lambda serve it as NAME, and so does this.
+  name ??= path
+    .basename(file)
+    .replace(/\.onnx$/i, "")
+    .replace(/\.int8$/i, "");
   version ??= "1";
   if (!NAME_RE.test(name))
     throw new Error(`model name "${name}" may only hold letters, digits, "_", "." and "-" (it goes in URLs)`);
@@ -275,7 +364,13 @@ export function parseModelSpec(raw: unknown, baseDir?: string): ModelSpec {
   return { name, version, path: baseDir ? path.resolve(baseDir, file) : file };
 }
 
-function parseValue(spec: OptionSpec, raw: unknown, from: "flag" | "file"): string | number {
+/** One option's value, checked against its kind and range; throws an Error with the problem. */
+export function parseOptionValue(spec: OptionSpec, raw: unknown, from: "flag" | "file"): string | number {
+  if (spec.kind === "enum") {
+    if (typeof raw !== "string" || !spec.choices!.includes(raw))
+      throw new Error(`expected one of ${spec.choices!.join(", ")}, got ${JSON.stringify(raw)}`);
+    return raw;
+  }
   if (spec.kind === "string") {
     if (typeof raw !== "string" || raw === "")
       throw new Error(`expected a non-empty string, got ${JSON.stringify(raw)}`);
@@ -293,20 +388,6 @@ function parseValue(spec: OptionSpec, raw: unknown, from: "flag" | "file"): stri
     throw new Error(`${n} is out of range [${spec.min ?? "-∞"}, ${spec.max ?? "∞"}]`);
   return n;
 }
-
-const UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 1024,
-  kb: 1024,
-  kib: 1024,
-  m: 1024 ** 2,
-  mb: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1024 ** 3,
-  gib: 1024 ** 3,
-};
 
 /** "16mb" → 16777216 (units are powers of 1024, k/kb/kib alike); plain numbers are bytes. */
 export function parseBytes(raw: unknown): number {

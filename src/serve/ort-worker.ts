@@ -22,7 +22,7 @@ async function start(): Promise<void> {
           interOpNumThreads: 1,
           executionMode: "sequential",
           graphOptimizationLevel: "all",
-          logSeverityLevel: 3,
+          logSeverityLevel: 4,
         }),
       );
     }

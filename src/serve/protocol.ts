@@ -7,6 +7,7 @@
 import { badRequest } from "./errors.js";
 import { elementCount, isOipDatatype, OIP_DATATYPES, type OipDatatype, type Tensor } from "./datatypes.js";
 import { decodeJsonValues, encodeJsonValues } from "./values.js";
+import { MAX_JSON_DEPTH, nestedDeeperThan, preview } from "./json-limits.js";
 import { decodeBinaryValues, encodeBinaryValues } from "./binary.js";
 
 export interface NamedTensor extends Tensor {
@@ -34,6 +35,15 @@ export interface InferResponse {
   modelVersion: string;
   id?: string;
   outputs: NamedTensor[];
+  /** How the request was run, for the access log (not sent). */
+  timing?: InferTiming;
+}
+
+export interface InferTiming {
+  queueMs?: number;
+  computeMs?: number;
+  batchRows?: number;
+  cached?: boolean;
 }
 
 export interface EncodedBody {
@@ -45,7 +55,6 @@ export interface EncodedBody {
 
 /** Deepest nesting accepted in `data` (and in /predict values). */
 const MAX_RANK = 32;
-
 /**
  * Parses a POST /v2/models/{name}/infer body. `inferenceHeaderLength` is the value of the
  * Inference-Header-Content-Length header: the JSON is that many bytes and binary tensor data follows.
@@ -75,12 +84,13 @@ export function parseInferRequest(body: Uint8Array, inferenceHeaderLength?: numb
     const t = expectObject(raw, `inputs[${i}]`);
     const name = t.name;
     if (typeof name !== "string" || name === "") throw badRequest(`inputs[${i}] needs a "name" string`);
+    if (name.length > 256) throw badRequest(`inputs[${i}]: the name is ${name.length} characters long`);
     if (seen.has(name)) throw badRequest(`input "${name}" is given twice`);
     seen.add(name);
     const datatype = t.datatype;
     if (!isOipDatatype(datatype))
       throw badRequest(
-        `input "${name}": datatype ${JSON.stringify(datatype)} is not one of ${OIP_DATATYPES.join(", ")}`,
+        `input "${name}": datatype ${preview(datatype)} is not one of ${OIP_DATATYPES.join(", ")}`,
       );
     const shape = parseShape(t.shape, name);
     const count = elementCount(shape);
@@ -228,11 +238,15 @@ export function encodeError(message: string): EncodedBody {
 
 function parseJson(bytes: Uint8Array): unknown {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(text);
   } catch (e) {
     throw badRequest(`malformed JSON: ${(e as Error).message}`);
   }
+  if (nestedDeeperThan(json, MAX_JSON_DEPTH))
+    throw badRequest(`the JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  return json;
 }
 
 function expectObject(v: unknown, what: string): Record<string, unknown> {
@@ -247,7 +261,9 @@ function parseShape(v: unknown, name: string): number[] {
     throw badRequest(`input "${name}": rank ${v.length} is over the limit of ${MAX_RANK}`);
   for (const d of v)
     if (!Number.isSafeInteger(d) || d < 0)
-      throw badRequest(`input "${name}": shape [${v.join(",")}] must hold non-negative integers`);
+      throw badRequest(
+        `input "${name}": shape must hold non-negative integers, not ${preview(d)} (dim ${v.indexOf(d)})`,
+      );
   return v as number[];
 }
 

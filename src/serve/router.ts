@@ -2,6 +2,7 @@
  * Routes as data, transport-neutral: a request (method, path, headers, body bytes) in, a response
  * (status, headers, body bytes) out. node:http and the Lambda adapter are thin shells around this.
  */
+import { randomBytes } from "node:crypto";
 import type { Logger } from "../log.js";
 import { badRequest, notFound, ServeError, toServeError } from "./errors.js";
 import {
@@ -12,8 +13,10 @@ import {
   parsePredictRequest,
   predictInputsToTensors,
   type EncodedBody,
+  type InferTiming,
 } from "./protocol.js";
 import type { ModelService } from "./service.js";
+import { ms, type AccessLogEntry } from "./serve-log.js";
 
 export interface RouterRequest {
   method: string;
@@ -33,7 +36,7 @@ export interface RouterResponse {
 
 type Params = { name?: string; version?: string };
 /** Handlers record the model they resolved, for metric labels. */
-type Ctx = { model?: { name: string; version: string } };
+type Ctx = { model?: { name: string; version: string }; timing?: InferTiming; requestId?: string };
 type Handler = (service: ModelService, req: RouterRequest, p: Params, ctx: Ctx) => Promise<Reply> | Reply;
 type Reply = { status?: number; body: EncodedBody; headers?: Record<string, string> };
 
@@ -63,8 +66,12 @@ const ROUTES: Route[] = [
     method: "GET",
     pattern: /^\/v2\/health\/ready$/,
     label: "ready",
-    handler: (s) =>
-      s.isReady() ? json({ ready: true }) : json({ error: "not ready: the server is shutting down" }, 503),
+    handler: (s) => {
+      const r = s.readiness();
+      return r.state === "ready"
+        ? json({ ready: true })
+        : json({ ready: false, status: r.state, error: `not ready: ${r.reason}` }, 503);
+    },
   },
   { method: "GET", pattern: /^\/v2\/?$/, label: "server_metadata", handler: (s) => json(s.serverMetadata()) },
   {
@@ -88,7 +95,7 @@ const ROUTES: Route[] = [
       const m = (ctx.model = s.resolveModel(p.name!, p.version));
       return s.isReady()
         ? json({ name: m.name, version: m.version, ready: true })
-        : json({ error: `model "${m.name}" is not ready: the server is shutting down` }, 503);
+        : json({ error: `model "${m.name}" is not ready: ${notReadyReason(s)}` }, 503);
     },
   },
   {
@@ -111,7 +118,9 @@ const ROUTES: Route[] = [
         req.body,
         headerLen === undefined ? undefined : parseLength(headerLen),
       );
+      ctx.requestId = parsed.id;
       const resp = await s.infer(model.name, model.version, parsed);
+      ctx.timing = resp.timing;
       const body = encodeInferResponse(resp, parsed);
       return {
         body,
@@ -137,6 +146,7 @@ const ROUTES: Route[] = [
       const model = (ctx.model = s.resolveModel(name ?? names[0], version));
       const inputs = predictInputsToTensors(body.inputs, model.inputs);
       const resp = await s.infer(model.name, model.version, { inputs, binaryOutput: false });
+      ctx.timing = resp.timing;
       return { body: encodePredictResponse(resp.outputs) };
     },
   },
@@ -155,6 +165,8 @@ const ROUTES: Route[] = [
 
 export interface HandleOptions {
   logger?: Logger;
+  /** Called once per request, after the response is ready. */
+  accessLog?: (entry: AccessLogEntry) => void;
   now?: () => number;
 }
 
@@ -172,6 +184,7 @@ export async function handleRequest(
   // Labelled by the model actually resolved, so a typo in a URL cannot grow a new series.
   const ctx: Ctx = {};
   let reply: Reply;
+  let errorMessage: string | undefined;
   try {
     const found = match(req);
     label = found.route.label;
@@ -183,19 +196,53 @@ export async function handleRequest(
     if (err.status === 500 && opts.logger && err.cause instanceof Error && err.cause.stack)
       opts.logger.debug(err.cause.stack);
     reply = { status: err.status, body: encodeError(err.message), headers: err.headers };
+    errorMessage = err.message;
   } finally {
     m.inflight.dec();
   }
   const status = reply.status ?? 200;
   const [model, version] = ctx.model ? [ctx.model.name, ctx.model.version] : ["", ""];
   m.requests.inc({ route: label, model, code: String(status) });
-  if (label === "infer" || label === "predict")
-    m.requestSeconds.observe({ model, version }, (now() - t0) / 1000);
+  const totalMs = now() - t0;
+  if (label === "infer" || label === "predict") m.requestSeconds.observe({ model, version }, totalMs / 1000);
+  const id = requestId(req, ctx);
+  if (opts.accessLog) {
+    const t = ctx.timing;
+    opts.accessLog({
+      id,
+      method: req.method,
+      path: req.path,
+      route: label,
+      status,
+      ...(ctx.model ? { model, version } : {}),
+      ...(t?.queueMs !== undefined ? { queueMs: ms(t.queueMs) } : {}),
+      ...(t?.computeMs !== undefined ? { computeMs: ms(t.computeMs) } : {}),
+      totalMs: ms(totalMs),
+      ...(t?.batchRows !== undefined ? { batchSize: t.batchRows } : {}),
+      ...(t?.cached ? { cached: true } : {}),
+      ...(errorMessage !== undefined ? { error: errorMessage } : {}),
+    });
+  }
   return {
     status,
-    headers: { "content-type": reply.body.contentType, ...(reply.headers ?? {}) },
+    headers: { "content-type": reply.body.contentType, "x-request-id": id, ...(reply.headers ?? {}) },
     body: reply.body.body,
   };
+}
+
+const ID_PREFIX = randomBytes(3).toString("hex");
+let nextId = 0;
+
+/** The client's X-Request-Id (when sane), else the OIP request id, else one of ours. */
+function requestId(req: RouterRequest, ctx: Ctx): string {
+  const given = header(req, "x-request-id") ?? ctx.requestId;
+  if (given !== undefined && given.length <= 128 && /^[\x21-\x7e]+$/.test(given)) return given;
+  return `${ID_PREFIX}-${++nextId}`;
+}
+
+function notReadyReason(s: ModelService): string {
+  const r = s.readiness();
+  return r.state === "ready" ? "" : r.reason;
 }
 
 function match(req: RouterRequest): { route: Route; params: Params } {

@@ -4,6 +4,7 @@ import { UserError } from "../errors.js";
 import { createHttpServer, type HttpServer, type ListenAddress, type ShutdownResult } from "./http-server.js";
 import { createModelService, type ModelService, type ModelServiceDeps } from "./service.js";
 import type { ServeOptions } from "./options.js";
+import type { AccessLogEntry } from "./serve-log.js";
 
 export interface ServeHandle extends ListenAddress {
   service: ModelService;
@@ -14,11 +15,18 @@ export interface ServeHandle extends ListenAddress {
 
 export async function serve(
   options: ServeOptions,
-  deps: ModelServiceDeps & { logger?: Logger } = {},
+  deps: ModelServiceDeps & { logger?: Logger; accessLog?: (entry: AccessLogEntry) => void } = {},
 ): Promise<ServeHandle> {
   const logger = deps.logger ?? silentLogger;
   const service = await createModelService(options, deps);
-  const http = createHttpServer(service, { maxBody: options.maxBody, logger });
+  const http = createHttpServer(service, {
+    maxBody: options.maxBody,
+    headersTimeoutMs: options.headersTimeoutMs,
+    bodyTimeoutMs: options.bodyTimeoutMs,
+    maxConnections: options.maxConnections,
+    logger,
+    accessLog: deps.accessLog,
+  });
   let address: ListenAddress;
   try {
     address = await http.listen(options.port, options.host);

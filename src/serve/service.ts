@@ -11,7 +11,7 @@ import { ServeError, unavailable } from "./errors.js";
 import type { Tensor } from "./datatypes.js";
 import { modelInfoFromProto, type ModelInfo } from "./model-info.js";
 import { modelRegistry, type ModelMetadata } from "./model-registry.js";
-import type { InferRequest, InferResponse, NamedTensor } from "./protocol.js";
+import type { InferRequest, InferResponse, InferTiming, NamedTensor } from "./protocol.js";
 import { validateRequest } from "./validate-request.js";
 import { Scheduler } from "./batcher.js";
 import { cacheKey, LruCache } from "./cache.js";
@@ -22,7 +22,8 @@ import type { ServeOptions } from "./options.js";
 export type ModelServiceOptions = Pick<
   ServeOptions,
   "models" | "workers" | "intraOpThreads" | "maxBatchSize" | "maxQueueDelayMs" | "maxQueue" | "cacheSize"
->;
+> &
+  Partial<Pick<ServeOptions, "requestTimeoutMs">>;
 
 export interface ModelServiceDeps {
   logger?: Logger;
@@ -42,8 +43,10 @@ export interface ModelService {
   readonly models: readonly ModelInfo[];
   readonly metrics: ServeMetrics;
   isLive(): boolean;
-  /** False once draining has begun (load balancers should stop sending). */
+  /** False once draining has begun, or while no worker is free (load balancers should stop sending). */
   isReady(): boolean;
+  /** Why the service is not ready; `ready` when it is. */
+  readiness(): Readiness;
   serverMetadata(): ServerMetadata;
   /** The model, or the highest version when none is named; ServeError 404 when unknown. */
   resolveModel(name: string, version?: string): ModelInfo;
@@ -53,9 +56,15 @@ export interface ModelService {
   readonly inflight: number;
   /** Stop being ready and send queued requests without waiting for batches to fill. */
   drain(): void;
-  /** Stops the workers; call after in-flight requests have finished. */
-  close(): Promise<void>;
+  /**
+   * Stops the workers; call after in-flight requests have finished. Workers still busy after
+   * `graceMs` are abandoned; `stuck` counts threads still inside a run.
+   */
+  close(graceMs?: number): Promise<{ stuck: number }>;
 }
+
+export type Readiness =
+  { state: "ready" } | { state: "degraded"; reason: string } | { state: "draining"; reason: string };
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -95,6 +104,8 @@ export async function createModelService(
     models: models.map((m) => ({ id: id(m), path: m.path })),
     logger,
     onIdle: () => sched.pump(),
+    requestTimeoutMs: opts.requestTimeoutMs ?? 0,
+    onTimeout: () => metrics.workerTimeouts.inc({}),
   }));
   for (const m of models) sched.addModel(id(m), m.batchable, { model: m.name, version: m.version });
   const cache = opts.cacheSize > 0 ? new LruCache<Record<string, Tensor>>(opts.cacheSize) : undefined;
@@ -104,6 +115,17 @@ export async function createModelService(
   let inflight = 0;
 
   const { resolveModel, modelMetadata } = modelRegistry(models);
+  const readiness = (): Readiness => {
+    if (!ready || closed) return { state: "draining", reason: "the server is shutting down" };
+    if (pool.size === 0) {
+      const { starting, stuck } = pool.replacing;
+      return {
+        state: "degraded",
+        reason: `no worker is free (${starting} starting to replace ${stuck || "a"} stopped one${stuck === 1 ? "" : "s"} after a compute timeout or crash)`,
+      };
+    }
+    return { state: "ready" };
+  };
 
   return {
     models,
@@ -112,7 +134,8 @@ export async function createModelService(
       return inflight;
     },
     isLive: () => !closed,
-    isReady: () => ready && !closed,
+    isReady: () => readiness().state === "ready",
+    readiness,
     serverMetadata: () => ({ name: "mlpack", version: pkg.version, extensions: ["binary_tensor_data"] }),
     resolveModel,
     modelMetadata,
@@ -123,14 +146,18 @@ export async function createModelService(
       inflight++;
       try {
         let outputs: Record<string, Tensor> | undefined;
+        let timing: InferTiming = {};
         const key = cache ? cacheKey(id(model), v.inputs) : undefined;
         const labels = { model: model.name, version: model.version };
         if (cache && key) {
           outputs = cache.get(key);
           (outputs ? metrics.cacheHits : metrics.cacheMisses).inc(labels);
+          if (outputs) timing = { cached: true };
         }
         if (!outputs) {
-          outputs = await sched.submit(id(model), v);
+          const run = await sched.submit(id(model), v);
+          outputs = run.outputs;
+          timing = { queueMs: run.queueMs, computeMs: run.computeMs, batchRows: run.batchRows };
           if (cache && key) {
             // Copy out of the batch's buffers so a cached entry does not pin the whole batch.
             const owned: Record<string, Tensor> = {};
@@ -150,6 +177,7 @@ export async function createModelService(
           modelVersion: model.version,
           ...(request.id !== undefined ? { id: request.id } : {}),
           outputs: out,
+          timing,
         };
       } finally {
         inflight--;
@@ -159,12 +187,13 @@ export async function createModelService(
       ready = false;
       sched.flush();
     },
-    async close() {
+    async close(graceMs) {
       ready = false;
       closed = true;
       sched.close();
-      await pool.close();
+      const result = await pool.close(graceMs);
       cache?.clear();
+      return result;
     },
   };
 }

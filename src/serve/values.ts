@@ -1,5 +1,6 @@
 /** Tensor values as JSON: checked decoding of `data` arrays and fast encoding of typed arrays. */
 import { badRequest } from "./errors.js";
+import { preview } from "./json-limits.js";
 import { datatypeInfo, type OipDatatype, type Tensor, type TensorValues } from "./datatypes.js";
 import { float16BitsToFloat, floatToFloat16Bits } from "../onnx/float16.js";
 
@@ -8,9 +9,7 @@ export function decodeJsonValues(datatype: OipDatatype, flat: unknown[], name: s
   const info = datatypeInfo(datatype);
   const n = flat.length;
   const bad = (i: number, want: string): never => {
-    throw badRequest(
-      `input "${name}": data[${i}] is ${JSON.stringify(flat[i]) ?? String(flat[i])}, expected ${want} for ${datatype}`,
-    );
+    throw badRequest(`input "${name}": data[${i}] is ${preview(flat[i])}, expected ${want} for ${datatype}`);
   };
   switch (info.kind) {
     case "string": {

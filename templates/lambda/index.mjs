@@ -13,6 +13,9 @@ const MODEL = JSON.parse("{{modelInfoJson}}");
 // {{threadsNote}}; MLPACK_INTRA_OP_THREADS overrides it (e.g. after changing the memory setting).
 const INTRA_OP_THREADS = Number(process.env.MLPACK_INTRA_OP_THREADS || "{{intraOpThreads}}");
 
+// onnxruntime's telemetry warns "No readable CA bundle" at start-up in Lambda; the function's own
+// environment setting wins.
+process.env.ORT_DISABLE_TELEMETRY ??= "1";
 // Module scope: Lambda runs this in the init phase, once per instance, so requests reuse the session
 // and the first request does not pay for loading the model.
 const session = await ort.InferenceSession.create(path.join(here, MODEL.path), {
@@ -20,7 +23,7 @@ const session = await ort.InferenceSession.create(path.join(here, MODEL.path), {
   interOpNumThreads: 1,
   executionMode: "sequential",
   graphOptimizationLevel: "all",
-  logSeverityLevel: 3,
+  logSeverityLevel: 4,
 });
 
 export const handler = createLambdaHandler({

@@ -2,6 +2,7 @@
 import { UserError } from "../../errors.js";
 import type { ServerConfig } from "../../config/types.js";
 import type { LambdaTargetConfig } from "../../build/targets/lambda/config.js";
+import { LAMBDA_SERVER_KEYS, SERVER_CONFIG_KEYS, serverConfigProblems } from "../../serve/option-schema.js";
 
 export type LambdaRuntime = NonNullable<LambdaTargetConfig["runtime"]>;
 
@@ -56,8 +57,9 @@ export function resolveLambdaSettings(
   let intraOpThreads: number;
   let threadsNote: string;
   if (server.intraOpThreads !== undefined) {
-    if (!Number.isInteger(server.intraOpThreads) || server.intraOpThreads < 1)
-      throw new UserError(`server.intraOpThreads must be a positive integer, got ${server.intraOpThreads}`);
+    const problems = serverConfigProblems({ intraOpThreads: server.intraOpThreads });
+    if (problems.length > 0)
+      throw new UserError(problems[0], { hint: "fix the server section of mlpack.yaml" });
     intraOpThreads = server.intraOpThreads;
     threadsNote = `${intraOpThreads} intra-op thread(s) from server.intraOpThreads (${memory} MB is ${vcpu} vCPU)`;
   } else {
@@ -69,16 +71,7 @@ export function resolveLambdaSettings(
 
 /** Server settings that mean nothing on Lambda (one request at a time per instance, no port). */
 export function ignoredServerSettings(server: ServerConfig = {}): string[] {
-  // Lambda also sets the body limit (6 MB) and the shutdown; there is no queue in front of the handler.
-  const keys = [
-    "workers",
-    "maxBatchSize",
-    "maxQueueDelayMs",
-    "cacheSize",
-    "port",
-    "maxQueue",
-    "maxBody",
-    "shutdownTimeoutMs",
-  ] as const;
-  return keys.filter((k) => server[k] !== undefined);
+  // Lambda sets the body limit (6 MB), the timeouts and the shutdown; there is no queue in front of
+  // the handler, and it logs to CloudWatch as it is.
+  return SERVER_CONFIG_KEYS.filter((k) => !LAMBDA_SERVER_KEYS.includes(k) && server[k] !== undefined);
 }

@@ -5,7 +5,7 @@
  */
 import type { ServerConfig } from "../../config/types.js";
 import { UsageError } from "../../errors.js";
-import { parseBytes } from "../../serve/options.js";
+import { SERVER_CONFIG_KEYS, serverConfigProblems } from "../../serve/option-schema.js";
 
 export const SERVE_CONFIG_FILE = "mlpack-serve.json";
 export const DEFAULT_PORT = 8080;
@@ -21,51 +21,16 @@ export interface ServeConfigInput {
 /** The JSON text of the serve config (sorted keys, newline-terminated: deterministic bytes). */
 export function renderServeConfig(input: ServeConfigInput): string {
   const s = input.server ?? {};
-  const checkInt = (
-    key: Exclude<keyof ServerConfig, "maxBody">,
-    min: number,
-    max = Number.MAX_SAFE_INTEGER,
-  ) => {
-    const v = s[key];
-    if (v === undefined) return;
-    if (!Number.isInteger(v) || v < min || v > max)
-      throw new UsageError(`server.${key} must be an integer from ${min} to ${max}, got ${String(v)}`, {
-        hint: "fix the server section of mlpack.yaml",
-      });
-  };
-  checkInt("workers", 1, 256);
-  checkInt("intraOpThreads", 1, 1024);
-  checkInt("maxBatchSize", 1);
-  checkInt("maxQueueDelayMs", 0);
-  checkInt("cacheSize", 0);
-  checkInt("port", 1, 65535);
-  checkInt("maxQueue", 1, 1_000_000);
-  checkInt("shutdownTimeoutMs", 0, 3_600_000);
-  if (s.maxBody !== undefined) {
-    try {
-      if (!(parseBytes(s.maxBody) >= 1)) throw new Error("must be at least 1 byte");
-    } catch (e) {
-      throw new UsageError(`server.maxBody ${JSON.stringify(s.maxBody)}: ${(e as Error).message}`, {
-        hint: "a size such as 512kb or 16mb",
-      });
-    }
-  }
+  // The same checks as mlpack.yaml's loader and `mlpack serve` (one table: serve/options.ts).
+  const problems = serverConfigProblems(s);
+  if (problems.length > 0)
+    throw new UsageError(problems.join("\n"), { hint: "fix the server section of mlpack.yaml" });
   const serve: Record<string, unknown> = {
     host: "0.0.0.0",
     model: [{ name: input.name, path: input.modelPath, version: input.version }],
     port: s.port ?? DEFAULT_PORT,
   };
-  const keys = [
-    "workers",
-    "intraOpThreads",
-    "maxBatchSize",
-    "maxQueueDelayMs",
-    "cacheSize",
-    "maxQueue",
-    "maxBody",
-    "shutdownTimeoutMs",
-  ] as const;
-  for (const key of keys) if (s[key] !== undefined) serve[key] = s[key];
+  for (const key of SERVER_CONFIG_KEYS) if (key !== "port" && s[key] !== undefined) serve[key] = s[key];
   const sorted = Object.fromEntries(Object.entries(serve).sort(([a], [b]) => (a < b ? -1 : 1)));
   return JSON.stringify({ serve: sorted }, null, 2) + "\n";
 }

@@ -1,6 +1,5 @@
 import { Option, type Command } from "commander";
 import type { CliIo } from "../io.js";
-import type { Logger } from "../../log.js";
 import {
   SERVE_OPTIONS,
   type OptionSpec,
@@ -17,22 +16,15 @@ export function registerServe(program: Command, io: CliIo): void {
     .argument("[models...]", "models to serve, as with --model")
     .option("--config <file>", "JSON file with the same option names as the flags (flags win)");
   for (const spec of Object.values(SERVE_OPTIONS) as OptionSpec[]) {
-    const help = spec.description + (spec.defaultText ? ` (default: ${spec.defaultText})` : "");
+    const help = spec.description + (spec.default !== undefined ? ` (default: ${spec.default})` : "");
     const opt = new Option(`--${spec.key} <${spec.valueName}>`, help);
     if (spec.kind === "models") opt.argParser((v: string, prev: string[] = []) => [...prev, v]);
     cmd.addOption(opt);
   }
   cmd.action(async (positional: string[], flags: Record<string, unknown>) => {
-    const { serve, resolveServeOptions, readServeConfigFile, availableCores } =
+    const { serve, resolveServeOptions, readServeConfigFile, availableCores, createServeLogger } =
       await import("../../serve/index.js");
     const { UserError } = await import("../../errors.js");
-    const verbose = Boolean(program.opts().verbose);
-    const logger: Logger = {
-      info: (m) => io.out(m),
-      warn: (m) => io.err(`warning: ${m}`),
-      error: (m) => io.err(`error: ${m}`),
-      debug: (m) => verbose && io.err(m),
-    };
     const values: RawServeOptions = {};
     for (const [key, spec] of Object.entries(SERVE_OPTIONS) as [ServeOptionKey, OptionSpec][])
       values[key] = flags[camel(spec.key)];
@@ -42,20 +34,26 @@ export function registerServe(program: Command, io: CliIo): void {
     const { options, warnings } = resolveServeOptions([...sources, { kind: "flag", values }], {
       cpuCount: availableCores(),
     });
+    const logger = createServeLogger({
+      level: program.opts().verbose ? "debug" : options.logLevel,
+      format: options.logFormat,
+      out: io.out,
+      err: io.err,
+    });
     warnings.forEach((w) => logger.warn(w));
 
-    const handle = await serve(options, { logger });
+    const handle = await serve(options, { logger, accessLog: (e) => logger.access(e) });
     for (const m of handle.service.models) {
       const batching =
         m.batchable && options.maxBatchSize > 1
           ? `batching up to ${options.maxBatchSize} rows (${options.maxQueueDelayMs} ms)`
           : "no batching";
-      io.out(`model ${m.name} version ${m.version}: ${m.path}, ${batching}`);
+      logger.info(`model ${m.name} version ${m.version}: ${m.path}, ${batching}`);
     }
-    io.out(
-      `${options.workers} worker(s) × ${options.intraOpThreads} intra-op thread(s), cache ${options.cacheSize > 0 ? `${options.cacheSize} entries` : "off"}, max body ${options.maxBody} bytes`,
+    logger.info(
+      `${options.workers} worker(s) × ${options.intraOpThreads} intra-op thread(s), cache ${options.cacheSize > 0 ? `${options.cacheSize} entries` : "off"}, max body ${options.maxBody} bytes, compute deadline ${options.requestTimeoutMs > 0 ? `${options.requestTimeoutMs} ms` : "off"}`,
     );
-    io.out(`listening on ${handle.url}`);
+    logger.info(`listening on ${handle.url}`);
 
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       const on = (s: NodeJS.Signals) => {
@@ -66,7 +64,7 @@ export function registerServe(program: Command, io: CliIo): void {
       process.on("SIGTERM", on);
       process.on("SIGINT", on);
     });
-    io.out(`${signal}: draining (no new connections; finishing accepted requests)`);
+    logger.info(`${signal}: draining (no new connections; finishing accepted requests)`);
     const force = () => {
       logger.warn("second signal: closing every connection now");
       handle.http.server.closeAllConnections();
@@ -76,10 +74,14 @@ export function registerServe(program: Command, io: CliIo): void {
     const result = await handle.close();
     process.off("SIGTERM", force);
     process.off("SIGINT", force);
+    if (result.stuckWorkers > 0)
+      logger.error(
+        `${result.stuckWorkers} worker thread(s) are stuck in an onnxruntime run, which cannot be interrupted: ending the process with SIGKILL (exit status 137)`,
+      );
     if (!result.clean)
       throw new UserError(`stopped with ${result.abandoned} request(s) unanswered`, {
         hint: "raise --shutdown-timeout-ms, or give the orchestrator a longer grace period",
       });
-    io.out("stopped");
+    logger.info("stopped");
   });
 }

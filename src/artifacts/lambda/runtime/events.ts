@@ -3,6 +3,7 @@
  * session, no I/O. Shapes: API Gateway HTTP API (payload 2.0) and Function URLs, API Gateway REST API
  * and ALB (payload 1.0), and direct invocations (the request body itself as the event).
  */
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "../../../serve/json-limits.js";
 import type { RouterRequest, RouterResponse } from "../../../serve/router.js";
 
 /** What API Gateway and Function URLs expect back from the function. */
@@ -58,6 +59,13 @@ export function parseEvent(event: unknown, modelName: string): ParsedEvent {
     return httpRequest(event.httpMethod, event.path, query, event);
   }
   if ("inputs" in event) {
+    // The event is already parsed; a deeper one would overflow the stack when re-serialized below.
+    if (nestedDeeperThan(event, MAX_JSON_DEPTH))
+      return {
+        kind: "invalid",
+        http: false,
+        message: `the event is nested deeper than ${MAX_JSON_DEPTH} levels`,
+      };
     // A direct invocation carries the request body; the shape of "inputs" picks the endpoint.
     const path = Array.isArray(event.inputs)
       ? `/v2/models/${encodeURIComponent(modelName)}/infer`

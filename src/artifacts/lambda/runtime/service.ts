@@ -5,6 +5,7 @@
  * parsing, validation, error bodies) answers exactly as `mlpack serve` does.
  */
 import type ort from "onnxruntime-node";
+import { computeError } from "../../../serve/errors.js";
 import { createServeMetrics } from "../../../serve/metrics.js";
 import type { ModelInfo } from "../../../serve/model-info.js";
 import { modelRegistry } from "../../../serve/model-registry.js";
@@ -44,6 +45,8 @@ export function createInProcessService(opts: InProcessServiceOptions): ModelServ
     },
     isLive: () => !closed,
     isReady: () => !closed,
+    readiness: () =>
+      closed ? { state: "draining", reason: "the function is shutting down" } : { state: "ready" },
     serverMetadata: () => ({
       name: "mlpack",
       version: opts.serverVersion,
@@ -58,7 +61,12 @@ export function createInProcessService(opts: InProcessServiceOptions): ModelServ
       try {
         const feeds = toOrtFeeds(Tensor, v.inputs);
         const t0 = performance.now();
-        const result = await session.run(feeds, v.outputs);
+        let result: Record<string, ort.Tensor>;
+        try {
+          result = await session.run(feeds, v.outputs);
+        } catch (e) {
+          throw computeError(m.name, String((e as Error)?.message ?? e).split("\n")[0]);
+        }
         metrics.computeSeconds.observe(
           { model: m.name, version: m.version },
           (performance.now() - t0) / 1000,
@@ -78,6 +86,7 @@ export function createInProcessService(opts: InProcessServiceOptions): ModelServ
     async close() {
       closed = true;
       await session.release?.();
+      return { stuck: 0 };
     },
   };
 }
