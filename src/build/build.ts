@@ -19,6 +19,8 @@ import { quantizeStep } from "./steps/quantize.js";
 import { benchStep } from "./steps/bench.js";
 import { TARGET_STEPS, pushStep } from "./steps/targets.js";
 import { renderBuildSummary } from "./summary.js";
+import { checkConfigFile, checkConfigOutputDir } from "../config/paths.js";
+import { MAX_PROTO_BYTES } from "../onnx/read.js";
 import { writeFileAtomic } from "../write-atomic.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
@@ -83,6 +85,8 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     throw new UserError(`${file}: model ${config.model} not found (${sourceModel})`, {
       hint: "model paths in the config are relative to the config file",
     });
+  checkConfigFile(file, "model", sourceModel, "model", MAX_PROTO_BYTES);
+  checkConfigOutputDir(file, "output", outDir);
   const name = config.name ?? path.basename(sourceModel).replace(/\.onnx$/i, "");
   const version = config.version ?? "1";
   fs.mkdirSync(outDir, { recursive: true });

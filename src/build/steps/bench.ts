@@ -10,6 +10,8 @@ import { GateFailedError, UsageError, UserError } from "../../errors.js";
 import { hashJson } from "../cache.js";
 import type { BuildStep } from "../types.js";
 import type { Comparison } from "../../bench/gate.js";
+import { checkConfigFile } from "../../config/paths.js";
+import { MAX_PROTO_BYTES } from "../../onnx/read.js";
 import type { BenchReport } from "../../bench/types.js";
 
 /** What is cached; whether it gates is part of the cache key, not of the entry. */
@@ -85,6 +87,8 @@ export const benchStep: BuildStep = {
       bootstrap = configured;
       configured = undefined;
     }
+    if (configured)
+      checkConfigFile(ctx.configFile, "bench.baseline", configured, "baseline", MAX_PROTO_BYTES);
     const baseline = configured ?? (ctx.shippedModel !== ctx.sourceModel ? ctx.sourceModel : undefined);
     const gated = configured !== undefined;
     const options = {
