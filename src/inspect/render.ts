@@ -1,6 +1,7 @@
 /** Text rendering of an inspect summary. */
 import type { ModelSummary } from "./summary.js";
 import { formatShape } from "../ir/types.js";
+import { printable } from "../printable.js";
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -101,5 +102,6 @@ export function renderSummary(s: ModelSummary): string {
     );
   }
   if (s.functions.length) out.push("", `Local functions: ${s.functions.join(", ")}`);
-  return out.join("\n");
+  // Each entry is one line; model strings inside it must not break it or reach the terminal raw.
+  return out.map(printable).join("\n");
 }
