@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/load.js";
+import { initConfig } from "../src/config/init.js";
 import { MAX_CONFIG_BYTES } from "../src/config/parse.js";
 import { UserError } from "../src/errors.js";
 import { runInProcess, REPO } from "./helpers/cli.js";
@@ -80,6 +81,18 @@ describe("config loading limits", () => {
   it("a config path that is a directory or a device is a clear error", () => {
     expect(loadError(dir).message).toMatch(/is a directory, not a config file/);
     expect(loadError("/dev/zero").message).toMatch(/\/dev\/zero is a character device, not a config file/);
+  });
+});
+
+describe("init", () => {
+  it('quotes a model file name that YAML would otherwise split (": ")', async () => {
+    const sub = path.join(dir, "init");
+    fs.mkdirSync(sub, { recursive: true });
+    const model = path.join(sub, "net: v2 #1.onnx");
+    fs.copyFileSync(path.join(dir, "model.onnx"), model);
+    const out = path.join(sub, "mlpack.yaml");
+    await initConfig(model, { output: out, force: true });
+    expect(loadConfig(out).config.model).toBe("net: v2 #1.onnx");
   });
 });
 
