@@ -1,4 +1,5 @@
 /** Diagnostics are collected, never thrown (DESIGN.md rule 4), then rendered by the CLI. */
+import { printable } from "./printable.js";
 
 export type Severity = "error" | "warning" | "info";
 
@@ -51,7 +52,8 @@ export function describeNode(n: DiagnosticNode): string {
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
-  const subject = d.node ? `${describeNode(d.node)}: ` : "";
-  const hint = d.hint ? `\n    hint: ${d.hint}` : "";
-  return `${d.severity} [${d.code}] ${subject}${d.message}${hint}`;
+  // Messages quote node and value names from the model: escaped so each diagnostic stays its lines.
+  const subject = d.node ? `${printable(describeNode(d.node))}: ` : "";
+  const hint = d.hint ? `\n    hint: ${printable(d.hint)}` : "";
+  return `${d.severity} [${d.code}] ${subject}${printable(d.message)}${hint}`;
 }

@@ -1,4 +1,5 @@
 /** The only place that writes to the terminal. Everything else takes a Logger. */
+import { printableLines } from "./printable.js";
 
 export interface Logger {
   info(msg: string): void;
@@ -25,12 +26,13 @@ export function createConsoleLogger(opts: ConsoleLoggerOptions = {}): Logger {
   const err = opts.err ?? process.stderr;
   const color = opts.color ?? shouldUseColor(err);
   const paint = (code: number, s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
+  // Log lines of bench, quantize, build and serve carry model names: no raw control characters.
   return {
-    info: (m) => void out.write(m + "\n"),
-    warn: (m) => void err.write(paint(33, "warning: ") + m + "\n"),
-    error: (m) => void err.write(paint(31, "error: ") + m + "\n"),
+    info: (m) => void out.write(printableLines(m) + "\n"),
+    warn: (m) => void err.write(paint(33, "warning: ") + printableLines(m) + "\n"),
+    error: (m) => void err.write(paint(31, "error: ") + printableLines(m) + "\n"),
     debug: (m) => {
-      if (opts.verbose) err.write(paint(90, m) + "\n");
+      if (opts.verbose) err.write(paint(90, printableLines(m)) + "\n");
     },
   };
 }

@@ -122,6 +122,25 @@ describe("Docker config.json", () => {
   });
 });
 
+describe("credential helpers that are not installed", () => {
+  it("say which helper is missing instead of claiming there is no login", async () => {
+    const cfgDir = path.join(dir, "store");
+    fs.mkdirSync(cfgDir, { recursive: true });
+    const file = path.join(cfgDir, "config.json");
+    fs.writeFileSync(file, JSON.stringify({ credsStore: "mlpack-no-such-helper" }));
+    const err = await dockerCredentials({ file })("reg.example.com").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toBe(
+      `the Docker credential helper docker-credential-mlpack-no-such-helper (the credsStore in ${file}) is not installed`,
+    );
+    expect((err as UserError).hint).toContain("install docker-credential-mlpack-no-such-helper");
+    fs.writeFileSync(file, JSON.stringify({ credHelpers: { "reg.example.com": "mlpack-gone" } }));
+    await expect(dockerCredentials({ file })("reg.example.com")).rejects.toThrow(
+      /docker-credential-mlpack-gone \(the credHelpers entry for reg\.example\.com in .*\) is not installed/,
+    );
+  });
+});
+
 describe("serve config in the image", () => {
   it("is the server defaults plus the model, with sorted keys", () => {
     const text = renderServeConfig({

@@ -3,8 +3,8 @@
  * `--save-baseline` writes, with raw samples and the hardware fingerprint so a later run can compare
  * against it. Parsing checks the structure and says what is wrong.
  */
-import fs from "node:fs";
 import { UserError } from "../errors.js";
+import { readRegularFileSync } from "../read-regular-file.js";
 import { writeFileAtomic } from "../write-atomic.js";
 import type { Comparison } from "./gate.js";
 import type { BenchReport, Measurement } from "./types.js";
@@ -25,6 +25,9 @@ export function toBaseline(report: BenchReport): BenchReport {
 export function reportToJson(report: BenchReport, comparison?: Comparison): string {
   return JSON.stringify(comparison ? { ...report, comparison } : report, null, 2);
 }
+
+/** Baselines are small JSON documents; anything this large is the wrong file. */
+const MAX_BASELINE_BYTES = 256 << 20;
 
 const isNumArray = (x: unknown): x is number[] => Array.isArray(x) && x.every((v) => typeof v === "number");
 
@@ -86,15 +89,14 @@ export function parseBaseline(text: string, source: string): BenchReport {
 export function readBaseline(file: string): BenchReport {
   let text: string;
   try {
-    text = fs.readFileSync(file, "utf8");
+    text = readRegularFileSync(file, { what: "baseline", maxBytes: MAX_BASELINE_BYTES }).toString("utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(
-      `cannot read baseline ${file}: ${code === "ENOENT" ? "no such file" : String(code ?? e)}`,
-      {
-        hint: "create it with `mlpack bench MODEL --save-baseline FILE` (in CI, restore it from the cache first)",
-      },
-    );
+    if (!(e instanceof UserError)) throw e;
+    throw new UserError(e.message, {
+      hint: /no such file/.test(e.message)
+        ? "create it with `mlpack bench MODEL --save-baseline FILE` (in CI, restore it from the cache first)"
+        : e.hint,
+    });
   }
   return parseBaseline(text, file);
 }

@@ -23,6 +23,8 @@ import { preflightStep } from "./steps/preflight.js";
 import { shipStep } from "./steps/ship.js";
 import { getTarget, TARGET_NAMES } from "./targets/registry.js";
 import { renderBuildSummary } from "./summary.js";
+import { checkConfigFile, checkConfigOutputDir } from "../config/paths.js";
+import { MAX_PROTO_BYTES } from "../onnx/read.js";
 import { writeFileAtomic } from "../write-atomic.js";
 import { relativizePaths } from "./paths.js";
 import { withShapes } from "./shapes.js";
@@ -124,6 +126,8 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     throw new UserError(`${file}: model ${config.model} not found (${sourceModel})`, {
       hint: "model paths in the config are relative to the config file",
     });
+  checkConfigFile(file, "model", sourceModel, "model", MAX_PROTO_BYTES);
+  checkConfigOutputDir(file, "output", outDir);
   const name = config.name ?? path.basename(sourceModel).replace(/\.onnx$/i, "");
   const version = config.version ?? "1";
   fs.mkdirSync(outDir, { recursive: true });

@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import type { Logger } from "../log.js";
+import { printable, printableLines } from "../printable.js";
 
 export type StepStatus = "ok" | "cached" | "skipped" | "failed";
 
@@ -121,13 +122,15 @@ export function textRenderer(opts: RenderOptions): EmitFn {
         break;
       case "progress":
         if (e.fraction !== undefined) fraction = e.fraction;
-        if (e.message !== undefined) message = e.message;
+        if (e.message !== undefined) message = printable(e.message);
         if (opts.tty) drawLive();
         break;
       case "log":
         clearLive();
         opts.write(
-          e.level === "warn" ? `  ${paint(33, "warning:")} ${e.message}\n` : `  ${paint(90, e.message)}\n`,
+          e.level === "warn"
+            ? `  ${paint(33, "warning:")} ${printableLines(e.message)}\n`
+            : `  ${paint(90, printableLines(e.message))}\n`,
         );
         break;
       case "step-end": {
@@ -137,7 +140,7 @@ export function textRenderer(opts: RenderOptions): EmitFn {
         // On a terminal the summary is cut to the width (the manifest keeps it whole); in a log, whole.
         const summary = e.summary && opts.tty ? fitWidth(e.summary, width() - head.length - 2) : e.summary;
         opts.write(
-          `${label || e.step} ${paint(statusColor[e.status], e.status)} ${fmtMs(e.ms)}${summary ? `  ${summary}` : ""}\n`,
+          `${label || e.step} ${paint(statusColor[e.status], e.status)} ${fmtMs(e.ms)}${summary ? `  ${printable(summary)}` : ""}\n`,
         );
         label = "";
         break;

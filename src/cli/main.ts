@@ -18,6 +18,7 @@ import { registerBuild } from "./commands/build.js";
 import { registerConvert } from "./commands/convert.js";
 import { registerPush } from "./commands/push.js";
 import { registerFingerprint } from "./commands/fingerprint.js";
+import { printableLines } from "../printable.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -34,8 +35,9 @@ export async function main(
 ): Promise<number> {
   let exitCode: number = EXIT.ok;
   const io: CliIo = {
-    out: (s) => streams.out(s + "\n"),
-    err: (s) => streams.err(s + "\n"),
+    // Every command's text passes here: control characters from model strings are escaped.
+    out: (s) => streams.out(printableLines(s) + "\n"),
+    err: (s) => streams.err(printableLines(s) + "\n"),
     setExitCode: (c) => {
       exitCode = c;
     },
@@ -59,6 +61,7 @@ export async function main(
   registerFingerprint(program, io);
 
   const color = shouldUseColor(process.stderr);
+  const errRaw = (s: string) => streams.err(s + "\n");
   const red = (s: string) => (color ? `\u001b[31m${s}\u001b[0m` : s);
   try {
     await program.parseAsync(argv, { from: "user" });
@@ -69,12 +72,13 @@ export async function main(
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (isMlpackError(e)) {
-      io.err(`${red("error:")} ${e.message}`);
-      if (e.hint) io.err(`  hint: ${e.hint}`);
+      // Written past io (which would escape red()'s own colour codes); the texts are escaped here.
+      errRaw(`${red("error:")} ${printableLines(e.message)}`);
+      if (e.hint) errRaw(`  hint: ${printableLines(e.hint)}`);
       return e.exitCode;
     }
     const err = e as Error;
-    io.err(`${red("internal error:")} ${err?.message ?? String(e)}`);
+    errRaw(`${red("internal error:")} ${printableLines(err?.message ?? String(e))}`);
     io.err(
       "  this is probably a bug in mlpack; please report it with the command you ran and the model if you can share it",
     );

@@ -9,6 +9,7 @@ import { renderTemplateFile } from "../templates/render.js";
 import { configProblems, parseConfigText } from "./load.js";
 import { UserError } from "../errors.js";
 import { writeFileAtomic } from "../write-atomic.js";
+import { stringify } from "yaml";
 
 const SCHEMA_FILE = fileURLToPath(new URL("../../schema/mlpack.schema.json", import.meta.url));
 
@@ -60,7 +61,8 @@ export async function initConfig(modelPath: string, opts: InitOptions = {}): Pro
     modelFile: path.basename(modelPath),
     // This installation's schema, relative to the config, so editors resolve it offline.
     schemaUrl: path.relative(path.dirname(out), SCHEMA_FILE).split(path.sep).join("/"),
-    modelPath: modelRel,
+    // A file name such as "net: v2.onnx" must be quoted to stay one YAML string.
+    modelPath: stringify(modelRel).trimEnd(),
     name,
     modelSummary: io.join("\n"),
     quantizeMode: convNet ? "static" : "dynamic",

@@ -5,11 +5,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { parseDocument } from "yaml";
 import { Ajv, type ErrorObject } from "ajv";
 import type { MlpackConfig } from "./types.js";
 import { UserError } from "../errors.js";
 import { serverConfigProblems } from "../serve/option-schema.js";
+import { readRegularFileSync } from "../read-regular-file.js";
+import { MAX_CONFIG_BYTES, parseConfigText } from "./parse.js";
+
+export { parseConfigText };
 
 export const CONFIG_NAMES = ["mlpack.yaml", "mlpack.yml", "mlpack.json"];
 
@@ -126,33 +129,25 @@ export function configProblems(data: unknown): string[] {
   return [...out, ...server];
 }
 
-export function parseConfigText(text: string, file: string): unknown {
-  if (file.endsWith(".json")) {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (e) {
-      throw new UserError(`${file}: not valid JSON (${(e as Error).message})`);
-    }
-  }
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const at = e.linePos?.[0] ? `:${e.linePos[0].line}:${e.linePos[0].col}` : "";
-    throw new UserError(
-      `${file}${at}: not valid YAML (${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")})`,
-      { hint: "check indentation and quoting" },
-    );
-  }
-  return doc.toJS() as unknown;
+/** The first problems, one a line; a file with thousands of stray keys should not print them all. */
+const MAX_LISTED = 20;
+function listed(problems: string[]): string {
+  const shown = problems.slice(0, MAX_LISTED).join("\n  - ");
+  return problems.length > MAX_LISTED ? `${shown}\n  - … and ${problems.length - MAX_LISTED} more` : shown;
 }
 
 export function loadConfig(explicit?: string, dir?: string): LoadedConfig {
   const file = findConfig(explicit, dir);
-  const data = parseConfigText(fs.readFileSync(file, "utf8"), file);
+  const text = readRegularFileSync(file, {
+    what: "config",
+    maxBytes: MAX_CONFIG_BYTES,
+    sizeHint: "a config names files and settings; is this the right file?",
+  }).toString("utf8");
+  const data = parseConfigText(text, file);
   const problems = configProblems(data);
   if (problems.length > 0) {
     throw new UserError(
-      `${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  - ${problems.join("\n  - ")}`}`,
+      `${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  - ${listed(problems)}`}`,
       {
         hint: `the schema is schema/mlpack.schema.json; \`mlpack init\` writes a commented example`,
       },

@@ -2,6 +2,7 @@
 import type { ModelSummary } from "./summary.js";
 import { formatShape } from "../ir/types.js";
 import { formatBytes } from "../format-bytes.js";
+import { printable } from "../printable.js";
 
 export function formatCount(n: number): string {
   if (n < 1e3) return String(n);
@@ -90,5 +91,6 @@ export function renderSummary(s: ModelSummary): string {
     );
   }
   if (s.functions.length) out.push("", `Local functions: ${s.functions.join(", ")}`);
-  return out.join("\n");
+  // Each entry is one line; model strings inside it must not break it or reach the terminal raw.
+  return out.map(printable).join("\n");
 }

@@ -12,7 +12,14 @@ export function producers(g: Graph): Map<string, Node> {
 export function consumers(g: Graph): Map<string, Node[]> {
   const m = new Map<string, Node[]>();
   for (const n of g.nodes) {
-    for (const name of new Set([...n.inputs, ...implicitInputs(n)])) {
+    // A node counts once per value it reads; the Set is only needed when a name can repeat.
+    const names =
+      n.subgraphs.size > 0
+        ? new Set([...n.inputs, ...implicitInputs(n)])
+        : n.inputs.length > 1
+          ? new Set(n.inputs)
+          : n.inputs;
+    for (const name of names) {
       if (name === "") continue;
       const list = m.get(name);
       if (list) list.push(n);
@@ -47,42 +54,77 @@ export interface TopoResult {
   cyclic: Node[];
 }
 
-/** Kahn's algorithm; stable (keeps file order among ready nodes). Values not produced in g are ready. */
+/**
+ * Kahn's algorithm; stable (keeps file order among ready nodes). Values not produced in g are ready.
+ * Linear in graph size up to a log factor: nodes are numbered by file position and the ready set is
+ * a binary min-heap of those numbers (a scan of the ready list per step was quadratic on wide graphs).
+ */
 export function topoSort(g: Graph): TopoResult {
-  const prod = producers(g);
-  const indeg = new Map<Node, number>();
-  const users = new Map<Node, Node[]>();
-  for (const n of g.nodes) {
-    const deps = new Set<Node>();
-    for (const i of [...n.inputs, ...implicitInputs(n)]) {
-      const p = prod.get(i);
-      if (p && p !== n) deps.add(p);
-      else if (p === n) deps.add(n);
-    }
-    indeg.set(n, deps.size);
-    for (const d of deps) {
-      const list = users.get(d);
-      if (list) list.push(n);
-      else users.set(d, [n]);
-    }
-  }
+  const nodes = g.nodes;
+  const prod = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    for (const o of n.outputs) if (o !== "" && !prod.has(o)) prod.set(o, i);
+  });
+  const indeg = new Int32Array(nodes.length);
+  const users: number[][] = nodes.map(() => []);
+  nodes.forEach((n, i) => {
+    const deps = new Set<number>();
+    const add = (name: string) => {
+      const p = prod.get(name);
+      if (p !== undefined) deps.add(p);
+    };
+    for (const name of n.inputs) add(name);
+    if (n.subgraphs.size > 0) for (const name of implicitInputs(n)) add(name);
+    indeg[i] = deps.size;
+    for (const d of deps) users[d].push(i);
+  });
+  const heap = new MinHeap();
+  for (let i = 0; i < nodes.length; i++) if (indeg[i] === 0) heap.push(i);
   const order: Node[] = [];
-  const ready = g.nodes.filter((n) => indeg.get(n) === 0);
-  const index = new Map(g.nodes.map((n, i) => [n, i]));
-  while (ready.length) {
-    // Pick the earliest ready node in file order so a sorted graph comes back unchanged.
-    let best = 0;
-    for (let i = 1; i < ready.length; i++) if (index.get(ready[i])! < index.get(ready[best])!) best = i;
-    const n = ready.splice(best, 1)[0];
-    order.push(n);
-    for (const u of users.get(n) ?? []) {
-      const d = indeg.get(u)! - 1;
-      indeg.set(u, d);
-      if (d === 0) ready.push(u);
-    }
+  const placed = new Uint8Array(nodes.length);
+  while (heap.size > 0) {
+    const i = heap.pop();
+    order.push(nodes[i]);
+    placed[i] = 1;
+    for (const u of users[i]) if (--indeg[u] === 0) heap.push(u);
   }
-  const placed = new Set(order);
-  return { order, cyclic: g.nodes.filter((n) => !placed.has(n)) };
+  return { order, cyclic: nodes.filter((_, i) => !placed[i]) };
+}
+
+class MinHeap {
+  private items: number[] = [];
+  get size(): number {
+    return this.items.length;
+  }
+  push(v: number): void {
+    const a = this.items;
+    let i = a.push(v) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (a[parent] <= v) break;
+      a[i] = a[parent];
+      i = parent;
+    }
+    a[i] = v;
+  }
+  pop(): number {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const c = l + 1 < a.length && a[l + 1] < a[l] ? l + 1 : l;
+        if (a[c] >= last) break;
+        a[i] = a[c];
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
 }
 
 /** Every graph under g (g first), depth-first, without recursion. */

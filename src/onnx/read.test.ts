@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -152,6 +153,23 @@ describe("readModel on bad input", () => {
     const r = await runInProcess(["inspect", dir]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/is a directory/);
+  });
+
+  it("/dev/zero, a FIFO and a directory fail at once with what they are", async () => {
+    const fifo = path.join(dir, "model-fifo.onnx");
+    if (!fs.existsSync(fifo)) execFileSync("mkfifo", [fifo]);
+    const cases: [string, RegExp][] = [
+      ["/dev/zero", /\/dev\/zero is a character device, not a model file/],
+      [fifo, /model-fifo\.onnx is a FIFO \(named pipe\), not a model file/],
+      [dir, /is a directory, not a model file/],
+    ];
+    for (const [p, want] of cases) {
+      const err = await readModel(p).catch((e: unknown) => e);
+      expect(err, p).toBeInstanceOf(UserError);
+      expect((err as Error).message).toMatch(want);
+    }
+    await expectCleanFailure("/dev/zero", /character device, not a model file/);
+    await expectCleanFailure(fifo, /FIFO \(named pipe\), not a model file/);
   });
 
   it("unknown data type in an initializer", () => {

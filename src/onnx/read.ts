@@ -3,7 +3,6 @@
  * (never a stack trace), nesting depth is bounded, declared sizes are checked against the bytes that
  * are really there before anything is allocated, and external data is resolved safely.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { decodeModelProto, type ModelProto, type TensorProto, type GraphProto } from "./proto.js";
 import { ExternalDataStore } from "./external-data.js";
@@ -18,6 +17,7 @@ import {
 } from "./tensor.js";
 import { dtypeInfo, rawByteLength } from "./dtypes.js";
 import { ModelFormatError, UserError } from "../errors.js";
+import { readRegularFile } from "../read-regular-file.js";
 import { forEachGraph } from "./walk-proto.js";
 
 export interface ReadModelOptions {
@@ -47,29 +47,13 @@ export const DEFAULT_MAX_GRAPH_DEPTH = 32;
 export const MAX_PROTO_BYTES = 2 ** 31 - 1;
 
 export async function readModel(file: string, opts: ReadModelOptions = {}): Promise<LoadedModel> {
-  let bytes: Buffer;
-  try {
-    const st = await fs.promises.stat(file);
-    if (st.isDirectory()) {
-      throw new UserError(`${file} is a directory, not an .onnx file`, {
-        hint: "pass the path of the model file itself",
-      });
-    }
-    if (st.size > MAX_PROTO_BYTES) {
-      throw new ModelFormatError(`${file}: ${st.size} bytes is over the 2 GiB protobuf limit`, {
-        hint: "models this large must keep their weights in external data files",
-      });
-    }
-    bytes = await fs.promises.readFile(file);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : String(code ?? e);
-    throw new UserError(`cannot read ${file}: ${why}`, {
-      hint: "check the path and that the file is readable",
-    });
-  }
+  // A regular file only (never /dev/zero or a FIFO), read no further than its size.
+  const bytes = await readRegularFile(file, {
+    what: "model",
+    maxBytes: MAX_PROTO_BYTES,
+    sizeHint:
+      "protobuf messages cannot exceed 2 GiB; models this large must keep their weights in external data files",
+  });
   return readModelFromBytes(bytes, {
     ...opts,
     source: opts.source ?? file,

@@ -26,9 +26,21 @@ export interface ValidationContext {
   diagnostics: DiagnosticBag;
 }
 
+/** Node positions per graph, built once: nodeRef runs for every node, so indexOf made validate quadratic. */
+const positions = new WeakMap<Graph, Map<Node, number>>();
+
+function positionOf(g: Graph, node: Node): number {
+  let m = positions.get(g);
+  if (!m || m.size !== g.nodes.length) {
+    m = new Map(g.nodes.map((n, i) => [n, i]));
+    positions.set(g, m);
+  }
+  return m.get(node) ?? -1;
+}
+
 export function nodeRef(scope: GraphScope, node: Node): DiagnosticNode {
-  const index = scope.graph.nodes.indexOf(node);
-  return { name: node.name || `#${index}`, opType: node.opType, domain: node.domain, graph: scope.path };
+  const name = node.name || `#${positionOf(scope.graph, node)}`;
+  return { name, opType: node.opType, domain: node.domain, graph: scope.path };
 }
 
 export function definedIn(g: Graph): Set<string> {

@@ -83,6 +83,8 @@ export async function startProxy(
     bearer?: { token: TokenServer; service: string };
     /** Edits the registry's response headers before they are passed on. */
     rewriteHeaders?: (req: http.IncomingMessage, headers: http.IncomingHttpHeaders) => void;
+    /** Answers with a 307 redirect to the returned URL instead of forwarding. */
+    redirect?: (req: http.IncomingMessage) => string | undefined;
   } = {},
 ): Promise<RegistryProxy> {
   const seen: SeenRequest[] = [];
@@ -107,6 +109,13 @@ export async function startProxy(
         res.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
         return;
       }
+    }
+    const to = opts.redirect?.(req);
+    if (to) {
+      record.status = 307;
+      req.resume();
+      req.on("end", () => res.writeHead(307, { location: to }).end());
+      return;
     }
     const fail = proxy.intercept?.(req, index);
     if (fail !== undefined) {

@@ -103,9 +103,10 @@ export function dockerCredentials(
       }
     }
     const names = aliases(registry);
-    const helperName =
-      Object.entries(config.credHelpers ?? {}).find(([k]) => names.includes(normalizeKey(k)))?.[1] ??
-      config.credsStore;
+    const perRegistry = Object.entries(config.credHelpers ?? {}).find(([k]) =>
+      names.includes(normalizeKey(k)),
+    )?.[1];
+    const helperName = perRegistry ?? config.credsStore;
     const entry = Object.entries(config.auths ?? {}).find(([k]) => names.includes(normalizeKey(k)))?.[1];
     if (entry) {
       if (entry.registrytoken) return { registryToken: entry.registrytoken };
@@ -119,12 +120,28 @@ export function dockerCredentials(
     }
     if (!helperName) return undefined;
     const key = registry === "docker.io" ? "https://index.docker.io/v1/" : registry;
+    let stdout: string;
     try {
-      const out = JSON.parse(await helper(helperName, key)) as { Username?: string; Secret?: string };
+      stdout = await helper(helperName, key);
+    } catch (e) {
+      // A helper that is not installed is a broken setup, not "no login": say which and where.
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+        const field = perRegistry ? `credHelpers entry for ${registry}` : "credsStore";
+        throw new UserError(
+          `the Docker credential helper docker-credential-${helperName} (the ${field} in ${file}) is not installed`,
+          {
+            hint: `install docker-credential-${helperName} on the PATH, or remove the ${field} from ${file} (then \`docker login ${registry}\` stores the login in the file)`,
+          },
+        );
+      }
+      return undefined; // the helper ran and has nothing for this registry
+    }
+    try {
+      const out = JSON.parse(stdout) as { Username?: string; Secret?: string };
       if (out.Username === "<token>") return { identityToken: out.Secret };
       return { username: out.Username, password: out.Secret };
     } catch {
-      return undefined; // the helper has nothing for this registry
+      return undefined;
     }
   };
 }

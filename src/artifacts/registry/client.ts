@@ -6,6 +6,10 @@
 import { UserError } from "../../errors.js";
 import { silentLogger, type Logger } from "../../log.js";
 import { basicHeader, parseChallenges, type CredentialLookup, type Credentials } from "./auth.js";
+import { RegistryError } from "./client-error.js";
+import { OriginPolicy } from "./origin-policy.js";
+
+export { RegistryError };
 
 export interface RegistryClientOptions {
   /** Plain http (only for registries the user named as insecure). */
@@ -18,18 +22,6 @@ export interface RegistryClientOptions {
   /** First backoff delay; doubles each retry (default 250 ms). */
   backoffMs?: number;
   logger?: Logger;
-}
-
-/** A registry answered with an error status; `code` is the distribution error code when given. */
-export class RegistryError extends UserError {
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly code: string | undefined,
-    hint: string,
-  ) {
-    super(message, { hint });
-  }
 }
 
 export interface RequestInit2 {
@@ -59,6 +51,9 @@ export class RegistryClient {
   private tokens = new Map<string, string>();
   private basic?: string;
   private creds?: Credentials | null;
+  private readonly policy: OriginPolicy;
+  /** The only origin that gets the registry's credentials and tokens. */
+  private readonly origin: string;
 
   constructor(
     readonly host: string,
@@ -70,6 +65,8 @@ export class RegistryClient {
     this.logger = opts.logger ?? silentLogger;
     this.retries = opts.retries ?? 4;
     this.backoffMs = opts.backoffMs ?? 250;
+    this.policy = new OriginPolicy(host, opts.insecure === true, this.fetchImpl);
+    this.origin = new URL(this.base).origin;
   }
 
   warn(message: string): void {
@@ -116,20 +113,27 @@ export class RegistryClient {
     }
   }
 
-  /** One request, answering at most one auth challenge. */
+  /**
+   * One request, answering at most one auth challenge. Credentials go only to the registry's own
+   * origin: an upload Location or redirect elsewhere (blob storage, a CDN) is followed without them,
+   * and a 401 from such a place is an error rather than a reason to hand over the login.
+   */
   private async send(req: RequestInit2): Promise<Response> {
     const url = this.resolve(req.url);
-    const go = () =>
-      this.fetchImpl(url, {
-        method: req.method,
-        headers: { ...req.headers, ...this.authHeader(req.scopes) },
-        body: req.body as Uint8Array<ArrayBuffer> | undefined,
-        redirect: "follow",
-      });
-    let res = await go();
+    const go = () => this.policy.fetch(url, req, this.authHeader(req.scopes), this.origin);
+    const first = await go();
+    let res = first.res;
     if (res.status !== 401) return res;
     const challenges = parseChallenges(res.headers.get("www-authenticate"));
     await res.arrayBuffer().catch(() => undefined);
+    const answeredBy = new URL(first.url).origin;
+    if (answeredBy !== this.origin)
+      throw new RegistryError(
+        `${req.what}: ${answeredBy}, where ${this.host} sent this request, answered 401 Unauthorized; mlpack sends the login for ${this.host} only to ${this.origin}`,
+        401,
+        "UNAUTHORIZED",
+        `the registry's storage redirect or upload location needs its own authorization (a signed URL); check the registry's storage configuration`,
+      );
     const bearer = challenges.find((c) => c.scheme === "bearer");
     const basic = challenges.find((c) => c.scheme === "basic");
     const creds = await this.credentials();
@@ -140,7 +144,7 @@ export class RegistryClient {
     } else {
       throw this.unauthorized(req, creds, challenges.length ? challenges[0].scheme : "no");
     }
-    res = await go();
+    res = (await go()).res;
     if (res.status === 401) {
       await res.arrayBuffer().catch(() => undefined);
       throw this.unauthorized(req, creds, bearer ? "bearer" : "basic");
@@ -169,11 +173,14 @@ export class RegistryClient {
       this.tokens.set(scopeKey(scopes), creds.registryToken);
       return;
     }
-    const url = new URL(params.realm);
+    // The realm is the one other place the login may go: the registry named it as its token service.
+    const what = `${this.host}: token request`;
+    const realm = this.policy.check(params.realm, what).toString();
+    const url = new URL(realm);
     if (params.service) url.searchParams.set("service", params.service);
     for (const s of scopes.length ? scopes : params.scope ? [params.scope] : [])
       url.searchParams.append("scope", s);
-    const headers: Record<string, string> = {};
+    const auth: Record<string, string> = {};
     let res: Response;
     if (creds?.identityToken) {
       const form = new URLSearchParams({
@@ -183,14 +190,20 @@ export class RegistryClient {
         scope: scopes.join(" "),
         client_id: "mlpack",
       });
-      res = await this.fetchImpl(params.realm, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: form.toString(),
-      });
+      ({ res } = await this.policy.fetch(
+        realm,
+        {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: form.toString(),
+          what,
+        },
+        {},
+        url.origin,
+      ));
     } else {
-      if (creds && (creds.username || creds.password)) headers.authorization = basicHeader(creds);
-      res = await this.fetchImpl(url, { headers });
+      if (creds && (creds.username || creds.password)) auth.authorization = basicHeader(creds);
+      ({ res } = await this.policy.fetch(url.toString(), { method: "GET", what }, auth, url.origin));
     }
     if (!res.ok) {
       await res.arrayBuffer().catch(() => undefined);

@@ -4,12 +4,16 @@
  * https://docs.github.com/actions/reference/workflow-commands-for-github-actions
  */
 import type { Comparison } from "../gate.js";
+import { printable } from "../../printable.js";
 import type { BenchReport } from "../types.js";
 import { fmtCi, fmtPct, fmtValue, gateSummary, fmtThreshold } from "./format.js";
 
-/** Workflow-command data escaping (%, CR, LF; and : , in properties). */
+/**
+ * Workflow-command data escaping (%, CR, LF; and : , in properties), then the remaining control
+ * characters made visible, so a label cannot end the command or colour the log.
+ */
 export function escapeData(s: string): string {
-  return s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+  return printable(s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A"));
 }
 const escapeProperty = (s: string) => escapeData(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
 

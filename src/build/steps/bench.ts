@@ -11,6 +11,8 @@ import { hashJson } from "../cache.js";
 import type { BuildStep, StepContext } from "../types.js";
 import { noQuantizedTarget } from "./target-step.js";
 import type { Comparison } from "../../bench/gate.js";
+import { checkConfigFile } from "../../config/paths.js";
+import { MAX_PROTO_BYTES } from "../../onnx/read.js";
 import type { BenchReport } from "../../bench/types.js";
 
 /** What is cached; whether it gates is part of the cache key, not of the entry. */
@@ -60,7 +62,10 @@ function baselineOf(ctx: StepContext): { baseline?: string; gated: boolean; boot
   const configured = b.baseline ? path.resolve(ctx.configDir, b.baseline) : undefined;
   const float = ctx.shippedModel !== ctx.sourceModel ? ctx.sourceModel : undefined;
   if (!configured) return { baseline: float, gated: false };
-  if (fs.existsSync(configured)) return { baseline: configured, gated: true };
+  if (fs.existsSync(configured)) {
+    checkConfigFile(ctx.configFile, "bench.baseline", configured, "baseline", MAX_PROTO_BYTES);
+    return { baseline: configured, gated: true };
+  }
   // First run in CI: no cached baseline yet, and this build is the one that saves it.
   const saving = ctx.options.saveBaseline && path.resolve(ctx.options.saveBaseline) === configured;
   if (!saving)
