@@ -61,7 +61,9 @@ export function convertGraph(model: Model, source: TensorSource, opts: ConvertOp
   for (const t of g.initializers) {
     const dtype = tfDtypeOf(t.dataType);
     if (!dtype) continue; // reported if a converted node reads it
-    consts.set(t.name, { dtype, c: readTensorOf(source, t) });
+    const c = readTensorOf(source, t); // may hold a lazy getter: tag it, never spread it
+    c.origin = t.name;
+    consts.set(t.name, { dtype, c });
   }
   const order = topoSort(g).order;
   const foldedBatchNorms = opts.foldBatchNorm === false ? 0 : foldBatchNorms(order, consts, consumers(g), g);

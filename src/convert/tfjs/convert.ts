@@ -11,7 +11,7 @@ import { modelFromProto } from "../../ir/graph.js";
 import { UnsupportedOpError, UsageError, UserError } from "../../errors.js";
 import { convertGraph, type GraphIo, type UnsupportedNode } from "./convert-graph.js";
 import { buildModelJson, type ModelJson } from "./model-json.js";
-import { buildWeightShards, createScratch, type WeightShards } from "./weights.js";
+import { buildWeightShards, createScratch, type CompressionReport, type WeightShards } from "./weights.js";
 import type { ConvertOptions, Dim, TfDtype } from "./types.js";
 
 const pkg = createRequire(import.meta.url)("../../../package.json") as { version: string };
@@ -44,6 +44,8 @@ export interface ConvertReport {
   channelsLastOps: number;
   quantize?: ConvertOptions["quantize"];
   quantizedWeights: number;
+  /** --quantize: tensors kept in float32 and why, and the worst relative error of the compressed ones. */
+  compression?: CompressionReport;
   keepLayout: boolean;
 }
 
@@ -109,6 +111,15 @@ export function convertLoadedModel(loaded: LoadedModel, opts: ConvertToTfjsOptio
       hint: "check that the model declares its graph outputs",
     });
   const w = buildWeightShards(g.builder.weights, { shardBytes: opts.shardBytes, quantize: opts.quantize });
+  const kept = w.compression?.keptFloat32 ?? [];
+  if (opts.strict && kept.length > 0)
+    throw new UserError(
+      `${modelPath}: --quantize ${opts.quantize} cannot compress ${kept.length} weight tensor${kept.length === 1 ? "" : "s"} without changing ${kept.length === 1 ? "it" : "them"}:\n` +
+        kept.map((k) => `  ${k.weight}: ${k.reason}`).join("\n"),
+      {
+        hint: "drop --strict to keep these tensors in float32, or choose another --quantize mode (uint8/uint16 hold tiny and large finite values)",
+      },
+    );
   const p = loaded.proto;
   const json = buildModelJson(g, w.manifest, {
     generatedBy: `${p.producerName || "onnx"}${p.producerVersion ? ` ${p.producerVersion}` : ""}`,
@@ -131,6 +142,7 @@ export function convertLoadedModel(loaded: LoadedModel, opts: ConvertToTfjsOptio
     channelsLastOps: g.channelsLastOps,
     quantize: opts.quantize,
     quantizedWeights: w.quantized,
+    compression: w.compression,
     keepLayout: !!opts.keepLayout,
   };
   return { json, weights: w, report };

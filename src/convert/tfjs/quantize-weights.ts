@@ -3,8 +3,13 @@
  * uint8/uint16 per-tensor affine (value = q * scale + min) with the range nudged so that 0 is exactly
  * representable when the range covers it (zero padding stays zero), or float16. Only float32 weights
  * are compressed; tfjs dequantizes them to float32 when it loads the model.
+ *
+ * Compression is per tensor and checked: a tensor the format cannot hold (NaN/Infinity, which the
+ * affine range turns into min null, every output -Infinity; values float16 overflows or flushes to
+ * zero, such as a Clip floor of 1e-10) stays float32, and every compressed tensor is dequantized the
+ * way tfjs does it and compared with the original.
  */
-import { floatToFloat16Bits } from "../../onnx/float16.js";
+import { float16BitsToFloat, floatToFloat16Bits } from "../../onnx/float16.js";
 import type { QuantizeMode } from "./types.js";
 
 export interface ManifestQuantization {
@@ -33,6 +38,47 @@ export function affineRange(min: number, max: number, qmax: number): { scale: nu
 export function roundHalfEven(v: number): number {
   const r = Math.round(v);
   return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+const F16_MAX = 65504;
+
+/** Why `data` must stay float32 under `mode` (the first offending value), or undefined. */
+export function compressionProblem(data: Float32Array, mode: QuantizeMode): string | undefined {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (!Number.isFinite(v)) return `holds ${v} at index ${i}, which ${mode} cannot represent`;
+    if (mode !== "float16" || v === 0) continue;
+    const back = float16BitsToFloat(floatToFloat16Bits(v));
+    if (!Number.isFinite(back)) return `value ${v} at index ${i} is outside the float16 range (±${F16_MAX})`;
+    if (back === 0) return `value ${v} at index ${i} would flush to zero in float16`;
+  }
+  return undefined;
+}
+
+/** What tfjs loads from a compressed weight (io_utils: q * scale + min, or float16 decoding). */
+export function dequantizeWeight(q: QuantizedWeight, length: number): Float32Array {
+  const out = new Float32Array(length);
+  const { dtype, min = 0, scale = 1 } = q.quantization;
+  const b = q.bytes;
+  const src =
+    dtype === "uint8" ? b : new Uint16Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  for (let i = 0; i < length; i++)
+    out[i] = dtype === "float16" ? float16BitsToFloat(src[i]) : src[i] * scale + min;
+  return out;
+}
+
+/**
+ * The compression's effect on one tensor: max |dequantized - original| / max |original| (0 for an
+ * all-zero tensor), the error relative to the tensor's own scale.
+ */
+export function relativeError(orig: Float32Array, back: Float32Array): number {
+  let err = 0;
+  let mag = 0;
+  for (let i = 0; i < orig.length; i++) {
+    err = Math.max(err, Math.abs(back[i] - orig[i]));
+    mag = Math.max(mag, Math.abs(orig[i]));
+  }
+  return mag === 0 ? err : err / mag;
 }
 
 export function quantizeWeight(data: Float32Array, mode: QuantizeMode): QuantizedWeight {
