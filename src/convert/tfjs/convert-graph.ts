@@ -38,6 +38,8 @@ export interface ConvertedGraph {
   unsupported: UnsupportedNode[];
   foldedBatchNorms: number;
   onnxTransposes: number;
+  /** Whether an input kept a symbolic dim (then --shape can help ops that need static sizes). */
+  symbolicInputs: boolean;
   /** Nodes converted channels-last (Conv, pooling, ...): 0 means the graph kept the ONNX layout throughout. */
   channelsLastOps: number;
 }
@@ -100,8 +102,9 @@ export function convertGraph(model: Model, source: TensorSource, opts: ConvertOp
     if (!values.has(t.name)) poisoned.add(t.name);
   }
 
+  const indexOf = new Map(g.nodes.map((n, i) => [n, i]));
   order.forEach((node) => {
-    const index = g.nodes.indexOf(node);
+    const index = indexOf.get(node)!;
     const label = nodeLabel(node, index);
     const fail = (reason: string) => {
       unsupported.push({ node: label, opType: node.opType, reason });
@@ -164,7 +167,17 @@ export function convertGraph(model: Model, source: TensorSource, opts: ConvertOp
     outputs.push({ onnxName: vo.name, tfName, dtype: v.dtype, shape: v.shape });
   }
   const onnxTransposes = g.nodes.filter((n) => n.opType === "Transpose").length;
-  return { builder: b, inputs, outputs, unsupported, foldedBatchNorms, onnxTransposes, channelsLastOps };
+  const symbolicInputs = inputs.some((i) => !i.shape || i.shape.some((d) => d === null));
+  return {
+    builder: b,
+    inputs,
+    outputs,
+    unsupported,
+    foldedBatchNorms,
+    onnxTransposes,
+    channelsLastOps,
+    symbolicInputs,
+  };
 }
 
 /** An input's declared shape with the user's concrete sizes (--shape) for its symbolic dims. */

@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { readModel, type LoadedModel } from "../../onnx/read.js";
 import { modelFromProto } from "../../ir/graph.js";
 import { UnsupportedOpError, UsageError, UserError } from "../../errors.js";
+import { conversionHint } from "./hints.js";
 import { convertGraph, type GraphIo, type UnsupportedNode } from "./convert-graph.js";
 import { buildModelJson, type ModelJson } from "./model-json.js";
 import { buildWeightShards, createScratch, type CompressionReport, type WeightShards } from "./weights.js";
@@ -53,28 +54,14 @@ export class TfjsConversionError extends UnsupportedOpError {
   constructor(
     readonly model: string,
     readonly nodes: UnsupportedNode[],
+    symbolicInputs = false,
   ) {
     super(
       `${model}: ${nodes.length} node${nodes.length === 1 ? "" : "s"} cannot be converted to TF.js:\n` +
         nodes.map((n) => `  node "${n.node}" (${n.opType}): ${n.reason}`).join("\n"),
-      { hint: conversionHint(nodes) },
+      { hint: conversionHint(nodes, symbolicInputs) },
     );
   }
-}
-
-/** What to do next, from the kinds of reasons (sizes known only at run time, or ops TF.js lacks). */
-function conversionHint(nodes: UnsupportedNode[]): string {
-  const parts = ["nothing was written"];
-  if (nodes.some((n) => /static|unknown/.test(n.reason)))
-    parts.push("give inputs with symbolic dims concrete sizes with --shape NAME=1,3,224,224");
-  if (nodes.some((n) => /must be a constant/.test(n.reason)))
-    parts.push("constant-fold the model first (shape arithmetic, axes and pads computed at run time)");
-  if (nodes.some((n) => /no TF\.js mapping|domain/.test(n.reason)))
-    parts.push(
-      "replace the unsupported ops in the ONNX model, or register a custom op with tf.registerOp() and edit model.json",
-    );
-  if (parts.length === 1) parts.push("change these nodes in the ONNX model (see the reasons above)");
-  return parts.join("; ");
 }
 
 function ioOf(g: GraphIo): TfjsIo {
@@ -105,7 +92,7 @@ export function convertLoadedModel(loaded: LoadedModel, opts: ConvertToTfjsOptio
   const modelPath = loaded.source;
   const model = modelFromProto(loaded.proto);
   const g = convertGraph(model, loaded, opts);
-  if (g.unsupported.length > 0) throw new TfjsConversionError(modelPath, g.unsupported);
+  if (g.unsupported.length > 0) throw new TfjsConversionError(modelPath, g.unsupported, g.symbolicInputs);
   if (g.outputs.length === 0)
     throw new UserError(`${modelPath}: the graph has no outputs to convert`, {
       hint: "check that the model declares its graph outputs",
