@@ -14,6 +14,7 @@ import { MapCtx, NodeUnsupported, nodeAttrs, type OpSpec } from "./context.js";
 import { findMapper } from "./mappers/index.js";
 import { tfDtypeOf } from "./values.js";
 import { foldBatchNorms } from "./fold-batchnorm.js";
+import { precisionChanges, type PrecisionChange } from "./precision.js";
 import type { ConstData, ConvertOptions, Dim, TfDtype, Val } from "./types.js";
 import { dtypeName } from "../../onnx/dtypes.js";
 import { UsageError } from "../../errors.js";
@@ -38,6 +39,8 @@ export interface ConvertedGraph {
   unsupported: UnsupportedNode[];
   foldedBatchNorms: number;
   onnxTransposes: number;
+  /** Types TF.js narrows (float64 -> float32, int64 -> int32), with values that do not fit. */
+  precision: PrecisionChange[];
   /** Whether an input kept a symbolic dim (then --shape can help ops that need static sizes). */
   symbolicInputs: boolean;
   /** Nodes converted channels-last (Conv, pooling, ...): 0 means the graph kept the ONNX layout throughout. */
@@ -177,6 +180,7 @@ export function convertGraph(model: Model, source: TensorSource, opts: ConvertOp
     onnxTransposes,
     channelsLastOps,
     symbolicInputs,
+    precision: precisionChanges(g, consts),
   };
 }
 

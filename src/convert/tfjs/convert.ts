@@ -10,6 +10,7 @@ import { readModel, type LoadedModel } from "../../onnx/read.js";
 import { modelFromProto } from "../../ir/graph.js";
 import { UnsupportedOpError, UsageError, UserError } from "../../errors.js";
 import { conversionHint } from "./hints.js";
+import type { PrecisionChange } from "./precision.js";
 import { convertGraph, type GraphIo, type UnsupportedNode } from "./convert-graph.js";
 import { buildModelJson, type ModelJson } from "./model-json.js";
 import { buildWeightShards, createScratch, type CompressionReport, type WeightShards } from "./weights.js";
@@ -48,6 +49,8 @@ export interface ConvertReport {
   /** --quantize: tensors kept in float32 and why, and the worst relative error of the compressed ones. */
   compression?: CompressionReport;
   keepLayout: boolean;
+  /** Types TF.js narrows (float64 -> float32, int64/uint32/uint64 -> int32), with values that do not fit. */
+  precision: PrecisionChange[];
 }
 
 export class TfjsConversionError extends UnsupportedOpError {
@@ -131,6 +134,7 @@ export function convertLoadedModel(loaded: LoadedModel, opts: ConvertToTfjsOptio
     quantizedWeights: w.quantized,
     compression: w.compression,
     keepLayout: !!opts.keepLayout,
+    precision: g.precision,
   };
   return { json, weights: w, report };
 }

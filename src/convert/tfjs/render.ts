@@ -16,6 +16,23 @@ function layout(r: ConvertReport): string {
   return r.channelsLastOps > 0 ? "channels-last inside conv regions" : "ONNX layout kept (no conv regions)";
 }
 
+/** I/O one by one; initializers counted per type change, named only when values do not fit. */
+function precision(changes: ConvertReport["precision"]): string[] {
+  if (changes.length === 0) return [];
+  const lines = ["  precision changes (TF.js has no 64-bit types):"];
+  for (const c of changes.filter((x) => x.kind !== "initializer"))
+    lines.push(`    ${c.kind} ${c.name}: ${c.from} -> ${c.to} (the caller feeds/reads ${c.to})`);
+  const inits = changes.filter((x) => x.kind === "initializer");
+  const groups = new Map<string, number>();
+  for (const c of inits) groups.set(`${c.from} -> ${c.to}`, (groups.get(`${c.from} -> ${c.to}`) ?? 0) + 1);
+  for (const [change, n] of groups) lines.push(`    ${n} initializer${n === 1 ? "" : "s"} ${change}`);
+  for (const c of inits.filter((x) => x.outOfRange))
+    lines.push(
+      `    initializer ${c.name}: ${c.outOfRange} value${c.outOfRange === 1 ? "" : "s"} outside the ${c.to} range (clamped by the op reading it at conversion time, e.g. Slice ends)`,
+    );
+  return lines;
+}
+
 function compression(c: CompressionReport): string[] {
   const worst = c.worstRelativeError;
   const lines = [
@@ -41,6 +58,7 @@ export function renderConvertReport(r: ConvertReport): string {
   ];
   if (r.foldedBatchNorms) lines.push(`  BatchNormalization folded into Conv: ${r.foldedBatchNorms}`);
   if (r.compression) lines.push(...compression(r.compression));
+  lines.push(...precision(r.precision));
   lines.push("inputs:", ...r.inputs.map(io), "outputs:", ...r.outputs.map(io));
   return lines.join("\n");
 }
