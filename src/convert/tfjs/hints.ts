@@ -1,8 +1,12 @@
 /** What to do next about nodes the converter refused, from the kinds of reasons they give. */
 import type { UnsupportedNode } from "./convert-graph.js";
 
-export function conversionHint(nodes: readonly UnsupportedNode[], symbolicInputs: boolean): string {
-  const parts = ["nothing was written"];
+export function conversionHint(
+  nodes: readonly UnsupportedNode[],
+  symbolicInputs: boolean,
+  writing = true,
+): string {
+  const parts = writing ? ["nothing was written"] : [];
   const has = (re: RegExp) => nodes.some((n) => re.test(n.reason));
   // --shape only helps when an input really has a symbolic dim; a static model with a shape problem
   // (inputs that do not broadcast, ...) needs the ONNX model changed instead.
@@ -18,6 +22,6 @@ export function conversionHint(nodes: readonly UnsupportedNode[], symbolicInputs
     );
   if (has(/type TF\.js|no TF\.js type|TF\.js has no dtype/))
     parts.push("cast to float32, int32 or bool in the ONNX model");
-  if (parts.length === 1) parts.push("change these nodes in the ONNX model (see the reasons above)");
+  if (parts.length === (writing ? 1 : 0)) parts.push("change these nodes in the ONNX model (see the reasons above)");
   return parts.join("; ");
 }

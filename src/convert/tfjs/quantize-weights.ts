@@ -42,17 +42,36 @@ export function roundHalfEven(v: number): number {
 
 const F16_MAX = 65504;
 
-/** Why `data` must stay float32 under `mode` (the first offending value), or undefined. */
+/**
+ * float16's own rounding is at most 2^-11 of a value; a tensor whose float16 copy is further off than
+ * this, relative to its largest magnitude, is changed by the format rather than rounded (a 1e-10 Clip
+ * floor flushed to 0). Tiny values beside large ones in a conv filter flush harmlessly.
+ */
+const F16_TOLERANCE = 2 ** -10;
+
+/** Why `data` must stay float32 under `mode` (the first or worst offending value), or undefined. */
 export function compressionProblem(data: Float32Array, mode: QuantizeMode): string | undefined {
+  let mag = 0;
+  let worst = -1;
+  let worstErr = 0;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     if (!Number.isFinite(v)) return `holds ${v} at index ${i}, which ${mode} cannot represent`;
-    if (mode !== "float16" || v === 0) continue;
+    if (mode !== "float16") continue;
     const back = float16BitsToFloat(floatToFloat16Bits(v));
     if (!Number.isFinite(back)) return `value ${v} at index ${i} is outside the float16 range (±${F16_MAX})`;
-    if (back === 0) return `value ${v} at index ${i} would flush to zero in float16`;
+    mag = Math.max(mag, Math.abs(v));
+    const err = Math.abs(back - v);
+    if (err > worstErr) {
+      worstErr = err;
+      worst = i;
+    }
   }
-  return undefined;
+  if (worst < 0 || worstErr <= F16_TOLERANCE * mag) return undefined;
+  const v = data[worst];
+  const back = float16BitsToFloat(floatToFloat16Bits(v));
+  const what = back === 0 ? "would flush to zero" : `would become ${back}`;
+  return `value ${v} at index ${worst} ${what} in float16 (an error of ${(worstErr / mag).toPrecision(2)} of the tensor's largest magnitude)`;
 }
 
 /** What tfjs loads from a compressed weight (io_utils: q * scale + min, or float16 decoding). */

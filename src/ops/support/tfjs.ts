@@ -28,7 +28,7 @@ function typeProblem(types: Record<string, string | undefined>): string | undefi
 
 export const tfjsSupport: TargetSupport = {
   id: "tfjs",
-  description: `TF.js ${TFJS_VERSION} graph model via mlpack convert (declared from the converter's op tables)`,
+  description: `TF.js ${TFJS_VERSION} graph model via mlpack convert (checked by the converter's own graph walk)`,
   maxIrVersion: 13,
   maxOpset: (domain) => (domain === "" || domain === "ai.onnx" ? MAX_OPSET : undefined),
   check(q: SupportQuery): SupportAnswer {
@@ -59,7 +59,7 @@ export const tfjsSupport: TargetSupport = {
       node: n.node,
       opType: n.opType,
       reason: n.reason,
-      hint: conversionHint([n], g.symbolicInputs),
+      hint: conversionHint([n], g.symbolicInputs, false),
     }));
     if (g.unsupported.length === 0 && g.outputs.length === 0)
       problems.push({ reason: "the graph has no outputs to convert", hint: "declare the graph outputs" });
