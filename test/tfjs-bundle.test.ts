@@ -31,7 +31,10 @@ describe("buildTfjsBundle", () => {
     const tfjs = bundledTfjs();
     expect(fs.readFileSync(path.join(out, "tf.min.js")).equals(fs.readFileSync(tfjs.minJs))).toBe(true);
     const loader = fs.readFileSync(path.join(out, "mlpack-model.js"), "utf8");
-    expect(loader).toContain('var INPUTS = [{"name":"input","dtype":"float32","shape":[1,3,33,33]}];');
+    // The batch dim stays symbolic in model.json; the demo feeds the given sizes.
+    expect(loader).toContain(
+      'var INPUTS = [{"name":"input","dtype":"float32","shape":[null,3,33,33],"feed":[1,3,33,33]}];',
+    );
     expect(loader).not.toMatch(/\{\{|\}\}/);
     const html = fs.readFileSync(path.join(out, "index.html"), "utf8");
     expect(html).toContain('<script src="tf.min.js"></script>');

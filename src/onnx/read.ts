@@ -16,7 +16,7 @@ import {
   type DecodedTensor,
 } from "./tensor.js";
 import { dtypeInfo, rawByteLength } from "./dtypes.js";
-import { ModelFormatError, UserError } from "../errors.js";
+import { ModelFormatError } from "../errors.js";
 import { readRegularFile } from "../read-regular-file.js";
 import { forEachGraph } from "./walk-proto.js";
 

@@ -72,6 +72,25 @@ function validateGraphIo(scope: GraphScope, target: TargetSupport, d: Diagnostic
   }
 }
 
+/** Opsets newer than the target reads (each domain once). */
+function reportScopeOpsets(
+  scope: GraphScope,
+  target: TargetSupport,
+  d: DiagnosticBag,
+  reported: Set<string>,
+): void {
+  for (const [domain, version] of scope.opsets) {
+    const max = target.maxOpset(domain);
+    if (max === undefined || version <= max || reported.has(domain)) continue;
+    reported.add(domain);
+    d.error(
+      "target-opset",
+      `${target.id} supports ${domain || "ai.onnx"} up to opset ${max}; the model imports ${version}`,
+      { hint: `convert the model to opset ${max} or upgrade the runtime` },
+    );
+  }
+}
+
 export function validateTarget(ctx: ValidationContext, target: TargetSupport): void {
   const d = ctx.diagnostics;
   const ir = Number(ctx.proto.irVersion);
@@ -85,21 +104,19 @@ export function validateTarget(ctx: ValidationContext, target: TargetSupport): v
     );
   }
   const opsetReported = new Set<string>();
-  for (const scope of ctx.scopes) {
-    for (const [domain, version] of scope.opsets) {
-      const max = target.maxOpset(domain);
-      const label = domain || "ai.onnx";
-      if (max !== undefined && version > max && !opsetReported.has(domain)) {
-        opsetReported.add(domain);
-        d.error(
-          "target-opset",
-          `${target.id} supports ${label} up to opset ${max}; the model imports ${version}`,
-          {
-            hint: `convert the model to opset ${max} or upgrade the runtime`,
-          },
-        );
-      }
+  if (target.checkModel) {
+    for (const scope of ctx.scopes) reportScopeOpsets(scope, target, d, opsetReported);
+    for (const p of target.checkModel(ctx.proto)) {
+      const node =
+        p.node !== undefined
+          ? { name: p.node, opType: p.opType ?? "", domain: "", graph: "main" }
+          : undefined;
+      d.error("target-unsupported", p.reason, { node, hint: p.hint });
     }
+    return;
+  }
+  for (const scope of ctx.scopes) {
+    reportScopeOpsets(scope, target, d, opsetReported);
     for (const node of scope.graph.nodes) {
       if (ctx.functions.has(`${node.domain}::${node.opType}`)) continue; // its body is checked as its own scope
       const domain = normalizeDomain(node.domain);

@@ -12,6 +12,7 @@ import type { TfjsTargetConfig } from "../../build/targets/tfjs/config.js";
 import {
   checkReplaceableDir,
   convertModelFile,
+  TfjsConversionError,
   writeDirAtomically,
   writeTfjsModel,
   type ConvertReport,
@@ -87,8 +88,16 @@ function exampleFeed(inputs: TfjsIo[]): string {
   return `{ ${parts.join(", ")} }`;
 }
 
-function ioJson(list: TfjsIo[]): string {
-  return JSON.stringify(list.map((io) => ({ name: io.name, dtype: io.dtype, shape: io.shape ?? null })));
+/** The I/O specs the page reads; `feed` is the shape the demo feeds (symbolic dims given sizes). */
+function ioJson(list: TfjsIo[], feeds: Record<string, number[]> = {}): string {
+  return JSON.stringify(
+    list.map((io) => ({
+      name: io.name,
+      dtype: io.dtype,
+      shape: io.shape ?? null,
+      feed: feeds[io.name] ?? io.shape?.map((d) => d ?? 1) ?? null,
+    })),
+  );
 }
 
 export async function buildTfjsBundle(
@@ -98,18 +107,25 @@ export async function buildTfjsBundle(
 ): Promise<TfjsBundleReport> {
   checkReplaceableDir(outDir, BUNDLE_MARKERS, "TF.js bundle");
   const tfjs = bundledTfjs();
-  const { json, weights, report } = await convertModelFile(modelPath, {
-    keepLayout: opts.keepLayout,
-    quantize: opts.quantize,
-    inputShapes: opts.inputShapes,
-  });
+  const convertOpts = { keepLayout: opts.keepLayout, quantize: opts.quantize };
+  // The given sizes are checked (and always the demo page's feed shapes), but symbolic dims stay
+  // symbolic in model.json where the graph allows: frozen only when some op needs static sizes.
+  let converted = await convertModelFile(modelPath, { ...convertOpts, inputShapes: opts.inputShapes });
+  if (opts.inputShapes && Object.keys(opts.inputShapes).length > 0) {
+    try {
+      converted = await convertModelFile(modelPath, convertOpts);
+    } catch (e) {
+      if (!(e instanceof TfjsConversionError)) throw e;
+    }
+  }
+  const { json, weights, report } = converted;
   const name = opts.name ?? path.basename(modelPath).replace(/\.onnx$/i, "");
   const shardFiles = weights.shards.length;
   const values = {
     modelName: name,
     mlpackVersion: pkg.version,
     tfjsVersion: tfjs.version,
-    inputsJson: ioJson(report.inputs),
+    inputsJson: ioJson(report.inputs, opts.inputShapes),
     outputsJson: ioJson(report.outputs),
     ioList: [
       ...report.inputs.map((io) => `- input \`${io.name}\`: ${io.dtype} ${shapeText(io)}`),

@@ -17,6 +17,10 @@ export function registerConvert(program: Command, io: CliIo): void {
       ]),
     )
     .option(
+      "--strict",
+      "with --quantize: refuse weights the format cannot hold (Infinity/NaN, float16 overflow or flush to zero) instead of keeping them float32",
+    )
+    .option(
       "--shape <name=dims>",
       "concrete sizes for an input with symbolic dims, e.g. x=1,3,224,224 (repeatable)",
       (v: string, prev: string[] = []) => [...prev, v],
@@ -27,6 +31,7 @@ export function registerConvert(program: Command, io: CliIo): void {
       const report = await convertToTfjs(model, out, {
         keepLayout: Boolean(o.keepLayout),
         quantize: o.quantize as "uint8" | undefined,
+        strict: Boolean(o.strict),
         inputShapes: parseShapeArgs((o.shape as string[] | undefined) ?? []),
       });
       if (o.json) io.out(JSON.stringify(report, null, 2));

@@ -14,6 +14,7 @@ import { MapCtx, NodeUnsupported, nodeAttrs, type OpSpec } from "./context.js";
 import { findMapper } from "./mappers/index.js";
 import { tfDtypeOf } from "./values.js";
 import { foldBatchNorms } from "./fold-batchnorm.js";
+import { precisionChanges, type PrecisionChange } from "./precision.js";
 import type { ConstData, ConvertOptions, Dim, TfDtype, Val } from "./types.js";
 import { dtypeName } from "../../onnx/dtypes.js";
 import { UsageError } from "../../errors.js";
@@ -38,6 +39,10 @@ export interface ConvertedGraph {
   unsupported: UnsupportedNode[];
   foldedBatchNorms: number;
   onnxTransposes: number;
+  /** Types TF.js narrows (float64 -> float32, int64 -> int32), with values that do not fit. */
+  precision: PrecisionChange[];
+  /** Whether an input kept a symbolic dim (then --shape can help ops that need static sizes). */
+  symbolicInputs: boolean;
   /** Nodes converted channels-last (Conv, pooling, ...): 0 means the graph kept the ONNX layout throughout. */
   channelsLastOps: number;
 }
@@ -61,7 +66,9 @@ export function convertGraph(model: Model, source: TensorSource, opts: ConvertOp
   for (const t of g.initializers) {
     const dtype = tfDtypeOf(t.dataType);
     if (!dtype) continue; // reported if a converted node reads it
-    consts.set(t.name, { dtype, c: readTensorOf(source, t) });
+    const c = readTensorOf(source, t); // may hold a lazy getter: tag it, never spread it
+    c.origin = t.name;
+    consts.set(t.name, { dtype, c });
   }
   const order = topoSort(g).order;
   const foldedBatchNorms = opts.foldBatchNorm === false ? 0 : foldBatchNorms(order, consts, consumers(g), g);
@@ -98,8 +105,9 @@ export function convertGraph(model: Model, source: TensorSource, opts: ConvertOp
     if (!values.has(t.name)) poisoned.add(t.name);
   }
 
+  const indexOf = new Map(g.nodes.map((n, i) => [n, i]));
   order.forEach((node) => {
-    const index = g.nodes.indexOf(node);
+    const index = indexOf.get(node)!;
     const label = nodeLabel(node, index);
     const fail = (reason: string) => {
       unsupported.push({ node: label, opType: node.opType, reason });
@@ -162,7 +170,18 @@ export function convertGraph(model: Model, source: TensorSource, opts: ConvertOp
     outputs.push({ onnxName: vo.name, tfName, dtype: v.dtype, shape: v.shape });
   }
   const onnxTransposes = g.nodes.filter((n) => n.opType === "Transpose").length;
-  return { builder: b, inputs, outputs, unsupported, foldedBatchNorms, onnxTransposes, channelsLastOps };
+  const symbolicInputs = inputs.some((i) => !i.shape || i.shape.some((d) => d === null));
+  return {
+    builder: b,
+    inputs,
+    outputs,
+    unsupported,
+    foldedBatchNorms,
+    onnxTransposes,
+    channelsLastOps,
+    symbolicInputs,
+    precision: precisionChanges(g, consts),
+  };
 }
 
 /** An input's declared shape with the user's concrete sizes (--shape) for its symbolic dims. */

@@ -9,9 +9,11 @@ import { createRequire } from "node:module";
 import { readModel, type LoadedModel } from "../../onnx/read.js";
 import { modelFromProto } from "../../ir/graph.js";
 import { UnsupportedOpError, UsageError, UserError } from "../../errors.js";
+import { conversionHint } from "./hints.js";
+import type { PrecisionChange } from "./precision.js";
 import { convertGraph, type GraphIo, type UnsupportedNode } from "./convert-graph.js";
 import { buildModelJson, type ModelJson } from "./model-json.js";
-import { buildWeightShards, createScratch, type WeightShards } from "./weights.js";
+import { buildWeightShards, createScratch, type CompressionReport, type WeightShards } from "./weights.js";
 import type { ConvertOptions, Dim, TfDtype } from "./types.js";
 
 const pkg = createRequire(import.meta.url)("../../../package.json") as { version: string };
@@ -44,35 +46,25 @@ export interface ConvertReport {
   channelsLastOps: number;
   quantize?: ConvertOptions["quantize"];
   quantizedWeights: number;
+  /** --quantize: tensors kept in float32 and why, and the worst relative error of the compressed ones. */
+  compression?: CompressionReport;
   keepLayout: boolean;
+  /** Types TF.js narrows (float64 -> float32, int64/uint32/uint64 -> int32), with values that do not fit. */
+  precision: PrecisionChange[];
 }
 
 export class TfjsConversionError extends UnsupportedOpError {
   constructor(
     readonly model: string,
     readonly nodes: UnsupportedNode[],
+    symbolicInputs = false,
   ) {
     super(
       `${model}: ${nodes.length} node${nodes.length === 1 ? "" : "s"} cannot be converted to TF.js:\n` +
         nodes.map((n) => `  node "${n.node}" (${n.opType}): ${n.reason}`).join("\n"),
-      { hint: conversionHint(nodes) },
+      { hint: conversionHint(nodes, symbolicInputs) },
     );
   }
-}
-
-/** What to do next, from the kinds of reasons (sizes known only at run time, or ops TF.js lacks). */
-function conversionHint(nodes: UnsupportedNode[]): string {
-  const parts = ["nothing was written"];
-  if (nodes.some((n) => /static|unknown/.test(n.reason)))
-    parts.push("give inputs with symbolic dims concrete sizes with --shape NAME=1,3,224,224");
-  if (nodes.some((n) => /must be a constant/.test(n.reason)))
-    parts.push("constant-fold the model first (shape arithmetic, axes and pads computed at run time)");
-  if (nodes.some((n) => /no TF\.js mapping|domain/.test(n.reason)))
-    parts.push(
-      "replace the unsupported ops in the ONNX model, or register a custom op with tf.registerOp() and edit model.json",
-    );
-  if (parts.length === 1) parts.push("change these nodes in the ONNX model (see the reasons above)");
-  return parts.join("; ");
 }
 
 function ioOf(g: GraphIo): TfjsIo {
@@ -103,12 +95,21 @@ export function convertLoadedModel(loaded: LoadedModel, opts: ConvertToTfjsOptio
   const modelPath = loaded.source;
   const model = modelFromProto(loaded.proto);
   const g = convertGraph(model, loaded, opts);
-  if (g.unsupported.length > 0) throw new TfjsConversionError(modelPath, g.unsupported);
+  if (g.unsupported.length > 0) throw new TfjsConversionError(modelPath, g.unsupported, g.symbolicInputs);
   if (g.outputs.length === 0)
     throw new UserError(`${modelPath}: the graph has no outputs to convert`, {
       hint: "check that the model declares its graph outputs",
     });
   const w = buildWeightShards(g.builder.weights, { shardBytes: opts.shardBytes, quantize: opts.quantize });
+  const kept = w.compression?.keptFloat32 ?? [];
+  if (opts.strict && kept.length > 0)
+    throw new UserError(
+      `${modelPath}: --quantize ${opts.quantize} cannot compress ${kept.length} weight tensor${kept.length === 1 ? "" : "s"} without changing ${kept.length === 1 ? "it" : "them"}:\n` +
+        kept.map((k) => `  ${k.weight}: ${k.reason}`).join("\n"),
+      {
+        hint: "drop --strict to keep these tensors in float32, or choose another --quantize mode (uint8/uint16 hold tiny and large finite values)",
+      },
+    );
   const p = loaded.proto;
   const json = buildModelJson(g, w.manifest, {
     generatedBy: `${p.producerName || "onnx"}${p.producerVersion ? ` ${p.producerVersion}` : ""}`,
@@ -131,7 +132,9 @@ export function convertLoadedModel(loaded: LoadedModel, opts: ConvertToTfjsOptio
     channelsLastOps: g.channelsLastOps,
     quantize: opts.quantize,
     quantizedWeights: w.quantized,
+    compression: w.compression,
     keepLayout: !!opts.keepLayout,
+    precision: g.precision,
   };
   return { json, weights: w, report };
 }

@@ -50,6 +50,8 @@ export interface WeightEntry {
   dtype: TfDtype;
   shape: number[];
   data: WeightData | DeferredWeight;
+  /** The ONNX initializer it holds (unchanged or transposed), for reports. */
+  origin?: string;
 }
 
 export function isDeferred(d: WeightEntry["data"]): d is DeferredWeight {
@@ -99,7 +101,13 @@ export class TfGraphBuilder {
   }
 
   /** A Const node whose value lives in the weights manifest under the node's name. */
-  constant(base: string, dtype: TfDtype, shape: number[], data: WeightEntry["data"]): string {
+  constant(
+    base: string,
+    dtype: TfDtype,
+    shape: number[],
+    data: WeightEntry["data"],
+    origin?: string,
+  ): string {
     const name = this.unique(base);
     this.nodes.push({
       name,
@@ -114,7 +122,7 @@ export class TfGraphBuilder {
         dtype: A.type(dtype),
       },
     });
-    this.weights.push({ name, dtype, shape, data });
+    this.weights.push(origin ? { name, dtype, shape, data, origin } : { name, dtype, shape, data });
     return name;
   }
 }

@@ -74,21 +74,23 @@ const DEFER_ELEMENTS = 1 << 14;
 export function emitConst(b: TfGraphBuilder, base: string, v: Val, perm?: number[]): string {
   const src = v.const!;
   const moved = perm && !isIdentity(perm);
+  const origin = src.origin;
   if (moved && v.dtype === "float32" && src.dims.reduce((a, d) => a * d, 1) >= DEFER_ELEMENTS) {
     return b.constant(
       base,
       "float32",
       perm.map((p) => src.dims[p]),
       deferTranspose(src, perm),
+      origin,
     );
   }
   if (!moved && v.dtype === "float32" && src.raw) {
     // Already in order: the initializer's own bytes go to the shard, never decoded.
     const raw = src.raw;
-    return b.constant(base, "float32", src.dims, { byteLength: raw.byteLength, produce: () => raw });
+    return b.constant(base, "float32", src.dims, { byteLength: raw.byteLength, produce: () => raw }, origin);
   }
   const c: ConstData = moved ? transposeConst(src, perm) : src;
-  return b.constant(base, v.dtype, c.dims, weightArray(c, v.dtype, `constant "${base}"`));
+  return b.constant(base, v.dtype, c.dims, weightArray(c, v.dtype, `constant "${base}"`), origin);
 }
 
 function deferTranspose(src: ConstData, perm: number[]): DeferredWeight {

@@ -20,6 +20,8 @@ export interface ConstData {
    * filter is never decoded into a fresh array just to be transposed.
    */
   raw?: Uint8Array;
+  /** The ONNX initializer this is (set only on the initializer's own data), for reports. */
+  origin?: string;
 }
 
 /**
@@ -67,6 +69,8 @@ export interface ConvertOptions {
   keepLayout?: boolean;
   /** Compress float32 weights in the manifest (tfjs dequantizes them when loading). */
   quantize?: QuantizeMode;
+  /** With quantize: refuse (UserError) instead of keeping a tensor the format cannot hold in float32. */
+  strict?: boolean;
   /** Bytes per weight shard file (default 4 MiB, as tensorflowjs_converter). */
   shardBytes?: number;
   /** Concrete sizes for inputs with symbolic dims (the converter needs static sizes for some ops). */

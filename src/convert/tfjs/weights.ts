@@ -5,7 +5,13 @@
  * constants) are produced only when their shard is written, into reused scratch buffers.
  */
 import { isDeferred, type Scratch, type WeightEntry } from "./graph-builder.js";
-import { quantizeWeight, type ManifestQuantization } from "./quantize-weights.js";
+import {
+  compressionProblem,
+  dequantizeWeight,
+  quantizeWeight,
+  relativeError,
+  type ManifestQuantization,
+} from "./quantize-weights.js";
 import type { QuantizeMode } from "./types.js";
 
 export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
@@ -38,6 +44,17 @@ export interface WeightShards {
   shards: { name: string; bytes: number; chunks: ShardChunk[] }[];
   totalBytes: number;
   quantized: number;
+  /** --quantize only: what compression did, tensor by tensor. */
+  compression?: CompressionReport;
+}
+
+/** Tensors left in float32 (with why) and the worst effect of compressing the others. */
+export interface CompressionReport {
+  mode: QuantizeMode;
+  compressed: number;
+  keptFloat32: { weight: string; reason: string }[];
+  /** max |dequantized - original| / max |original| over the compressed tensors, and which one. */
+  worstRelativeError: { weight: string; error: number } | undefined;
 }
 
 /** Little-endian float32 bytes as a Float32Array (a view when aligned, else a copy). */
@@ -58,15 +75,29 @@ export function buildWeightShards(
   const entries: ManifestWeight[] = [];
   const parts: WeightPart[] = [];
   let quantized = 0;
+  const keptFloat32: CompressionReport["keptFloat32"] = [];
+  let worst: CompressionReport["worstRelativeError"];
   for (const w of weights) {
     const entry: ManifestWeight = { name: w.name, shape: w.shape, dtype: w.dtype };
-    if (opts.quantize && w.dtype === "float32") {
-      const d = w.data;
-      const f32 = isDeferred(d) ? asFloat32(d.produce()) : (d as Float32Array);
-      const q = quantizeWeight(f32, opts.quantize);
+    const d = w.data;
+    const f32 =
+      opts.quantize && w.dtype === "float32"
+        ? isDeferred(d)
+          ? asFloat32(d.produce())
+          : (d as Float32Array)
+        : undefined;
+    const problem = f32 && compressionProblem(f32, opts.quantize!);
+    const label = w.origin ? `${w.name} (ONNX "${w.origin}")` : w.name;
+    if (problem) keptFloat32.push({ weight: label, reason: problem });
+    if (f32 && !problem) {
+      const q = quantizeWeight(f32, opts.quantize!);
+      const error = relativeError(f32, dequantizeWeight(q, f32.length));
+      if (!worst || error > worst.error) worst = { weight: label, error };
       entry.quantization = q.quantization;
       parts.push(q.bytes);
       quantized++;
+    } else if (f32) {
+      parts.push(isDeferred(d) ? d : bytesOf(f32));
     } else {
       parts.push(isDeferred(w.data) ? w.data : bytesOf(w.data));
     }
@@ -102,6 +133,9 @@ export function buildWeightShards(
     shards,
     totalBytes,
     quantized,
+    compression: opts.quantize
+      ? { mode: opts.quantize, compressed: quantized, keptFloat32, worstRelativeError: worst }
+      : undefined,
   };
 }
 

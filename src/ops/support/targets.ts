@@ -13,7 +13,7 @@ export async function loadTarget(id: string): Promise<TargetSupport> {
       return (await import("./ort-cpu.js")).ortCudaSupport;
     case "tfjs":
       // Derived from the TF.js converter's own mapper tables, so validate never refuses what converts.
-      return (await import("../../convert/tfjs/support.js")).tfjsSupport;
+      return (await import("./tfjs.js")).tfjsSupport;
     default:
       throw new UsageError(`unknown target "${id}"`, { hint: `choose one of: ${TARGET_IDS.join(", ")}` });
   }

@@ -3,6 +3,16 @@
  * onnxruntime-node; ort-cuda and tfjs declared), behind the same query.
  */
 
+import type { ModelProto } from "../../onnx/proto.js";
+
+/** One problem a whole-model check found, on a main-graph node (name or "#index") or the graph. */
+export interface ModelCheckProblem {
+  node?: string;
+  opType?: string;
+  reason: string;
+  hint?: string;
+}
+
 /** A node attribute's value, decoded (int, float, string, ints, floats, strings attributes only). */
 export type AttributeValue = number | string | number[] | string[];
 
@@ -48,4 +58,10 @@ export interface TargetSupport {
    * to or from the caller. Omitted: every type can.
    */
   checkGraphIo?(kind: "input" | "output", name: string, type: string): SupportAnswer;
+  /**
+   * A converter's own dry run over the whole model: when present, it replaces the per-node `check`
+   * and `checkGraphIo` so validate gives exactly the converter's verdict (shapes, broadcasting and
+   * constant parameters are only known while walking the graph).
+   */
+  checkModel?(proto: ModelProto): ModelCheckProblem[];
 }

@@ -2,7 +2,7 @@
 import type { MapCtx, OpSpec } from "../context.js";
 import type { Val } from "../types.js";
 import { broadcastRefs, unary } from "./elementwise.js";
-import { add, bin, div, maximum, minimum, mul, select, sub, un, type Ref } from "./emit.js";
+import { add, bin, div, maximum, minimum, mul, reshape, select, sub, un, type Ref } from "./emit.js";
 
 /** An activation y = f(x) built from emitters on the stored tensor (layout-agnostic). */
 function act(f: (c: MapCtx, x: Ref) => Ref): OpSpec {
@@ -28,11 +28,34 @@ function hardSigmoid(c: MapCtx, x: Ref, alpha: number, beta: number): Ref {
   return minimum(c, maximum(c, add(c, mul(c, x, k(c, alpha)), k(c, beta)), k(c, 0)), k(c, 1));
 }
 
+/**
+ * Before opset 7, PRelu's slope [C] is per channel (axis 1), not numpy-broadcast against the last
+ * axis: seen as [C, 1, ...] it broadcasts the modern way.
+ */
+function legacySlope(c: MapCtx, x: Val, slope: Val): Val {
+  const r = x.shape?.length;
+  const s = slope.shape;
+  if (c.opset >= 7 || r === undefined || r < 2 || s?.length !== 1 || s[0] === 1) return slope;
+  if (s[0] !== null && x.shape![1] !== null && s[0] !== x.shape![1]) return slope; // reported by broadcasting
+  const shape = [s[0], ...new Array<number>(r - 2).fill(1)];
+  if (slope.const) {
+    const data = slope.const.data;
+    return { dtype: slope.dtype, shape, const: { dims: shape as number[], data } };
+  }
+  const ref = reshape(
+    c,
+    c.ref(slope, "native"),
+    shape.map((d) => d ?? -1),
+    slope.dtype,
+  );
+  return { dtype: slope.dtype, shape, ref };
+}
+
 const preluSpec: OpSpec = {
   layout: "any",
   map: (c) => {
     const x = c.in(0);
-    const { refs, shape } = broadcastRefs(c, [x, c.in(1)]);
+    const { refs, shape } = broadcastRefs(c, [x, legacySlope(c, x, c.in(1))]);
     const y = add(c, maximum(c, refs[0], k(c, 0)), mul(c, refs[1], minimum(c, refs[0], k(c, 0))));
     return [c.outP(y, x.dtype, shape)];
   },

@@ -1,10 +1,11 @@
-/** Conv (grouped, depthwise, 1-D), ConvTranspose. Channels-last; weights pre-transposed when constant. */
+/** Conv (grouped, depthwise, 1-D; 3-D in conv3d.ts), ConvTranspose. Channels-last; weights pre-transposed when constant. */
 import { A } from "../graph-builder.js";
 import { unsupported, type MapCtx, type OpSpec } from "../context.js";
 import type { Dim, Val } from "../types.js";
 import { add, concat, pad, slice, transpose, type Ref } from "./emit.js";
 import { outSize, windowOf, type Window } from "./spatial.js";
 import { sliceConst } from "../fold.js";
+import { conv3d } from "./conv3d.js";
 
 /** Input as stored NHWC rank 4 (1-D convs get a unit height). */
 function to4d(c: MapCtx, x: Val): Ref {
@@ -88,8 +89,9 @@ function convSpec(): OpSpec {
       const x = c.in(0);
       const w = c.in(1);
       const rank = x.shape?.length;
-      if (rank !== 3 && rank !== 4) unsupported("Conv supports 1-D and 2-D inputs");
+      if (rank !== 3 && rank !== 4 && rank !== 5) unsupported("Conv supports 1-D, 2-D and 3-D inputs");
       if (!w.shape || w.shape.some((d) => d === null)) unsupported("Conv weights need a static shape");
+      if (rank === 5) return conv3d(c, x, w);
       const wd = w.shape as number[];
       const g = c.attr.int("group", 1);
       const cin = x.shape![1];

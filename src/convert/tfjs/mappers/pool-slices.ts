@@ -1,5 +1,5 @@
 /**
- * Pooling TF.js has no kernel for (dilated windows, 3-D), built from strided slices: for every kernel
+ * Pooling TF.js has no kernel for (3-D; dilated 1-D/2-D go to pool-dilated.ts), built from strided slices: for every kernel
  * tap, a StridedSlice of the padded channels-last input picks that tap of every window, and the slices
  * are combined with Maximum or summed and divided by the per-position count (count_include_pad rules
  * as in ONNX: explicit pads count when asked, the ceil-mode overhang never does).
@@ -69,7 +69,7 @@ export function poolBySlices(
 }
 
 /** 1 / (taps that fall in the input, or in the explicitly padded input) per output position. */
-function inverseCounts(ins: number[], out: number[], w: Window, includePad: boolean): Float32Array {
+export function inverseCounts(ins: number[], out: number[], w: Window, includePad: boolean): Float32Array {
   const perAxis = ins.map((d, i) =>
     Array.from({ length: out[i] }, (_, o) => {
       const lo = includePad ? -w.pads[i][0] : 0;

@@ -6,6 +6,7 @@ import type { Dim } from "../types.js";
 import { mul, pad, reduce, reshape, transpose, type Ref } from "./emit.js";
 import { outSize, windowOf } from "./spatial.js";
 import { poolBySlices } from "./pool-slices.js";
+import { poolDilated } from "./pool-dilated.js";
 import { maxPoolWithIndices } from "./pool-argmax.js";
 
 function pool(kind: "Max" | "Avg"): OpSpec {
@@ -22,9 +23,10 @@ function pool(kind: "Max" | "Avg"): OpSpec {
       if (c.wants(1) && (rank !== 4 || w.d.some((d) => d !== 1) || w.tfSame))
         unsupported("MaxPool indices of a 1-D, 3-D, dilated or SAME-padded pooling");
       if (rank === 5 || w.d.some((d) => d !== 1)) {
-        // No TF.js kernel (3-D or dilated windows): one strided slice per kernel tap.
+        // No TF.js kernel: dilated 1-D/2-D windows via SpaceToBatchND (a fixed handful of nodes);
+        // 3-D windows by one strided slice per kernel tap.
         if (w.tfSame) unsupported("auto_pad SAME pooling with unknown sizes and dilations");
-        const y = poolBySlices(c, kind, x, w, outs);
+        const y = rank === 5 ? poolBySlices(c, kind, x, w, outs) : poolDilated(c, kind, x, w, outs);
         return [c.outP(y, "float32", [x.shape![0], x.shape![1], ...outs])];
       }
       let xr = c.ref(x);

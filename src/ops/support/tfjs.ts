@@ -1,13 +1,18 @@
 /**
- * `validate --target tfjs`: what the TF.js converter can translate, answered from the converter's own
- * mapper tables (the same OpSpec.check the converter runs), so the two cannot disagree on ops and
- * attributes. Type checks use the TF.js dtypes (float32, int32, bool: no strings, float8, 4-bit ints).
- * Shape-dependent limits (a constant axes input, static sizes) are only known while converting.
+ * `validate --target tfjs`: the TF.js converter's own graph walk, run without writing anything
+ * (checkModel), so validate and convert give the same verdict on every model: the same per-node
+ * checks (attributes, ranks, broadcasting, constant parameters, dtypes). The per-op `check` answers
+ * single-node questions from the same mapper tables. Imports go one way: this table reads the
+ * converter; the converter never reads src/ops/support.
  */
-import type { SupportAnswer, SupportQuery, TargetSupport } from "../../ops/support/types.js";
-import { recordAttrs } from "./context.js";
-import { findMapper } from "./mappers/index.js";
-import { tfDtypeOfTypeString } from "./values.js";
+import type { ModelProto } from "../../onnx/proto.js";
+import { modelFromProto } from "../../ir/graph.js";
+import type { ModelCheckProblem, SupportAnswer, SupportQuery, TargetSupport } from "./types.js";
+import { recordAttrs } from "../../convert/tfjs/context.js";
+import { findMapper } from "../../convert/tfjs/mappers/index.js";
+import { tfDtypeOfTypeString } from "../../convert/tfjs/values.js";
+import { convertGraph } from "../../convert/tfjs/convert-graph.js";
+import { conversionHint } from "../../convert/tfjs/hints.js";
 
 const TFJS_VERSION = "4.22";
 /** Newest ai.onnx opset and IR version the mappers were tested against (the ONNX 1.20 backend suite). */
@@ -23,7 +28,7 @@ function typeProblem(types: Record<string, string | undefined>): string | undefi
 
 export const tfjsSupport: TargetSupport = {
   id: "tfjs",
-  description: `TF.js ${TFJS_VERSION} graph model via mlpack convert (declared from the converter's op tables)`,
+  description: `TF.js ${TFJS_VERSION} graph model via mlpack convert (checked by the converter's own graph walk)`,
   maxIrVersion: 13,
   maxOpset: (domain) => (domain === "" || domain === "ai.onnx" ? MAX_OPSET : undefined),
   check(q: SupportQuery): SupportAnswer {
@@ -46,6 +51,19 @@ export const tfjsSupport: TargetSupport = {
     const why = q.attributes && spec.check?.(recordAttrs(q.attributes), q.opsetVersion);
     if (why) return { supported: false, reason: why };
     return { supported: true };
+  },
+  checkModel(proto: ModelProto): ModelCheckProblem[] {
+    const model = modelFromProto(proto);
+    const g = convertGraph(model, undefined, {});
+    const problems: ModelCheckProblem[] = g.unsupported.map((n) => ({
+      node: n.node,
+      opType: n.opType,
+      reason: n.reason,
+      hint: conversionHint([n], g.symbolicInputs, false),
+    }));
+    if (g.unsupported.length === 0 && g.outputs.length === 0)
+      problems.push({ reason: "the graph has no outputs to convert", hint: "declare the graph outputs" });
+    return problems;
   },
   checkGraphIo(kind, name, type) {
     if (tfDtypeOfTypeString(type)) return { supported: true };
