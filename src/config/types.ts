@@ -4,6 +4,8 @@
  * Paths are relative to the config file.
  */
 
+import type { SampleOptions } from "../data/sample-options.js";
+
 /** The whole configuration file. */
 export interface MlpackConfig {
   /** Link to the JSON Schema, for editors. */
@@ -55,6 +57,13 @@ export interface QuantizeConfig {
   maxAccuracyDrop?: number;
   /** Keep the most sensitive layers in float until maxAccuracyDrop is met. */
   autoExclude?: boolean;
+  /**
+   * Let maxAccuracyDrop gate on inputs that are not evidence (random, or the float model's outputs
+   * degenerate on them). Default false: such a gate fails with exit 3.
+   */
+  allowRandomGate?: boolean;
+  /** How image (.png/.jpg) and audio (.wav) sample files become input tensors. */
+  samples?: SampleOptions;
 }
 
 export interface BenchConfig {
