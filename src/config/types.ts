@@ -4,8 +4,6 @@
  * Paths are relative to the config file.
  */
 
-import type { SampleOptions } from "../data/sample-options.js";
-
 /** The whole configuration file. */
 export interface MlpackConfig {
   /** Link to the JSON Schema, for editors. */
@@ -62,8 +60,6 @@ export interface QuantizeConfig {
    * degenerate on them). Default false: such a gate fails with exit 3.
    */
   allowRandomGate?: boolean;
-  /** How image (.png/.jpg) and audio (.wav) sample files become input tensors. */
-  samples?: SampleOptions;
 }
 
 export interface BenchConfig {

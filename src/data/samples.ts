@@ -12,7 +12,6 @@ import { tensorShape, typeToString } from "../ir/types.js";
 import { seededRandom } from "../onnx/random.js";
 import { parseNpy, parseNpz } from "./npy.js";
 import { fixedInputValue } from "./default-shapes.js";
-import type { SampleOptions } from "./sample-options.js";
 import { UserError } from "../errors.js";
 import type { HostTensor, Sample } from "../runtime/ort.js";
 
@@ -192,7 +191,6 @@ export function loadSamples(
   spec: string,
   model: ModelProto,
   shapes = new Map<string, number[]>(),
-  _options: SampleOptions = {},
 ): { samples: Sample[]; random: boolean } {
   const inputs = modelInputs(model);
   const rnd = /^random(?::(\d+))?$/.exec(spec);
