@@ -6,6 +6,8 @@ export interface Logger {
   warn(msg: string): void;
   error(msg: string): void;
   debug(msg: string): void;
+  /** Live progress of a long phase (fraction 0..1 when known); loggers without a progress line omit it. */
+  progress?(fraction?: number, message?: string): void;
 }
 
 export interface ConsoleLoggerOptions {

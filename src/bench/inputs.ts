@@ -9,6 +9,7 @@ import { floatToFloat16Bits } from "../onnx/float16.js";
 import { seededRandom } from "../onnx/random.js";
 import type { NumericArray } from "../onnx/tensor.js";
 import { UserError, UsageError } from "../errors.js";
+import { fixedInputValue } from "../data/default-shapes.js";
 
 export interface InputSpec {
   name: string;
@@ -200,6 +201,11 @@ export function randomInput(name: string, elemType: number, dims: number[], seed
       data = ints(new ctor(n), n);
     }
   }
+  // Inputs random data cannot fill (a sample rate) get their one sensible value.
+  const fixed = fixedInputValue(name, elemType, dims);
+  if (fixed !== undefined)
+    if (data instanceof BigInt64Array || data instanceof BigUint64Array) data.fill(BigInt(fixed));
+    else (data as Int32Array).fill(fixed);
   return { name, type, dims, data };
 }
 

@@ -10,6 +10,10 @@ import { configProblems, parseConfigText } from "./load.js";
 import { UserError } from "../errors.js";
 import { writeFileAtomic } from "../write-atomic.js";
 import { stringify } from "yaml";
+import { modelInputs, parseShapes, randomSamples } from "../data/samples.js";
+import { chooseShapes, type ChosenShape } from "../data/default-shapes.js";
+import type { ModelProto } from "../onnx/proto.js";
+import { findSamples } from "./init-samples.js";
 
 const SCHEMA_FILE = fileURLToPath(new URL("../../schema/mlpack.schema.json", import.meta.url));
 
@@ -17,19 +21,26 @@ export interface InitOptions {
   /** Where to write; default ./mlpack.yaml. */
   output?: string;
   force?: boolean;
+  /** NAME=DIMS for inputs with symbolic dims (otherwise the documented defaults of chooseShapes). */
+  shapes?: string[];
 }
 
 export interface InitResult {
   file: string;
   name: string;
   quantizeMode: string;
+  /** The concrete shapes written to the config (inputs with symbolic dims only). */
+  shapes: string[];
+  /** The samples folder found next to the model, if any. */
+  samples?: string;
 }
 
 export async function initConfig(modelPath: string, opts: InitOptions = {}): Promise<InitResult> {
   const out = path.resolve(opts.output ?? "mlpack.yaml");
   if (fs.existsSync(out) && !opts.force)
     throw new UserError(`${out} already exists`, { hint: "pass --force to overwrite it" });
-  const summary = summarizeModel(await readModel(modelPath));
+  const loaded = await readModel(modelPath);
+  const summary = summarizeModel(loaded);
   const name =
     path
       .basename(modelPath, ".onnx")
@@ -37,11 +48,11 @@ export async function initConfig(modelPath: string, opts: InitOptions = {}): Pro
       .toLowerCase() || "model";
   const count = (op: string) => summary.ops.find((o) => o.op === op)?.count ?? 0;
   const convNet = count("Conv") > count("MatMul") + count("Gemm");
-  const symbolic = summary.inputs.filter((i) => i.shape?.some((d, k) => k > 0 && typeof d !== "number"));
-  const shapeHint = symbolic.map(
-    (i) =>
-      `${i.name}=${(i.shape ?? []).map((d, k) => (typeof d === "number" ? d : k === 0 ? 1 : "N")).join(",")}`,
-  );
+  const shapes = chooseShapes(modelInputs(loaded.proto), parseShapes(opts.shapes));
+  const stated = shapes.filter((c) => c.symbolic).map((c) => `${c.name}=${c.dims.join(",")}`);
+  // The chosen shapes must run: a default the model rejects is reported here, not at build time.
+  await checkShapesRun(modelPath, loaded.proto, stated);
+  const samples = findSamples(modelPath);
   const io = [
     ...summary.inputs.map(
       (i) => `#   input  ${i.name}: ${i.type ?? "?"} ${formatShape(i.shape ?? undefined)}`,
@@ -66,17 +77,71 @@ export async function initConfig(modelPath: string, opts: InitOptions = {}): Pro
     name,
     modelSummary: io.join("\n"),
     quantizeMode: convNet ? "static" : "dynamic",
-    quantizeExtra: convNet
-      ? "  # Representative inputs: a folder of .npy/.npz/.pb/.json samples. random:N works but gives poor ranges.\n  calibration: random:32\n  method: minmax\n"
+    quantizeExtra: quantizeExtra(convNet, samples && configRel(out, samples.dir)),
+    gateBlock: gateBlock(samples && configRel(out, samples.dir)),
+    shapesLine: stated.length
+      ? `  # Symbolic dims made concrete (${shapeSourceNote(shapes)}); change them to your input size.\n  shapes: ${JSON.stringify(stated)}\n`
       : "",
-    shapesLine: shapeHint.length
-      ? `  # These inputs have symbolic dims; fill in N.\n  # shapes: [${shapeHint.join(", ")}]\n`
-      : "",
-    benchShapes: shapeHint.length ? `  # shapes: [${shapeHint.join(", ")}]\n` : "",
+    benchShapes: stated.length ? `  shapes: ${JSON.stringify(stated)}\n` : "",
   });
   // The starter must itself be a valid config.
   const problems = configProblems(parseConfigText(text, out));
   if (problems.length) throw new Error(`internal: the generated config is invalid: ${problems.join("; ")}`);
   writeFileAtomic(out, text);
-  return { file: out, name, quantizeMode: convNet ? "static" : "dynamic" };
+  return {
+    file: out,
+    name,
+    quantizeMode: convNet ? "static" : "dynamic",
+    shapes: stated,
+    samples: samples?.dir,
+  };
+}
+
+const configRel = (configFile: string, p: string) =>
+  (path.relative(path.dirname(configFile), p) || ".").split(path.sep).join("/") + "/";
+
+function shapeSourceNote(shapes: ChosenShape[]): string {
+  return shapes.some((s) => s.source === "default")
+    ? "mlpack init's defaults: batch 1, image sides 224, sequences 512 (float) or 128 (tokens); `mlpack init --shape NAME=DIMS` picks others"
+    : "from --shape";
+}
+
+function quantizeExtra(convNet: boolean, samples: string | undefined): string {
+  if (!convNet) return "";
+  return samples
+    ? `  # Representative inputs found next to the model.\n  calibration: ${JSON.stringify(samples)}\n  method: minmax\n`
+    : "  # Representative inputs: a folder of images (.png/.jpg), audio (.wav) or .npy/.npz/.pb/.json samples.\n  # random:N runs, but its activation ranges do not match real inputs.\n  calibration: random:32\n  method: minmax\n";
+}
+
+function gateBlock(samples: string | undefined): string {
+  const explain =
+    "  # Fail the build (exit 3) when accuracy drops by more than this (1 - cosine, or 1 - top-1 agreement),\n" +
+    "  # measured on `eval` samples. autoExclude keeps the layers that cost the most accuracy in float.\n";
+  if (samples)
+    return `${explain}  eval: ${JSON.stringify(samples)}\n  maxAccuracyDrop: 0.01\n  autoExclude: true\n`;
+  return (
+    explain +
+    "  # No samples/ folder was found next to the model, so the gate is off: a drop measured on random\n" +
+    "  # inputs is not evidence (mlpack refuses to gate on it). Point eval at real inputs, then uncomment:\n" +
+    "  # eval: samples/\n  # maxAccuracyDrop: 0.01\n  # autoExclude: true\n"
+  );
+}
+
+/** Runs the model once on random inputs of the chosen shapes, so init never writes shapes that fail. */
+async function checkShapesRun(modelPath: string, proto: ModelProto, stated: string[]): Promise<void> {
+  const { openSession, runSample } = await import("../runtime/ort.js");
+  const session = await openSession(modelPath);
+  try {
+    const [sample] = randomSamples(proto, 1, parseShapes(stated));
+    await runSample(session, sample);
+  } catch (e) {
+    throw new UserError(
+      `${modelPath} does not run with the input shapes ${stated.join(" ") || "in the model"}: ${(e as Error).message}`,
+      {
+        hint: "give the shapes your inputs have with `mlpack init MODEL --shape NAME=D1,D2,...` (repeatable)",
+      },
+    );
+  } finally {
+    await session.release();
+  }
 }

@@ -74,6 +74,11 @@ export interface QuantizeConfig {
   minSizeGain?: number;
   /** Ship int8 or fail: a slower int8 model under minSizeGain fails the build (exit 3) instead of shipping float. */
   require?: boolean;
+  /**
+   * Let maxAccuracyDrop gate on inputs that are not evidence (random, or the float model's outputs
+   * degenerate on them). Default false: such a gate fails with exit 3.
+   */
+  allowRandomGate?: boolean;
 }
 
 export interface BenchConfig {

@@ -11,8 +11,12 @@ import { DT, dtypeName } from "../onnx/dtypes.js";
 import { tensorShape, typeToString } from "../ir/types.js";
 import { seededRandom } from "../onnx/random.js";
 import { parseNpy, parseNpz } from "./npy.js";
+import { fixedInputValue } from "./default-shapes.js";
 import { UserError } from "../errors.js";
 import type { HostTensor, Sample } from "../runtime/ort.js";
+
+/** The files a samples folder may hold. */
+export const SAMPLE_FILE = /\.(pb|npy|npz|json|png|jpe?g|wav)$/i;
 
 export interface ModelInput {
   name: string;
@@ -63,7 +67,7 @@ export function resolveDims(input: ModelInput, shapes: Map<string, number[]>, ba
     if (typeof d === "number") return d;
     if (i === 0) return batch;
     throw new UserError(`input "${input.name}" has a symbolic dimension "${d ?? "?"}" (axis ${i})`, {
-      hint: `pass --shape ${input.name}=${input.dims!.map((x, j) => (typeof x === "number" ? x : j === 0 ? batch : "N")).join(",")} with N filled in`,
+      hint: `pass --shape ${input.name}=${input.dims!.map((x, j) => (typeof x === "number" ? x : j === 0 ? batch : "N")).join(",")} with N filled in (in mlpack.yaml: quantize.shapes: ["${input.name}=..."])`,
     });
   });
 }
@@ -104,15 +108,13 @@ export function randomSamples(
     const s: Sample = new Map();
     for (const i of inputs) {
       const dims = resolveDims(i, shapes);
-      s.set(i.name, {
-        dtype: i.dtype,
-        dims,
-        data: randomData(
-          i.dtype,
-          dims.reduce((a, b) => a * b, 1),
-          rand,
-        ),
-      });
+      const count = dims.reduce((a, b) => a * b, 1);
+      const fixed = fixedInputValue(i.name, i.dtype, dims);
+      const data = randomData(i.dtype, count, rand);
+      if (data instanceof BigInt64Array || data instanceof BigUint64Array)
+        data.fill(BigInt(fixed ?? 0), 0, fixed === undefined ? 0 : count);
+      else if (fixed !== undefined) (data as Int32Array).fill(fixed);
+      s.set(i.name, { dtype: i.dtype, dims, data });
     }
     return s;
   });

@@ -86,6 +86,7 @@ export const quantizeStep: BuildStep = {
       shapes: q.shapes ?? [],
       maxAccuracyDrop: q.maxAccuracyDrop,
       autoExclude: q.autoExclude ?? false,
+      allowRandomGate: q.allowRandomGate ?? false,
     };
     const key = hashJson(await quantizeKey(ctx));
     let summary = ctx.cache.get<QuantizeSummary>("quantize", key);

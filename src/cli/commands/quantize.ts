@@ -57,6 +57,10 @@ export function registerQuantize(program: Command, io: CliIo): void {
       "--auto-exclude",
       "with --max-accuracy-drop: keep the most sensitive layers in float until the drop fits",
     )
+    .option(
+      "--allow-random-gate",
+      "let --max-accuracy-drop gate on inputs that are not evidence (random, or float outputs degenerate on them)",
+    )
     .option("--json", "print the report as JSON")
     .action(async (model: string, o: Record<string, unknown>) => {
       if (o.maxAccuracyDrop !== undefined && !(Number(o.maxAccuracyDrop) >= 0))
@@ -78,6 +82,7 @@ export function registerQuantize(program: Command, io: CliIo): void {
         perLayer: Boolean(o.perLayer),
         maxAccuracyDrop: o.maxAccuracyDrop as number | undefined,
         autoExclude: Boolean(o.autoExclude),
+        allowRandomGate: Boolean(o.allowRandomGate),
       });
       if (o.json)
         io.out(

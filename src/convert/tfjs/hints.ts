@@ -22,6 +22,7 @@ export function conversionHint(
     );
   if (has(/type TF\.js|no TF\.js type|TF\.js has no dtype/))
     parts.push("cast to float32, int32 or bool in the ONNX model");
-  if (parts.length === (writing ? 1 : 0)) parts.push("change these nodes in the ONNX model (see the reasons above)");
+  if (parts.length === (writing ? 1 : 0))
+    parts.push("change these nodes in the ONNX model (see the reasons above)");
   return parts.join("; ");
 }

@@ -43,6 +43,8 @@ export const AUTO_EXCLUDED = "kept in float by --auto-exclude (accuracy)";
 export function selected(n: Node, opts: QuantizePassOptions): string | undefined {
   if (matchesNode(n, opts.exclude)) return "excluded by --exclude";
   if (opts.autoExcluded && matchesNode(n, opts.autoExcluded)) return AUTO_EXCLUDED;
+  const kept = opts.keptFloat?.[n.name || n.outputs[0]];
+  if (kept) return kept;
   if (opts.include.length > 0 && !matchesNode(n, opts.include)) return "not in --include";
   return undefined;
 }

@@ -171,6 +171,7 @@ describe("accuracy gate", () => {
       "random:4",
       "--max-accuracy-drop",
       "0",
+      "--allow-random-gate",
     ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/exceeds --max-accuracy-drop 0; .* was not written/);
@@ -185,6 +186,7 @@ describe("accuracy gate", () => {
       maxAccuracyDrop: 1e-7,
       autoExclude: true,
       perLayer: true,
+      allowRandomGate: true,
     });
     expect(a.perLayer!.length).toBe(10);
     expect(a.autoExcluded!.length).toBeGreaterThan(0);

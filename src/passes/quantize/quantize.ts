@@ -20,7 +20,10 @@ import { calibrate, type CalibrationMethod } from "./calibrate/collect.js";
 import { accuracyDrop, compareOutputs, type OutputAccuracy } from "./accuracy.js";
 import { checkOpsetRaise, withRaisedOpset } from "../opset-raise.js";
 import type { LayerRecord, QuantizeMode, QuantizePassOptions } from "./types.js";
-import { UsageError, UserError } from "../../errors.js";
+import { GateFailedError, UsageError, UserError } from "../../errors.js";
+import { degenerateOutputs } from "./evidence.js";
+import { findSensitiveLayers } from "./sensitive.js";
+import { fewestToExclude, measureLayers, PER_LAYER_SAMPLES, type LayerEffect } from "./auto-exclude.js";
 import { silentLogger, type Logger } from "../../log.js";
 
 export interface QuantizeOptions extends Partial<Omit<QuantizePassOptions, "autoExcluded">> {
@@ -36,15 +39,27 @@ export interface QuantizeOptions extends Partial<Omit<QuantizePassOptions, "auto
   maxAccuracyDrop?: number;
   /** Keep the most sensitive layers in float until the drop fits maxAccuracyDrop. */
   autoExclude?: boolean;
+  /**
+   * Let --max-accuracy-drop gate on inputs that are not evidence (random, or the float model's outputs
+   * degenerate on them). Off by default: such a gate fails with exit 3 and a hint to give real samples.
+   */
+  allowRandomGate?: boolean;
   logger?: Logger;
 }
 
-export interface LayerEffect {
+export type { LayerEffect };
+
+/** A layer feeding a numerically sensitive op (sensitive.ts), and what was done about it. */
+export interface SensitiveLayer {
   node: string;
-  /** Accuracy drop (see accuracyDrop) with only this layer quantized. */
-  drop: number;
-  cosine: number;
+  feeds: string;
+  keptFloat: boolean;
+  /** Drop with only this layer quantized, when measured on real samples. */
+  drop?: number;
 }
+
+/** Largest drop (quantized alone) for which a layer feeding a sensitive op counts as harmless. */
+export const SENSITIVE_HARMLESS_DROP = 1e-3;
 
 export interface QuantizeReport {
   schemaVersion: 1;
@@ -56,10 +71,19 @@ export interface QuantizeReport {
   ops: { before: Record<string, number>; after: Record<string, number> };
   layers: LayerRecord[];
   quantizedLayers: number;
-  accuracy: { samples: number; randomInputs: boolean; outputs: OutputAccuracy[]; drop: number };
+  accuracy: {
+    samples: number;
+    randomInputs: boolean;
+    outputs: OutputAccuracy[];
+    drop: number;
+    /** False when the figure says nothing about real inputs; `notEvidence` says why. */
+    evidence: boolean;
+    notEvidence: string[];
+  };
+  sensitive: SensitiveLayer[];
   perLayer?: LayerEffect[];
   autoExcluded?: string[];
-  gate?: { maxAccuracyDrop: number; passed: boolean };
+  gate?: { maxAccuracyDrop: number; passed: boolean; allowRandomGate?: boolean };
   /** False when the gate failed and the output was not written. */
   written: boolean;
   warnings: string[];
@@ -77,11 +101,18 @@ function modelBytes(m: LoadedModel): number {
   return m.protoBytes + m.externalFiles.reduce((s, f) => s + f.bytes, 0);
 }
 
-async function runAll(model: ModelProto | string, samples: Sample[]): Promise<Map<string, HostTensor>[]> {
+async function runAll(
+  model: ModelProto | string,
+  samples: Sample[],
+  onSample?: (done: number) => void,
+): Promise<Map<string, HostTensor>[]> {
   const session = await openSession(typeof model === "string" ? model : encodeModelProto(model));
   try {
     const out: Map<string, HostTensor>[] = [];
-    for (const s of samples) out.push(await runSample(session, s));
+    for (const s of samples) {
+      out.push(await runSample(session, s));
+      onSample?.(out.length);
+    }
     return out;
   } finally {
     await session.release();
@@ -134,16 +165,34 @@ export async function quantize(
   if (opts.eval) ({ samples: evalSet, random: evalRandom } = loadSamples(opts.eval, loaded.proto, shapes));
   else if (calib.length) [evalSet, evalRandom] = [calib, calibRandom];
   else ({ samples: evalSet, random: evalRandom } = loadSamples("random:8", loaded.proto, shapes));
-  if (evalRandom && !opts.eval && !opts.calibration)
-    warnings.push(
-      "accuracy measured on 8 random inputs; pass --eval with real samples for a meaningful report",
-    );
 
   t0 = performance.now();
-  const reference = await runAll(input, evalSet);
+  const reference = await runAll(input, evalSet, (k) =>
+    log.progress?.(k / evalSet.length, `float reference on ${evalSet.length} sample(s)`),
+  );
   const evaluate = async (p: ModelProto) => compareOutputs(reference, await runAll(p, evalSet));
+  const subset = evalSet.slice(0, PER_LAYER_SAMPLES);
+  const evaluateSubset = async (p: ModelProto) =>
+    compareOutputs(reference.slice(0, subset.length), await runAll(p, subset));
   tick("reference", t0);
 
+  // A drop measured where the float model cannot tell inputs apart is not evidence; a gate on it
+  // would certify anything, so it refuses (before any expensive step) unless the user opts in.
+  const notEvidence = [
+    ...(evalRandom ? [`the evaluation inputs are random (${evalSet.length} generated samples)`] : []),
+    ...degenerateOutputs(reference).map((r) => `on these inputs the float model's ${r}`),
+  ];
+  const evidence = notEvidence.length === 0;
+  if (!evidence) {
+    warnings.push(`the accuracy figure is not evidence: ${notEvidence.join("; ")}`);
+    if (opts.maxAccuracyDrop !== undefined && !opts.allowRandomGate)
+      throw new GateFailedError(
+        `the accuracy gate (max accuracy drop ${opts.maxAccuracyDrop}) cannot pass: ${notEvidence.join("; ")}, so a measured drop would not be evidence`,
+        {
+          hint: "give real inputs with --eval DIR (images, .wav, .npy/.npz/.pb/.json; quantize.eval in mlpack.yaml), or gate on these inputs anyway with --allow-random-gate (quantize.allowRandomGate: true)",
+        },
+      );
+  }
   // Per-channel QDQ scales need opset 13. Raise older models when the schemas say nothing they use
   // changes meaning, and keep the raise only if the float model's outputs stay the same.
   let base = loaded.proto;
@@ -168,6 +217,7 @@ export async function quantize(
   if (mode === "static") {
     t0 = performance.now();
     const tensors = tensorsToCalibrate(new Model(base), pass);
+    log.progress?.(undefined, `calibrating ${tensors.length} tensor(s) on ${calib.length} sample(s)`);
     ranges = await calibrate(base, tensors, calib, { method: opts.method ?? "minmax" });
     tick("calibrate", t0);
   }
@@ -193,37 +243,74 @@ export async function quantize(
     return { proto: modelToProto(model), layers };
   };
 
+  // Dynamic mode: layers feeding Log/Exp/Sqrt/... stay in float unless measured harmless on real samples.
+  const sensitive: SensitiveLayer[] = [];
+  t0 = performance.now();
+  for (const [node, feeds] of findSensitiveLayers(new Model(base), read)) {
+    const forced = pass.include.includes(node);
+    if (mode !== "dynamic" || forced) {
+      sensitive.push({ node, feeds, keptFloat: false });
+      continue;
+    }
+    let drop: number | undefined;
+    if (evidence) {
+      log.progress?.(undefined, `measuring ${node} (feeds ${feeds.split(" ")[0]})`);
+      drop = accuracyDrop(await evaluateSubset(build({ ...pass, include: [node] }).proto));
+    }
+    const keptFloat = drop === undefined || drop > SENSITIVE_HARMLESS_DROP;
+    sensitive.push({ node, feeds, keptFloat, drop });
+    if (keptFloat)
+      pass.keptFloat = {
+        ...pass.keptFloat,
+        [node]: `kept in float: feeds ${feeds} (numerically sensitive); ${drop === undefined ? "not measured on real samples" : `drop ${drop.toFixed(5)} alone`}; --include ${node} forces it`,
+      };
+  }
+  if (sensitive.some((l) => l.keptFloat))
+    warnings.push(
+      `${sensitive.filter((l) => l.keptFloat).length} layer(s) feeding numerically sensitive ops (Log, Exp, Sqrt, Div, Pow, Reciprocal) kept in float: int8 error there is amplified on real inputs${evidence ? "" : "; give real samples (--eval) to measure whether quantizing them is harmless"}`,
+    );
+  if (sensitive.length) tick("sensitive", t0);
+
   t0 = performance.now();
   let { proto, layers } = build(pass);
   tick("quantize", t0);
 
   t0 = performance.now();
+  log.progress?.(undefined, `evaluating the int8 model on ${evalSet.length} sample(s)`);
   let outputs = await evaluate(proto);
   tick("evaluate", t0);
 
+  // Per-layer analysis only when asked, or when the whole model misses the gate and auto-exclusion needs it.
   let perLayer: LayerEffect[] | undefined;
   let autoExcluded: string[] | undefined;
   const quantizedNames = () => layers.filter((l) => l.status === "quantized").map((l) => l.node);
-  if (opts.perLayer || opts.autoExclude) {
+  const misses = () => opts.maxAccuracyDrop !== undefined && accuracyDrop(outputs) > opts.maxAccuracyDrop;
+  if (opts.perLayer || (opts.autoExclude && misses())) {
     t0 = performance.now();
-    perLayer = [];
-    for (const name of quantizedNames()) {
-      const alone = build({ ...pass, include: [name] });
-      const acc = await evaluate(alone.proto);
-      perLayer.push({ node: name, drop: accuracyDrop(acc), cosine: Math.min(...acc.map((a) => a.cosine)) });
-    }
-    perLayer.sort((a, b) => b.drop - a.drop);
+    perLayer = await measureLayers(
+      quantizedNames(),
+      (name) => build({ ...pass, include: [name] }).proto,
+      evaluateSubset,
+      log,
+    );
     tick("perLayer", t0);
   }
-  if (opts.autoExclude && perLayer && accuracyDrop(outputs) > opts.maxAccuracyDrop!) {
+  if (opts.autoExclude && perLayer && misses()) {
     t0 = performance.now();
-    autoExcluded = [];
-    for (const l of perLayer) {
-      if (accuracyDrop(outputs) <= opts.maxAccuracyDrop!) break;
-      autoExcluded.push(l.node);
-      ({ proto, layers } = build({ ...pass, autoExcluded: [...autoExcluded] }));
-      outputs = await evaluate(proto);
-    }
+    const ranked = perLayer.map((l) => l.node);
+    const tried = new Map<number, { proto: ModelProto; layers: LayerRecord[]; outputs: OutputAccuracy[] }>();
+    const k = await fewestToExclude(
+      ranked,
+      opts.maxAccuracyDrop!,
+      async (n) => {
+        const b = build({ ...pass, autoExcluded: ranked.slice(0, n) });
+        tried.set(n, { ...b, outputs: await evaluate(b.proto) });
+        return accuracyDrop(tried.get(n)!.outputs);
+      },
+      log,
+    );
+    ({ proto, layers, outputs } = tried.get(k)!);
+    autoExcluded = ranked.slice(0, k);
     tick("autoExclude", t0);
   }
 
@@ -240,7 +327,11 @@ export async function quantize(
   const gate =
     opts.maxAccuracyDrop === undefined
       ? undefined
-      : { maxAccuracyDrop: opts.maxAccuracyDrop, passed: drop <= opts.maxAccuracyDrop };
+      : {
+          maxAccuracyDrop: opts.maxAccuracyDrop,
+          passed: drop <= opts.maxAccuracyDrop,
+          ...(evidence ? {} : { allowRandomGate: true }),
+        };
   const report: QuantizeReport = {
     schemaVersion: 1,
     input,
@@ -251,12 +342,14 @@ export async function quantize(
       method: mode === "static" ? (opts.method ?? "minmax") : undefined,
       calibration: opts.calibration,
       eval: opts.eval,
+      allowRandomGate: opts.allowRandomGate,
     },
     size: { before: modelBytes(loaded), after: 0, ratio: 0 },
     ops: { before: opCounts(loaded.proto), after: opCounts(proto) },
     layers,
     quantizedLayers: quantizedNames().length,
-    accuracy: { samples: evalSet.length, randomInputs: evalRandom, outputs, drop },
+    accuracy: { samples: evalSet.length, randomInputs: evalRandom, outputs, drop, evidence, notEvidence },
+    sensitive,
     perLayer,
     autoExcluded,
     gate,

@@ -28,6 +28,17 @@ export function renderQuantizeReport(r: QuantizeReport): string {
     );
   }
   out.push(`  accuracy drop (max of 1-cosine, 1-top1): ${fmt(r.accuracy.drop, 5)}`);
+  if (!r.accuracy.evidence)
+    out.push(
+      `  NOT EVIDENCE: ${r.accuracy.notEvidence.join("; ")}; this figure says nothing about real inputs (give real samples with --eval)`,
+    );
+  if (r.sensitive.length) {
+    out.push("", "Layers feeding numerically sensitive ops:");
+    for (const l of r.sensitive)
+      out.push(
+        `  ${l.node} -> ${l.feeds}: ${l.keptFloat ? "kept in float" : "quantized"}${l.drop === undefined ? "" : ` (drop alone ${fmt(l.drop, 5)})`}`,
+      );
+  }
   out.push("", "Layers:");
   for (const l of r.layers) {
     const sq = l.weightSqnr === undefined ? "" : `  weight SQNR ${fmt(l.weightSqnr, 1)} dB`;
@@ -47,7 +58,7 @@ export function renderQuantizeReport(r: QuantizeReport): string {
   if (r.gate)
     out.push(
       "",
-      `Gate: accuracy drop ${fmt(r.accuracy.drop, 5)} ${r.gate.passed ? "<=" : ">"} ${r.gate.maxAccuracyDrop}: ${r.gate.passed ? "passed" : "FAILED (model not written)"}`,
+      `Gate: accuracy drop ${fmt(r.accuracy.drop, 5)} ${r.gate.passed ? "<=" : ">"} ${r.gate.maxAccuracyDrop}: ${r.gate.passed ? "passed" : "FAILED (model not written)"}${r.gate.allowRandomGate ? " (on inputs that are not evidence: --allow-random-gate)" : ""}`,
     );
   out.push(
     `Timings (ms): ${Object.entries(r.timings)

@@ -10,6 +10,8 @@ export interface QuantizePassOptions {
   exclude: string[];
   /** Node names --auto-exclude keeps in float to meet --max-accuracy-drop (reported apart from --exclude). */
   autoExcluded?: string[];
+  /** Node name -> why it stays in float (it feeds a numerically sensitive op; see sensitive.ts). */
+  keptFloat?: Record<string, string>;
   /** When non-empty, only these node names or op types are quantized. */
   include: string[];
   /** Static mode: int8 symmetric activations instead of uint8 asymmetric. */
