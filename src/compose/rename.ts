@@ -14,11 +14,12 @@ function renameGraph(g: Graph, f: Renamer, nodePrefix: string): void {
     if (s.values) s.values.name = f(s.values.name);
     if (s.indices) s.indices.name = f(s.indices.name);
   }
-  for (const n of g.nodes) {
+  for (const [i, n] of g.nodes.entries()) {
     // "" marks an omitted optional input or output and must stay "".
     n.inputs = n.inputs.map((x) => (x === "" ? x : f(x)));
     n.outputs = n.outputs.map((x) => (x === "" ? x : f(x)));
-    if (n.name !== "") n.name = nodePrefix + n.name;
+    // Unnamed nodes get one, so that messages about the pipeline can say which piece a node is from.
+    n.name = nodePrefix + (n.name || (nodePrefix ? `${n.opType}_${i}` : ""));
     for (const sg of n.childGraphs()) renameGraph(sg, f, nodePrefix);
   }
 }
