@@ -79,7 +79,7 @@ function imageRef(
     bgr?: boolean;
   },
 ): Float64Array {
-  let src = Float64Array.from(px);
+  let src: Float64Array = Float64Array.from(px);
   if (o.bgr) for (let i = 0; i < h * w; i++) [src[i * 3], src[i * 3 + 2]] = [src[i * 3 + 2], src[i * 3]];
   if (o.resize) {
     src = resizeRef(src, h, w, o.resize[0], o.resize[1]);
@@ -214,7 +214,7 @@ describe("post-processing stages", () => {
   });
 
   it("refuses labels that do not match the classes, K too large, non-float scores", () => {
-    const build = (spec: string, dims: number[], type = DT.FLOAT) =>
+    const build = (spec: string, dims: number[], type: number = DT.FLOAT) =>
       parseStage("post", spec, dir).build({ opset: 13, upstream: makeValueInfo("logits", type, dims) });
     expect(() => build("topk:2:labels.txt", [1, 7])).toThrow(/has 5 labels but the scores have 7 classes/);
     expect(() => build("topk:9", [1, 5])).toThrow(/K=9 but "logits" has only 5 classes/);

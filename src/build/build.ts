@@ -78,14 +78,18 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       { hint: "set targets.docker.tag, e.g. registry.example.com/team/model:1 (or build with --no-push)" },
     );
   const outDir = path.resolve(dir, config.output ?? "dist");
-  const sourceModel = path.resolve(dir, config.model);
-  if (!fs.existsSync(sourceModel))
-    throw new UserError(`${file}: model ${config.model} not found (${sourceModel})`, {
+  const modelFile = path.resolve(dir, config.model);
+  if (!fs.existsSync(modelFile))
+    throw new UserError(`${file}: model ${config.model} not found (${modelFile})`, {
       hint: "model paths in the config are relative to the config file",
     });
-  const name = config.name ?? path.basename(sourceModel).replace(/\.onnx$/i, "");
+  const name = config.name ?? path.basename(modelFile).replace(/\.onnx$/i, "");
   const version = config.version ?? "1";
   fs.mkdirSync(outDir, { recursive: true });
+  // pipeline: the models and stages are composed first; the build then works on the composed model.
+  const sourceModel = config.pipeline
+    ? (await (await import("../compose/build-step.js")).composePipeline(config, file, outDir, name)).model
+    : modelFile;
   const cache = new BuildCache(path.join(outDir, ".mlpack-cache"), !opts.noCache);
   const sourceSha256 = await cache.fileHash(sourceModel);
   const manifestPath = path.join(outDir, MANIFEST_NAME);
