@@ -161,6 +161,23 @@ describe("merging built models", () => {
     expect(r["a/output"].data).toEqual(r["same/output"].data);
   });
 
+  it("is deterministic: the same inputs give byte-identical pipelines", async () => {
+    const args = (out: string) => [
+      "compose",
+      at("a.onnx"),
+      at("b.onnx"),
+      "--connect",
+      "a.output=b.input",
+      "--post",
+      "softmax",
+      "-o",
+      out,
+    ];
+    expect((await runInProcess(args(at("d1.onnx")))).code).toBe(0);
+    expect((await runInProcess(args(at("d2.onnx")))).code).toBe(0);
+    expect(fs.readFileSync(at("d1.onnx")).equals(fs.readFileSync(at("d2.onnx")))).toBe(true);
+  });
+
   it("keeps or drops unconnected outputs", async () => {
     const base = { models: [at("two.onnx"), at("b.onnx")], connect: ["two.sum=b.input"] };
     expect((await composeModels(base)).report.outputs).toEqual(["output"]);

@@ -52,7 +52,10 @@ export function reconcileOpsets(pieces: Piece[], floor = 0): Reconciled {
       throw new UserError(
         `${p.source}: cannot raise "${p.id}" from opset ${from} to opset ${target} (${why}): ${check.blockers.join(", ")} would change meaning`,
         {
-          hint: `re-export "${p.id}" at opset ${target}, or the other models at opset ${from} (and leave out stages that need a newer opset)`,
+          hint:
+            target > highestModel
+              ? `re-export "${p.id}" at opset ${target} or newer, or leave out what needs it (image resize= needs 11; a centre crop of a variable-size image needs 10: give input=HxW)`
+              : `re-export "${p.id}" at opset ${target}, or the other models at opset ${from}`,
         },
       );
     }
