@@ -14,6 +14,7 @@ import type { ServeHandle } from "../src/serve/serve.js";
 import { request, startServer } from "./serve-helpers.js";
 import { loadTfjsDir } from "./helpers/tfjs-load.js";
 import { tempDir } from "./helpers/tmp.js";
+import { REPO, runBuilt, runInProcess } from "./helpers/cli.js";
 
 const dir = tempDir("mlpack-compose-targets-");
 const at = (f: string) => path.join(dir, f);
@@ -94,5 +95,45 @@ describe("TF.js converter", () => {
     expect((err as Error).message).toMatch(/cannot be converted to TF\.js/);
     expect((err as Error).message).toMatch(/post_argmax\/label_table/);
     expect(fs.existsSync(path.join(at("tfjs-labels"), "model.json"))).toBe(false);
+  });
+});
+
+describe("validate, quantize and the built CLI", () => {
+  it("mlpack quantize takes the composed pipeline like any model", async () => {
+    const r = await runInProcess([
+      "quantize",
+      at("probs.onnx"),
+      "-o",
+      at("probs-int8.onnx"),
+      "--shape",
+      `image=${IMAGE[0]},${IMAGE[1]},3`,
+    ]);
+    expect(r.code).toBe(0);
+    const s = await ort.InferenceSession.create(at("probs-int8.onnx"));
+    const y = await s.run({ image: new ort.Tensor("uint8", pixels, [...IMAGE, 3]) });
+    expect(y.probabilities.dims).toEqual([1, 10]);
+  });
+
+  it("node bin/mlpack.js compose: exit 0 and a valid model; a bad connection: exit 1, no stack trace", () => {
+    if (!fs.existsSync(path.join(REPO, "dist/cli/main.js"))) throw new Error("run `npm run build` first");
+    const ok = runBuilt(["compose", at("resnet.onnx"), "--post", "softmax", "-o", at("built.onnx")]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/outputs: probabilities/);
+    expect(runBuilt(["validate", at("built.onnx"), "--target", "ort-cpu"]).code).toBe(0);
+    const bad = runBuilt([
+      "compose",
+      at("resnet.onnx"),
+      at("resnet.onnx"),
+      "--connect",
+      "resnet.output=resnet_2.input",
+      "-o",
+      at("x.onnx"),
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /resnet\.output is tensor\(float\) \[batch, 10\] but resnet_2\.input expects tensor\(float\) \[batch, 3, 32, 32\] \(rank 2 vs 4\)/,
+    );
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+    expect(fs.existsSync(at("x.onnx"))).toBe(false);
   });
 });
