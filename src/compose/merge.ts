@@ -31,7 +31,8 @@ const key = (piece: string, name: string) => `${piece}\u0000${name}`;
 /** Which piece outputs become pipeline outputs, in piece order. */
 export function selectOutputs(order: Piece[], connections: Connection[], policy: OutputPolicy): Endpoint[] {
   const connected = new Set(connections.map((c) => key(c.from.piece, c.from.name)));
-  const feeds = new Set(connections.map((c) => c.from.piece));
+  const stages = new Set(order.filter((p) => p.stage).map((p) => p.id));
+  const feeds = new Set(connections.filter((c) => !stages.has(c.to.piece)).map((c) => c.from.piece));
   const kept = new Set<string>();
   if (Array.isArray(policy.keep))
     for (const e of policy.keep) {

@@ -9,6 +9,9 @@ export interface Piece {
   source: string;
   /** Every tensor inline (external data already read); compose owns and mutates it. */
   proto: ModelProto;
+  /** A generated pre/post-processing stage (reading from a model through a stage does not make
+   * the model's other outputs intermediate). */
+  stage?: boolean;
 }
 
 /** A graph output or input of one piece: `piece.name`. */
@@ -26,7 +29,8 @@ export interface Connection {
 export interface OutputPolicy {
   /**
    * true: every unconnected output of every piece stays a pipeline output. A list: these outputs
-   * stay too (connected or not). Default: only the outputs of pieces nothing reads from.
+   * stay too (connected or not). Default: the unconnected outputs of pieces no other model reads
+   * from (post stages do not count: a classifier keeps its other outputs when a stage reads one).
    */
   keep?: true | Endpoint[];
   /** Outputs removed from the pipeline's outputs. */
