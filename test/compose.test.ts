@@ -313,6 +313,13 @@ describe("composition errors: clear, naming both ends, exit 1, nothing written",
     );
   });
 
+  it("refuses an output path that is not a regular file", async () => {
+    const r = await runInProcess(["compose", at("a.onnx"), "-o", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/exists and is not a regular file/);
+    expect(fs.statSync(dir).isDirectory()).toBe(true);
+  });
+
   it("a malformed --connect is a usage error (exit 2)", async () => {
     const r = await runInProcess([
       "compose",

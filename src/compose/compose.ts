@@ -3,6 +3,7 @@
  * opsets, merges everything into one graph, checks it against onnxruntime's CPU support and writes it
  * (atomically; nothing is written when any check fails).
  */
+import fs from "node:fs";
 import path from "node:path";
 import { readModel, forEachStoredTensor, readTensorBytes, isExternal } from "../onnx/read.js";
 import { writeModel } from "../onnx/write.js";
@@ -193,6 +194,12 @@ export async function composeModels(req: ComposeRequest): Promise<Composed> {
 
 /** Composes, validates against onnxruntime's CPU support, and writes `out` (+ data file if needed). */
 export async function composeToFile(req: ComposeRequest, out: string): Promise<ComposeReport> {
+  // The write is a rename over `out`: never over a directory or a device such as /dev/null.
+  const existing = fs.statSync(out, { throwIfNoEntry: false });
+  if (existing && !existing.isFile())
+    throw new UserError(`-o ${out}: exists and is not a regular file`, {
+      hint: "give the path of an .onnx file to write (an existing model there is replaced)",
+    });
   const composed = await composeModels(req);
   const [{ validateModelProto }, { loadTarget }] = await Promise.all([
     import("../passes/validate.js"),
