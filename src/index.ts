@@ -57,3 +57,4 @@ export { convertToTfjs, type ConvertReport, type ConvertToTfjsOptions } from "./
 export { quantize, type QuantizeOptions, type QuantizeReport } from "./passes/quantize/quantize.js";
 export { TfjsConversionError } from "./convert/tfjs/convert.js";
 export { buildTfjsBundle, type TfjsBundleOptions, type TfjsBundleReport } from "./artifacts/tfjs/index.js";
+export * from "./compose/index.js";

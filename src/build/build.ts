@@ -121,16 +121,20 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       });
   const targets = opts.targets ? configured.filter((t) => opts.targets!.includes(t)) : configured;
   const outDir = path.resolve(dir, config.output ?? "dist");
-  const sourceModel = path.resolve(dir, config.model);
-  if (!fs.existsSync(sourceModel))
-    throw new UserError(`${file}: model ${config.model} not found (${sourceModel})`, {
+  const modelFile = path.resolve(dir, config.model);
+  if (!fs.existsSync(modelFile))
+    throw new UserError(`${file}: model ${config.model} not found (${modelFile})`, {
       hint: "model paths in the config are relative to the config file",
     });
-  checkConfigFile(file, "model", sourceModel, "model", MAX_PROTO_BYTES);
+  checkConfigFile(file, "model", modelFile, "model", MAX_PROTO_BYTES);
   checkConfigOutputDir(file, "output", outDir);
-  const name = config.name ?? path.basename(sourceModel).replace(/\.onnx$/i, "");
+  const name = config.name ?? path.basename(modelFile).replace(/\.onnx$/i, "");
   const version = config.version ?? "1";
   fs.mkdirSync(outDir, { recursive: true });
+  // pipeline: the models and stages are composed first; the build then works on the composed model.
+  const sourceModel = config.pipeline
+    ? (await (await import("../compose/build-step.js")).composePipeline(config, file, outDir, name)).model
+    : modelFile;
   // Paths in the cache and the manifest are relative to the output folder when in the project.
   const project = [dir, outDir];
   const cache = new BuildCache(path.join(outDir, ".mlpack-cache"), !opts.noCache, outDir, project);

@@ -19,6 +19,7 @@ import { registerConvert } from "./commands/convert.js";
 import { registerPush } from "./commands/push.js";
 import { registerFingerprint } from "./commands/fingerprint.js";
 import { printableLines } from "../printable.js";
+import { registerCompose } from "./commands/compose.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -59,6 +60,7 @@ export async function main(
   registerConvert(program, io);
   registerPush(program, io);
   registerFingerprint(program, io);
+  registerCompose(program, io);
 
   const color = shouldUseColor(process.stderr);
   const errRaw = (s: string) => streams.err(s + "\n");

@@ -33,6 +33,23 @@ export interface MlpackConfig {
    * @hidden
    */
   server?: ServerConfig;
+  /** Compose `model` with more models and pre/post-processing stages before the build (mlpack compose). */
+  pipeline?: PipelineConfig;
+}
+
+export interface PipelineConfig {
+  /** Models that follow `model`, in pipeline order. Each is named by its file name without .onnx. */
+  models?: string[];
+  /** Connections "FROM.OUTPUT=TO.INPUT", e.g. "detector.boxes=classifier.input". */
+  connect?: string[];
+  /** Pre-processing stages before `model`, e.g. "image:224x224:resize=256x256:mean=0.485,0.456,0.406:std=0.229,0.224,0.225". */
+  pre?: string[];
+  /** Post-processing stages after the last model, chained in order: softmax, argmax[:labels.txt], topk:K[:labels.txt], threshold:T. */
+  post?: string[];
+  /** true: keep every unconnected output; a list of "MODEL.OUTPUT": keep those as well. */
+  keepOutputs?: boolean | string[];
+  /** Outputs ("MODEL.OUTPUT") removed from the pipeline's outputs. */
+  dropOutputs?: string[];
 }
 
 export interface QuantizeConfig {
