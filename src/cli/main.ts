@@ -16,6 +16,7 @@ import { registerBench } from "./commands/bench.js";
 import { registerBuild } from "./commands/build.js";
 import { registerConvert } from "./commands/convert.js";
 import { registerPush } from "./commands/push.js";
+import { registerPredict } from "./commands/predict.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -54,6 +55,7 @@ export async function main(
   registerBuild(program, io);
   registerConvert(program, io);
   registerPush(program, io);
+  registerPredict(program, io);
 
   const color = shouldUseColor(process.stderr);
   const red = (s: string) => (color ? `\u001b[31m${s}\u001b[0m` : s);
