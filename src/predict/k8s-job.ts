@@ -30,6 +30,19 @@ export const DEFAULT_COMMAND = ["node", "/app/bin/mlpack.js"];
 
 /** The Job as a plain object (apiVersion batch/v1), checked against the Kubernetes schema. */
 export function makePredictJob(spec: PredictJobSpec): Record<string, unknown> {
+  // The schema leaves names free-form; the API server wants a DNS label (pods add a suffix, hence 63).
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(spec.name))
+    throw new UserError(`the Kubernetes Job name "${spec.name}" is not valid: it must be a DNS label`, {
+      hint: "use lowercase letters, digits and '-', at most 63 characters, e.g. --job-name mlp-predict",
+    });
+  for (const [what, n] of [
+    ["shards", spec.shards],
+    ["parallelism", spec.parallelism ?? 1],
+  ] as const)
+    if (!Number.isInteger(n) || n < 1)
+      throw new UserError(
+        `the Kubernetes Job for "${spec.name}" is not valid: ${what} must be a positive integer`,
+      );
   const job = new Job({
     metadata: {
       name: spec.name,
