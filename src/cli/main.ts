@@ -20,6 +20,7 @@ import { registerPush } from "./commands/push.js";
 import { registerFingerprint } from "./commands/fingerprint.js";
 import { printableLines } from "../printable.js";
 import { registerCompose } from "./commands/compose.js";
+import { registerPredict } from "./commands/predict.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -61,6 +62,7 @@ export async function main(
   registerPush(program, io);
   registerFingerprint(program, io);
   registerCompose(program, io);
+  registerPredict(program, io);
 
   const color = shouldUseColor(process.stderr);
   const errRaw = (s: string) => streams.err(s + "\n");

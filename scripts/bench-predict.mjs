@@ -1,0 +1,146 @@
+// Benchmark: `mlpack predict` (the built CLI, a separate process: DuckDB reads a Parquet file, a worker
+// thread runs onnxruntime, DuckDB writes Parquet parts and the final file) against onnxruntime-node in
+// process on the same rows at the same batch size (inputs already in memory, outputs discarded: the
+// ceiling). Two models: the 25M-parameter MLP (1024-4096-4096-1024), where compute dominates, and a
+// small 64-128-64-10 MLP, where reading and writing rows dominate. Rounds run interleaved (baseline,
+// predict, baseline, predict, ...) and medians are compared, so machine noise hits both alike.
+//
+// Then peak RSS of `mlpack predict` on a 1M-row input against a 100k-row input at the same batch size,
+// and at batch 64 against batch 1024: memory follows the batch (and part) size, not the input size.
+//
+// Usage: npm run bench:predict [-- --rounds 3 --batch 64 --big-rows 4096 --small-rows 200000
+//                                 --rss-rows 1000000 --threads 0]
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import ort from "onnxruntime-node";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { makeMlp } from "../dist/onnx/fixtures.js";
+import { writeModel } from "../dist/onnx/write.js";
+
+const args = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const ROUNDS = Number(args.rounds ?? 3);
+const BATCH = Number(args.batch ?? 64);
+const THREADS = Number(args.threads ?? 0);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlpack-bench-predict-"));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n) => Math.round(n).toLocaleString("en-US");
+
+async function makeInput(file, rows, width) {
+  const inst = await DuckDBInstance.create(":memory:");
+  const c = await inst.connect();
+  await c.run(
+    `COPY (SELECT i AS id, [sin(i * 0.001 + k) for k in range(${width})]::FLOAT[] AS input FROM range(${rows}) t(i)) TO '${file}' (FORMAT parquet)`,
+  );
+  c.closeSync();
+  inst.closeSync();
+}
+
+/** onnxruntime-node in this process: every batch prepared up front, then timed session.run calls. */
+async function baseline(model, rows, width) {
+  const s = await ort.InferenceSession.create(model, {
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+    interOpNumThreads: 1,
+    ...(THREADS ? { intraOpNumThreads: THREADS } : {}),
+  });
+  const batches = [];
+  for (let start = 0; start < rows; start += BATCH) {
+    const n = Math.min(BATCH, rows - start);
+    const x = new Float32Array(n * width);
+    for (let r = 0; r < n; r++)
+      for (let k = 0; k < width; k++) x[r * width + k] = Math.sin((start + r) * 0.001 + k);
+    batches.push(new ort.Tensor("float32", x, [n, width]));
+  }
+  await s.run({ input: batches[0] }); // warm-up
+  const t0 = performance.now();
+  for (const b of batches) await s.run({ input: b });
+  const ms = performance.now() - t0;
+  await s.release();
+  return (rows / ms) * 1000;
+}
+
+/** The built CLI, end to end: its own rows/s from the --json summary, and the process's peak RSS. */
+function predict(model, input, output, batch = BATCH) {
+  const wrapper = `import(${JSON.stringify(path.join(root, "dist/cli/main.js"))}).then(async (m) => {
+    const code = await m.main(process.argv.slice(1));
+    process.stderr.write("maxrss " + process.resourceUsage().maxRSS + "\\n");
+    process.exit(code);
+  })`;
+  const r = spawnSync(
+    process.execPath,
+    [
+      "-e",
+      wrapper,
+      "predict",
+      model,
+      "-i",
+      input,
+      "-o",
+      output,
+      "--keep",
+      "id",
+      "--batch-size",
+      String(batch),
+      "--threads",
+      String(THREADS),
+      "--json",
+      "--restart",
+    ],
+    { encoding: "utf8", maxBuffer: 1 << 26 },
+  );
+  if (r.status !== 0) throw new Error(`mlpack predict failed (${r.status}): ${r.stderr}`);
+  const done = JSON.parse(r.stdout.trim().split("\n").pop());
+  const rss = Number(/maxrss (\d+)/.exec(r.stderr)?.[1] ?? 0) * 1024;
+  return { rowsPerSec: (done.read / done.ms) * 1000, rss };
+}
+
+async function compare(label, widths, rows) {
+  const model = path.join(dir, `${label}.onnx`);
+  await writeModel(makeMlp({ widths, seed: 1 }), model);
+  const input = path.join(dir, `${label}.parquet`);
+  await makeInput(input, rows, widths[0]);
+  const base = [];
+  const ours = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    base.push(await baseline(model, rows, widths[0]));
+    ours.push(predict(model, input, path.join(dir, `${label}-out.parquet`)).rowsPerSec);
+  }
+  const [b, o] = [median(base), median(ours)];
+  console.log(
+    `${label.padEnd(6)} ${widths.join("-").padEnd(20)} ${fmt(rows).padStart(9)} rows  batch ${BATCH}  ` +
+      `onnxruntime in process ${fmt(b).padStart(8)} rows/s   mlpack predict ${fmt(o).padStart(8)} rows/s   ratio ${(o / b).toFixed(2)}x`,
+  );
+  return { label, baseline: b, predict: o, ratio: o / b };
+}
+
+console.log(`bench:predict — ${os.cpus().length} CPUs, ${ROUNDS} interleaved rounds, medians\n`);
+const big = await compare("mlp25m", [1024, 4096, 4096, 1024], Number(args["big-rows"] ?? 4096));
+const small = await compare("small", [64, 128, 64, 10], Number(args["small-rows"] ?? 200_000));
+
+const rssRows = Number(args["rss-rows"] ?? 1_000_000);
+const model = path.join(dir, "small.onnx");
+const tenth = path.join(dir, "rss-tenth.parquet");
+const full = path.join(dir, "rss-full.parquet");
+await makeInput(tenth, rssRows / 10, 64);
+await makeInput(full, rssRows, 64);
+const mib = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+const rTenth = predict(model, tenth, path.join(dir, "rss-out.parquet"), 64);
+const rFull = predict(model, full, path.join(dir, "rss-out.parquet"), 64);
+const rFullBig = predict(model, full, path.join(dir, "rss-out.parquet"), 1024);
+console.log(
+  `\npeak RSS (small model, 64 floats in per row): ${fmt(rssRows / 10)} rows ${mib(rTenth.rss)}, ` +
+    `${fmt(rssRows)} rows ${mib(rFull.rss)} (x${(rFull.rss / rTenth.rss).toFixed(2)} for 10x the rows); ` +
+    `${fmt(rssRows)} rows at batch 1024: ${mib(rFullBig.rss)}; input file ${mib(fs.statSync(full).size)}`,
+);
+console.log(
+  `\ngoal >= 0.9x: mlp25m ${big.ratio >= 0.9 ? "met" : "NOT met"} (${big.ratio.toFixed(2)}x), small ${small.ratio >= 0.9 ? "met" : "NOT met"} (${small.ratio.toFixed(2)}x)`,
+);
+fs.rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,156 @@
+/**
+ * Predictions → parts → the output. Rows collect in an in-memory DuckDB table (appended a data chunk
+ * at a time, outputs copied from the typed arrays in bulk); a full part is COPYed to Parquet under a
+ * temp name, renamed, then recorded in the manifest. At the end DuckDB streams the parts, in order,
+ * into the requested format and the result is renamed over the output.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { DuckDBDataChunk, listValue, type DuckDBAppender, type DuckDBValue } from "@duckdb/node-api";
+import type { Tensor } from "../serve/datatypes.js";
+import { writeFileAtomic } from "../write-atomic.js";
+import type { Duck } from "./duck.js";
+import type { Batch } from "./features.js";
+import { copyOptions, sqlIdent, sqlString, type OutputFormat } from "./formats.js";
+import { partName, writeManifest, type Manifest } from "./manifest.js";
+import { bufferTableSql, bufferTypes, partSelectSql, type OutputSchema } from "./output-schema.js";
+
+const BUF = "predict_buffer";
+const CHUNK = 2048;
+
+export class PartWriter {
+  private appender?: DuckDBAppender;
+  private read = 0;
+  private written = 0;
+  private rejects: string[] = [];
+
+  constructor(
+    private readonly duck: Duck,
+    readonly dir: string,
+    private readonly schema: OutputSchema,
+    private readonly manifest: Manifest,
+  ) {}
+
+  async open(): Promise<void> {
+    await this.duck.writer.run(`DROP TABLE IF EXISTS ${BUF}`);
+    await this.duck.writer.run(bufferTableSql(BUF, this.schema));
+    this.appender = await this.duck.writer.createAppender(BUF);
+  }
+
+  /** Rows in the part being filled. */
+  get pending(): number {
+    return this.read;
+  }
+
+  add(batch: Batch, outputs: Record<string, Tensor>): void {
+    this.read += batch.read;
+    this.written += batch.rows;
+    for (const r of batch.rejects) this.rejects.push(JSON.stringify(r));
+    const types = bufferTypes(this.schema);
+    const k = this.schema.keep.length;
+    for (let start = 0; start < batch.rows; start += CHUNK) {
+      const n = Math.min(CHUNK, batch.rows - start);
+      const chunk = DuckDBDataChunk.create(types, n);
+      for (let c = 0; c < k; c++) {
+        const v = chunk.getColumnVector(c);
+        const values = batch.keep[c];
+        for (let i = 0; i < n; i++) v.setItem(i, values[start + i] as DuckDBValue);
+        v.flush();
+      }
+      this.schema.outputs.forEach((o, j) => {
+        const v = chunk.getColumnVector(k + j);
+        const t = outputs[o.name];
+        const width = t.data.length / batch.rows;
+        const bool = o.datatype === "BOOL";
+        for (let i = 0; i < n; i++) {
+          const at = (start + i) * width;
+          if (o.width === 1) v.setItem(i, (bool ? t.data[at] !== 0 : t.data[at]) as DuckDBValue);
+          else {
+            const row = (t.data as Float32Array).subarray(at, at + width);
+            const items = bool ? Array.from(row, (x) => x !== 0) : row;
+            // ARRAY vectors read .items element by element; lists need a real list value.
+            v.setItem(
+              i,
+              (o.width === undefined
+                ? listValue(Array.from(items as ArrayLike<number | boolean>))
+                : { items }) as DuckDBValue,
+            );
+          }
+        }
+        v.flush();
+      });
+      this.appender!.appendDataChunk(chunk);
+    }
+  }
+
+  /** Writes the pending rows as the next part and records it; a no-op when nothing is pending. */
+  async commit(force = false): Promise<void> {
+    if (this.read === 0 && !force) return;
+    this.appender!.flushSync();
+    const index = this.manifest.parts.length;
+    const name = `${partName(index)}.parquet`;
+    const tmp = path.join(this.dir, `.${name}.tmp`);
+    await this.duck.writer.run(
+      `COPY (${partSelectSql(BUF, this.schema)}) TO ${sqlString(tmp)} (FORMAT parquet)`,
+    );
+    fs.renameSync(tmp, path.join(this.dir, name));
+    let rejects: string | undefined;
+    if (this.rejects.length > 0) {
+      rejects = `${partName(index)}.rejects.jsonl`;
+      writeFileAtomic(path.join(this.dir, rejects), this.rejects.join("\n") + "\n");
+    }
+    this.manifest.parts.push({
+      file: name,
+      ...(rejects ? { rejects } : {}),
+      read: this.read,
+      written: this.written,
+      rejected: this.rejects.length,
+    });
+    writeManifest(this.dir, this.manifest);
+    await this.duck.writer.run(`DELETE FROM ${BUF}`);
+    this.read = 0;
+    this.written = 0;
+    this.rejects = [];
+  }
+
+  close(): void {
+    this.appender?.closeSync();
+    this.appender = undefined;
+  }
+}
+
+export interface FinalTarget {
+  output: string;
+  format: OutputFormat;
+  table: string;
+  rejects: string;
+}
+
+/** Streams every part, in order, into the output (temp name, then rename), and gathers the rejects. */
+export async function finalize(duck: Duck, dir: string, manifest: Manifest, t: FinalTarget): Promise<void> {
+  const parts = manifest.parts.map((p) => sqlString(path.join(dir, p.file))).join(", ");
+  const all = `SELECT * FROM read_parquet([${parts}])`;
+  if (t.format === "duckdb") {
+    // One transaction: readers of the database see the old table or the whole new one.
+    await duck.conn.run(`ATTACH ${sqlString(t.output)} AS dst`);
+    try {
+      await duck.conn.run("BEGIN");
+      await duck.conn.run(`CREATE OR REPLACE TABLE dst.${sqlIdent(t.table)} AS ${all}`);
+      await duck.conn.run("COMMIT");
+    } finally {
+      await duck.conn.run("DETACH dst");
+    }
+  } else {
+    fs.mkdirSync(path.dirname(path.resolve(t.output)), { recursive: true });
+    const tmp = path.join(
+      path.dirname(path.resolve(t.output)),
+      `.${path.basename(t.output)}.${process.pid}.tmp`,
+    );
+    await duck.conn.run(`COPY (${all}) TO ${sqlString(tmp)} ${copyOptions(t.format)}`);
+    fs.renameSync(tmp, t.output);
+  }
+  const rejectFiles = manifest.parts.filter((p) => p.rejects).map((p) => path.join(dir, p.rejects!));
+  if (rejectFiles.length > 0)
+    writeFileAtomic(t.rejects, rejectFiles.map((f) => fs.readFileSync(f, "utf8")).join(""));
+  else fs.rmSync(t.rejects, { force: true });
+}

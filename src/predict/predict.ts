@@ -1,0 +1,282 @@
+/**
+ * `mlpack predict` as a plan: read the model, resolve the inputs and this shard's rows, open or resume
+ * the parts, stream batches through the worker pool in order, write parts, and finalize the output.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { UserError } from "../errors.js";
+import { silentLogger, type Logger } from "../log.js";
+import { readModel } from "../onnx/read.js";
+import { datatypeInfo, type Tensor } from "../serve/datatypes.js";
+import { modelInfoFromProto, type ModelInfo } from "../serve/model-info.js";
+import { WorkerPool } from "../serve/worker-pool.js";
+import { openDuck, type Duck } from "./duck.js";
+import type { PredictEmit } from "./events.js";
+import { BatchBuilder, bindInputs, keepColumns, type Batch, type Binding } from "./features.js";
+import { outputFormat } from "./formats.js";
+import { jobDifference, readManifest, sha256File, type Manifest } from "./manifest.js";
+import { shardOutputPath, type PredictOptions } from "./options.js";
+import { outputColumns, type OutputSchema } from "./output-schema.js";
+import { finalize, PartWriter } from "./part-writer.js";
+import { resolveInputs, streamFile, type InputFile } from "./source.js";
+
+export interface PredictDeps {
+  emit: PredictEmit;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export interface PredictResult {
+  read: number;
+  written: number;
+  rejected: number;
+  output: string;
+  rejects?: string;
+  ms: number;
+}
+
+interface FilePlan {
+  file: InputFile;
+  bindings: Binding[];
+  keep: number[];
+  /** Position of the file's first row in the whole input. */
+  start: number;
+}
+
+export async function predict(o: PredictOptions, deps: PredictDeps): Promise<PredictResult> {
+  const now = deps.now ?? (() => performance.now());
+  const t0 = now();
+  const output = shardOutputPath(o.output, o.shard);
+  const format = outputFormat(output);
+  const table = o.outputTable ?? "predictions";
+  const base = format === "duckdb" ? `${output}.${table}` : output;
+  const rejectsPath = o.rejects ? shardOutputPath(o.rejects, o.shard) : `${base}.rejects.jsonl`;
+  const dir = `${base}.parts`;
+  const info = await modelInfo(o.model);
+  const batchSize = batchSizeFor(info, o.batchSize, deps.logger ?? silentLogger);
+
+  const duck = await openDuck();
+  let pool: WorkerPool | undefined;
+  try {
+    const q = { where: o.where, select: o.select, table: o.inputTable };
+    const files = await resolveInputs(duck, o.input, q);
+    let start = 0;
+    const plans: FilePlan[] = files.map((file) => {
+      const plan = {
+        file,
+        bindings: bindInputs(info.inputs, file, o.map),
+        keep: keepColumns(file, o.keep),
+        start,
+      };
+      start += file.rows;
+      return plan;
+    });
+    const total = start;
+    const lo = o.shard ? Math.floor((o.shard.index * total) / o.shard.count) : 0;
+    const hi = o.shard ? Math.floor(((o.shard.index + 1) * total) / o.shard.count) : total;
+
+    const job = {
+      model: sha256File(o.model),
+      inputs: files.map((f) => ({ path: path.resolve(f.path), size: f.size, mtimeMs: f.mtimeMs })),
+      where: o.where ?? null,
+      select: o.select ?? null,
+      map: o.map,
+      keep: o.keep,
+      shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
+      onError: o.onError,
+    };
+    const manifest = openManifest(dir, job, o);
+    const resumed = manifest.parts.reduce((n, p) => n + p.read, 0);
+    const schema: OutputSchema = {
+      keep: plans[0].keep.map((i) => plans[0].file.columns[i]),
+      outputs: outputColumns(
+        info.outputs,
+        plans[0].keep.map((i) => plans[0].file.columns[i]),
+      ),
+    };
+    const partRows = o.partRows ?? defaultPartRows(schema, batchSize);
+    deps.emit({
+      event: "start",
+      model: o.model,
+      files: files.length,
+      rows: hi - lo,
+      resumed,
+      ...(o.shard ? { shard: `${o.shard.index}/${o.shard.count}` } : {}),
+      output,
+    });
+
+    const workers = Math.max(1, o.workers);
+    const threads =
+      o.threads || (workers > 1 ? Math.max(1, Math.floor(os.availableParallelism() / workers)) : 0);
+    pool = await WorkerPool.start({
+      models: [{ id: "model", path: o.model }],
+      intraOpThreads: threads,
+      size: workers,
+      logger: deps.logger ?? silentLogger,
+      onIdle: () => {},
+    });
+    const writer = new PartWriter(duck, dir, schema, manifest);
+    await writer.open();
+
+    let done = resumed;
+    let lastProgress = 0;
+    const runStart = now();
+    const progress = (force = false) => {
+      const t = now();
+      if (!force && t - lastProgress < 200) return;
+      lastProgress = t;
+      const rate = (done - resumed) / Math.max((t - runStart) / 1000, 1e-3);
+      deps.emit({
+        event: "progress",
+        rows: done,
+        total: hi - lo,
+        rowsPerSec: rate,
+        ...(rate > 0 ? { etaSec: (hi - lo - done) / rate } : {}),
+      });
+    };
+    // Batches run on the pool while the next ones are read; results are written strictly in order.
+    const inflight: { batch: Batch; result: Promise<Record<string, Tensor>> }[] = [];
+    const maxInflight = workers * 2;
+    const completeOldest = async () => {
+      const { batch, result } = inflight.shift()!;
+      writer.add(batch, await result);
+      done += batch.read;
+      if (writer.pending >= partRows) await commitPart();
+      progress();
+    };
+    const commitPart = async (force = false) => {
+      const pending = writer.pending;
+      if (pending === 0 && !force) return;
+      await writer.commit(force);
+      const p = manifest.parts[manifest.parts.length - 1];
+      deps.emit({
+        event: "part",
+        index: manifest.parts.length - 1,
+        read: p.read,
+        written: p.written,
+        rejected: p.rejected,
+      });
+    };
+    const submit = async (batch: Batch) => {
+      while (inflight.length >= maxInflight) await completeOldest();
+      const result = batch.rows === 0 ? Promise.resolve({}) : runBatch(pool!, batch);
+      result.catch(() => {}); // awaited in order by completeOldest
+      inflight.push({ batch, result });
+    };
+
+    const builder = new BatchBuilder(o.keep, batchSize, o.onError);
+    for (const plan of plans) {
+      const from = Math.max(lo + resumed, plan.start);
+      const to = Math.min(hi, plan.start + plan.file.rows);
+      if (to <= from) continue;
+      builder.setFile(plan.file, plan.bindings, plan.keep);
+      let row = from - plan.start;
+      for await (const chunk of streamFile(duck, plan.file, q, row, to - from)) {
+        for (const batch of builder.add(chunk, row)) await submit(batch);
+        row += chunk.rowCount;
+      }
+    }
+    const last = builder.flush();
+    if (last) await submit(last);
+    while (inflight.length > 0) await completeOldest();
+    await commitPart(manifest.parts.length === 0);
+    writer.close();
+    progress(true);
+
+    await finalize(duck, dir, manifest, { output, format, table, rejects: rejectsPath });
+    fs.rmSync(dir, { recursive: true, force: true });
+    const read = manifest.parts.reduce((n, p) => n + p.read, 0);
+    const written = manifest.parts.reduce((n, p) => n + p.written, 0);
+    const rejected = manifest.parts.reduce((n, p) => n + p.rejected, 0);
+    if (read !== written + rejected || read !== hi - lo)
+      throw new Error(
+        `row accounting: read ${read}, written ${written}, rejected ${rejected}, expected ${hi - lo}`,
+      );
+    const result: PredictResult = {
+      read,
+      written,
+      rejected,
+      output,
+      ...(rejected > 0 ? { rejects: rejectsPath } : {}),
+      ms: now() - t0,
+    };
+    deps.emit({ event: "done", status: "ok", ...result });
+    return result;
+  } finally {
+    await pool?.close();
+    closeQuietly(duck);
+  }
+}
+
+async function modelInfo(model: string): Promise<ModelInfo> {
+  const loaded = await readModel(model);
+  const info = modelInfoFromProto(loaded.proto, { name: "model", version: "1", path: model });
+  for (const i of info.inputs)
+    if (["BYTES", "FP16"].includes(i.datatype) || !datatypeInfo(i.datatype))
+      throw new UserError(`model input "${i.name}" is ${i.datatype}; mlpack predict feeds numeric inputs`, {
+        hint: "cast the input inside the model (a Cast node at its start)",
+      });
+  return info;
+}
+
+/** A model with a fixed batch of 1 (common in exported heads) runs row by row. */
+function batchSizeFor(info: ModelInfo, asked: number, logger: Logger): number {
+  const fixed = info.inputs.map((i) => i.shape?.[0]).filter((d): d is number => typeof d === "number");
+  if (fixed.length === 0) return asked;
+  if (fixed.every((d) => d === 1)) {
+    if (asked !== 1) logger.warn(`the model's batch dimension is fixed at 1; running one row at a time`);
+    return 1;
+  }
+  throw new UserError(
+    `the model's first input dimension is fixed at ${fixed[0]}, so rows cannot be batched`,
+    {
+      hint: "export the model with a symbolic (dynamic) batch dimension",
+    },
+  );
+}
+
+function openManifest(dir: string, job: Record<string, unknown>, o: PredictOptions): Manifest {
+  const existing = readManifest(dir);
+  if (existing && !o.resume && !o.restart)
+    throw new UserError(`an interrupted run left ${existing.parts.length} complete part(s) in ${dir}`, {
+      hint: "pass --resume to continue it, or --restart to discard it and start over",
+    });
+  if (existing && o.resume && !o.restart) {
+    const diff = jobDifference(existing.job, job);
+    if (diff)
+      throw new UserError(`--resume: the parts in ${dir} were made with a different ${diff}`, {
+        hint: "run with the same model, inputs and options, or pass --restart to start over",
+      });
+    return existing;
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  return { version: 1, job, parts: [] };
+}
+
+function defaultPartRows(s: OutputSchema, batchSize: number): number {
+  const rowBytes =
+    16 * s.keep.length +
+    s.outputs.reduce((n, o) => n + (o.width ?? 16) * Math.max(1, datatypeInfo(o.datatype).bytes), 0);
+  const rows = Math.min(1_000_000, Math.max(batchSize, Math.floor((32 * 2 ** 20) / rowBytes)));
+  return Math.ceil(rows / batchSize) * batchSize;
+}
+
+async function runBatch(pool: WorkerPool, batch: Batch): Promise<Record<string, Tensor>> {
+  try {
+    return (await pool.run("model", batch.feeds)).outputs;
+  } catch (e) {
+    throw new UserError(`onnxruntime failed on a batch of ${batch.rows} rows: ${(e as Error).message}`, {
+      hint: "check the mapped columns against the model's inputs (`mlpack inspect MODEL`)",
+    });
+  }
+}
+
+function closeQuietly(duck: Duck): void {
+  try {
+    duck.close();
+  } catch {
+    // closing after a failed query must not hide the error that got us here
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * The input side: resolve the path or glob to files (sorted, so the order is the same on every run and
+ * every shard), learn each file's columns and row count (after --where), and stream a range of rows
+ * as chunks, in file order. Row positions are positions in that order; DuckDB keeps insertion order.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import {
+  LIST,
+  BIGINT,
+  DOUBLE,
+  FLOAT,
+  INTEGER,
+  SMALLINT,
+  TINYINT,
+  UBIGINT,
+  UINTEGER,
+  USMALLINT,
+  UTINYINT,
+  BOOLEAN,
+  type DuckDBType,
+} from "@duckdb/node-api";
+import { UserError, UsageError } from "../errors.js";
+import { parseNpy, parseNpz, type NpyArray } from "../data/npy.js";
+import { DT } from "../onnx/dtypes.js";
+import { type Duck, duckMessage, readError } from "./duck.js";
+import { inputFormat, readerSql, sqlString, type InputFormat } from "./formats.js";
+import type { Chunk, ColumnInfo } from "./columns.js";
+
+export interface InputFile {
+  path: string;
+  format: InputFormat;
+  table?: string;
+  columns: ColumnInfo[];
+  /** Rows after --where. */
+  rows: number;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface SourceQuery {
+  where?: string;
+  select?: string;
+  table?: string;
+}
+
+const CHUNK = 2048;
+
+export async function resolveInputs(duck: Duck, pattern: string, q: SourceQuery): Promise<InputFile[]> {
+  const files = await expand(duck, pattern);
+  const out: InputFile[] = [];
+  for (const file of files) {
+    const format = inputFormat(file);
+    const st = fs.statSync(file);
+    if (format === "npy" || format === "npz") {
+      if (q.where || q.select)
+        throw new UsageError(
+          `${file}: --where and --select need a table format (Parquet, CSV, JSON Lines, DuckDB)`,
+        );
+      const arrays = loadNpy(file, format);
+      out.push({
+        path: file,
+        format,
+        columns: arrays.columns,
+        rows: arrays.rows,
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+      });
+      continue;
+    }
+    await withSource(duck, file, format, async () => {
+      const table = format === "duckdb" ? await pickTable(duck, file, q.table) : undefined;
+      const sql = selectSql(file, format, table, q);
+      let columns: ColumnInfo[];
+      let rows: number;
+      try {
+        const r = await duck.conn.run(`${sql} LIMIT 0`);
+        columns = r.columnNames().map((name, i) => ({ name, type: r.columnType(i) }));
+        const c = await duck.conn.runAndReadAll(`SELECT count(*) FROM (${sql})`);
+        rows = Number(c.getRows()[0][0]);
+      } catch (e) {
+        if (/Binder Error|Parser Error|Catalog Error/.test(String(e)))
+          throw new UsageError(`${file}: --where/--select: ${duckMessage(e)}`, {
+            hint: `the columns are named as in the file; run with a simpler filter to check them`,
+          });
+        throw readError(file, e);
+      }
+      out.push({ path: file, format, table, columns, rows, size: st.size, mtimeMs: st.mtimeMs });
+    });
+  }
+  return out;
+}
+
+async function expand(duck: Duck, pattern: string): Promise<string[]> {
+  if (!/[*?[]/.test(pattern)) {
+    if (!fs.existsSync(pattern))
+      throw new UserError(`input ${pattern}: no such file`, {
+        hint: "check the path, or quote a glob: --input 'data/*.parquet'",
+      });
+    return [pattern];
+  }
+  const r = await duck.conn.runAndReadAll(`SELECT file FROM glob(${sqlString(pattern)})`);
+  const files = r
+    .getRows()
+    .map((row) => String(row[0]))
+    .sort();
+  if (files.length === 0)
+    throw new UserError(`input ${pattern}: the glob matches no files`, {
+      hint: "check the pattern and the working directory",
+    });
+  return files;
+}
+
+function selectSql(file: string, format: InputFormat, table: string | undefined, q: SourceQuery): string {
+  return `SELECT ${q.select ?? "*"} FROM ${readerSql(file, format, table)}${q.where ? ` WHERE (${q.where})` : ""}`;
+}
+
+async function withSource<T>(
+  duck: Duck,
+  file: string,
+  format: InputFormat,
+  fn: () => Promise<T>,
+): Promise<T> {
+  if (format !== "duckdb") return fn();
+  try {
+    await duck.conn.run(`ATTACH ${sqlString(file)} AS src (READ_ONLY)`);
+  } catch (e) {
+    throw readError(file, e);
+  }
+  try {
+    return await fn();
+  } finally {
+    await duck.conn.run("DETACH src");
+  }
+}
+
+async function pickTable(duck: Duck, file: string, table: string | undefined): Promise<string> {
+  const r = await duck.conn.runAndReadAll(
+    "SELECT table_name FROM duckdb_tables() WHERE database_name = 'src' ORDER BY table_name",
+  );
+  const tables = r.getRows().map((row) => String(row[0]));
+  if (table && tables.includes(table)) return table;
+  if (!table && tables.length === 1) return tables[0];
+  throw new UserError(
+    table
+      ? `${file}: no table "${table}"`
+      : `${file}: holds ${tables.length} tables; which one holds the input?`,
+    { hint: `pass --input-table with one of: ${tables.join(", ") || "(none)"}` },
+  );
+}
+
+/** Streams rows [offset, offset+limit) of one file as chunks. */
+export async function* streamFile(
+  duck: Duck,
+  file: InputFile,
+  q: SourceQuery,
+  offset: number,
+  limit: number,
+): AsyncGenerator<Chunk> {
+  if (limit <= 0) return;
+  if (file.format === "npy" || file.format === "npz") {
+    yield* npyChunks(loadNpy(file.path, file.format), offset, limit);
+    return;
+  }
+  let attached = false;
+  try {
+    if (file.format === "duckdb") {
+      await duck.conn.run(`ATTACH ${sqlString(file.path)} AS src (READ_ONLY)`);
+      attached = true;
+    }
+    const sql = `${selectSql(file.path, file.format, file.table, q)} LIMIT ${limit} OFFSET ${offset}`;
+    let result;
+    try {
+      result = await duck.conn.stream(sql);
+    } catch (e) {
+      throw readError(file.path, e);
+    }
+    let seen = 0;
+    for (;;) {
+      let chunk;
+      try {
+        chunk = await result.fetchChunk();
+      } catch (e) {
+        throw readError(file.path, e, ` after row ${offset + seen}`);
+      }
+      if (!chunk || chunk.rowCount === 0) break;
+      seen += chunk.rowCount;
+      const vectors = Array.from({ length: chunk.columnCount }, (_, i) => chunk.getColumnVector(i));
+      yield { rowCount: chunk.rowCount, column: (i) => ({ value: (r) => vectors[i].getItem(r) }) };
+    }
+  } finally {
+    if (attached) await duck.conn.run("DETACH src");
+  }
+}
+
+interface NpyTable {
+  rows: number;
+  columns: ColumnInfo[];
+  arrays: NpyArray[];
+}
+
+/** .npy: one column named after the file; .npz: one column per array (all with the same first dim). */
+function loadNpy(file: string, format: "npy" | "npz"): NpyTable {
+  const bytes = fs.readFileSync(file);
+  const named: [string, NpyArray][] =
+    format === "npy" ? [[path.basename(file, ".npy"), parseNpy(bytes, file)]] : [...parseNpz(bytes, file)];
+  const rows = named[0]?.[1].dims[0] ?? 0;
+  for (const [name, a] of named)
+    if (a.dims.length === 0 || a.dims[0] !== rows)
+      throw new UserError(
+        `${file}: array "${name}" has shape [${a.dims.join(",")}]; every array needs ${rows} rows first`,
+        {
+          hint: "rows are the first dimension of each array",
+        },
+      );
+  return {
+    rows,
+    columns: named.map(([name, a]) => ({
+      name,
+      type: a.dims.length === 1 ? npyType(a.dtype) : LIST(npyType(a.dtype)),
+    })),
+    arrays: named.map(([, a]) => a),
+  };
+}
+
+function npyType(dtype: number): DuckDBType {
+  const t: Record<number, DuckDBType> = {
+    [DT.FLOAT]: FLOAT,
+    [DT.DOUBLE]: DOUBLE,
+    [DT.INT64]: BIGINT,
+    [DT.INT32]: INTEGER,
+    [DT.INT16]: SMALLINT,
+    [DT.INT8]: TINYINT,
+    [DT.UINT8]: UTINYINT,
+    [DT.UINT16]: USMALLINT,
+    [DT.UINT32]: UINTEGER,
+    [DT.UINT64]: UBIGINT,
+    [DT.BOOL]: BOOLEAN,
+  };
+  return t[dtype] ?? FLOAT;
+}
+
+function* npyChunks(t: NpyTable, offset: number, limit: number): Generator<Chunk> {
+  const widths = t.arrays.map((a) => a.dims.slice(1).reduce((x, y) => x * y, 1));
+  for (let start = offset; start < offset + limit; start += CHUNK) {
+    const base = start;
+    const n = Math.min(CHUNK, offset + limit - start);
+    yield {
+      rowCount: n,
+      column: (i) => ({
+        value: (r) => {
+          const a = t.arrays[i];
+          const row = base + r;
+          return a.dims.length === 1 ? a.data[row] : a.data.subarray(row * widths[i], (row + 1) * widths[i]);
+        },
+      }),
+    };
+  }
+}

@@ -1,0 +1,359 @@
+/**
+ * `mlpack predict` in process: formats in and out, column mapping, SQL filters, pass-through columns,
+ * bad input (a clear error naming file, row and column, or rejects that add up), and the Kubernetes Job.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import YAML from "yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runInProcess } from "./helpers/cli.js";
+import { tempDir } from "./helpers/tmp.js";
+import { close, reference, run, sql } from "./helpers/predict-data.js";
+import { makeMlp } from "../src/onnx/fixtures.js";
+import { writeModel } from "../src/onnx/write.js";
+import { makePredictJob } from "../src/predict/k8s-job.js";
+import { parseMap, parseShard, shardOutputPath } from "../src/predict/options.js";
+
+const dir = tempDir("mlpack-predict-");
+const f = (name: string) => path.join(dir, name);
+const model = f("mlp.onnx");
+const N = 1000;
+/** Row i's features: deterministic, so every test can recompute the expected predictions. */
+const features = (i: number) => [i * 0.01, 1 - i * 0.002, Math.sin(i), 0.5];
+const FEATURES_SQL = "[i * 0.01, 1 - i * 0.002, sin(i), 0.5]::FLOAT[]";
+
+beforeAll(async () => {
+  await writeModel(makeMlp({ widths: [4, 16, 3], seed: 7 }), model);
+  await run(`COPY (SELECT i AS id, 'r' || i AS name, ${FEATURES_SQL} AS input FROM range(${N}) t(i))
+    TO '${f("in.parquet")}' (FORMAT parquet, ROW_GROUP_SIZE 128)`);
+  await run(`COPY (SELECT i AS id, i * 0.01 AS a, 1 - i * 0.002 AS b, sin(i) AS c, 0.5 AS d FROM range(100) t(i))
+    TO '${f("in.csv")}' (FORMAT csv, HEADER true)`);
+});
+
+async function predictions(file: string): Promise<{ id: number; output: number[] }[]> {
+  const rows = await sql(`SELECT id, output FROM '${file}'`);
+  return rows.map(([id, output]) => ({ id: Number(id), output: output as number[] }));
+}
+
+describe("mlpack predict", () => {
+  it("Parquet in, Parquet out: every row once, in input order, equal to onnxruntime in process", async () => {
+    const r = await runInProcess([
+      "predict",
+      model,
+      "-i",
+      f("in.parquet"),
+      "-o",
+      f("out.parquet"),
+      "--keep",
+      "id,name",
+      "--batch-size",
+      "50",
+      "--part-rows",
+      "300",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("read 1,000 rows, wrote 1,000, rejected 0");
+    const out = await predictions(f("out.parquet"));
+    expect(out.map((o) => o.id)).toEqual(Array.from({ length: N }, (_, i) => i));
+    const ids = [0, 1, 499, 999];
+    const ref = await reference(
+      model,
+      ids.map((i) => features(i)),
+      [4],
+    );
+    ids.forEach((id, k) => expect(close(out[id].output, ref[k]), `row ${id}`).toBe(true));
+    expect(fs.existsSync(f("out.parquet.parts"))).toBe(false);
+    const names = await sql(`SELECT name FROM '${f("out.parquet")}' LIMIT 2`);
+    expect(names).toEqual([["r0"], ["r1"]]);
+  });
+
+  it("CSV feature columns (--map) to CSV, and JSON Lines in", async () => {
+    const r = await runInProcess([
+      "predict",
+      model,
+      "-i",
+      f("in.csv"),
+      "-o",
+      f("out.csv"),
+      "--map",
+      "input=a,b,c,d",
+      "--keep",
+      "id",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = fs.readFileSync(f("out.csv"), "utf8").split("\n");
+    expect(text[0]).toBe("id,output");
+    expect(text.length).toBe(102); // header, 100 rows, final newline
+    await run(
+      `COPY (SELECT id, input FROM '${f("in.parquet")}' LIMIT 20) TO '${f("in.jsonl")}' (FORMAT json)`,
+    );
+    const j = await runInProcess([
+      "predict",
+      model,
+      "-i",
+      f("in.jsonl"),
+      "-o",
+      f("out.jsonl"),
+      "--keep",
+      "id",
+    ]);
+    expect(j.code, j.stderr).toBe(0);
+    const lines = fs
+      .readFileSync(f("out.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { id: number; output: number[] });
+    const ref = await reference(model, [features(19)], [4]);
+    expect(lines.length).toBe(20);
+    expect(close(lines[19].output, ref[0])).toBe(true);
+  });
+
+  it("--where and --select filter with SQL; a DuckDB table in and out; a glob of files in sorted order", async () => {
+    await run(
+      `ATTACH '${f("db.duckdb")}' AS d; CREATE TABLE d.samples AS SELECT * FROM '${f("in.parquet")}'`,
+    );
+    const r = await runInProcess([
+      "predict",
+      model,
+      "-i",
+      f("db.duckdb"),
+      "-o",
+      f("out.duckdb"),
+      "--where",
+      "id % 10 = 3",
+      "--select",
+      "id * 2 AS id2, input",
+      "--keep",
+      "id2",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = await sql(
+      `ATTACH '${f("out.duckdb")}' AS o; SELECT count(*), min(id2), max(id2) FROM o.predictions`,
+    );
+    expect(rows).toEqual([["100", "6", "1986"]]);
+    fs.mkdirSync(f("many"));
+    for (const k of [2, 0, 1])
+      await run(
+        `COPY (SELECT * FROM '${f("in.parquet")}' WHERE id // 100 = ${k}) TO '${f(`many/p${k}.parquet`)}'`,
+      );
+    const g = await runInProcess([
+      "predict",
+      model,
+      "-i",
+      f("many/*.parquet"),
+      "-o",
+      f("many.parquet"),
+      "--keep",
+      "id",
+    ]);
+    expect(g.code, g.stderr).toBe(0);
+    expect((await predictions(f("many.parquet"))).map((o) => o.id)).toEqual(
+      Array.from({ length: 300 }, (_, i) => i),
+    );
+  });
+
+  it("a missing column: exit 1 naming the file and column, with a hint", async () => {
+    const r = await runInProcess(["predict", model, "-i", f("in.csv"), "-o", f("x.parquet")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${f("in.csv")}: no column "input" for the model input "input"`);
+    expect(r.stderr).toContain("--map input=");
+    const k = await runInProcess([
+      "predict",
+      model,
+      "-i",
+      f("in.parquet"),
+      "-o",
+      f("x.parquet"),
+      "--keep",
+      "nope",
+    ]);
+    expect(k.code).toBe(1);
+    expect(k.stderr).toContain('no column "nope" to keep');
+    expect(fs.existsSync(f("x.parquet"))).toBe(false);
+  });
+
+  it("wrong types and lengths: exit 1 naming file, row and column; --on-error skip writes rejects that add up", async () => {
+    const bad = f("bad.csv");
+    const lines = ["id,a,b,c,d"];
+    for (let i = 0; i < 50; i++) lines.push(`${i},${i === 7 ? "abc" : 0.1},0.2,${i === 30 ? "" : 0.3},0.4`);
+    fs.writeFileSync(bad, lines.join("\n") + "\n");
+    const r = await runInProcess([
+      "predict",
+      model,
+      "-i",
+      bad,
+      "-o",
+      f("bad.parquet"),
+      "--map",
+      "input=a,b,c,d",
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${bad}: row 8, column "a": "abc" is not a number`);
+    expect(fs.existsSync(f("bad.parquet"))).toBe(false);
+    const s = await runInProcess([
+      "predict",
+      model,
+      "-i",
+      bad,
+      "-o",
+      f("bad.parquet"),
+      "--map",
+      "input=a,b,c,d",
+      "--keep",
+      "id",
+      "--on-error",
+      "skip",
+      "--json",
+    ]);
+    expect(s.code, s.stderr).toBe(0);
+    const done = JSON.parse(s.stdout.trim().split("\n").pop()!) as {
+      read: number;
+      written: number;
+      rejected: number;
+    };
+    expect(done).toMatchObject({ read: 50, written: 48, rejected: 2 });
+    const rejects = fs
+      .readFileSync(f("bad.parquet.rejects.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(rejects).toEqual([
+      { file: bad, row: 8, column: "a", reason: '"abc" is not a number', keep: { id: "7" } },
+      { file: bad, row: 31, column: "c", reason: "is empty (NULL)", keep: { id: "30" } },
+    ]);
+    await run(
+      `COPY (SELECT i AS id, CASE WHEN i = 5 THEN [1.0, 2.0]::FLOAT[] ELSE ${FEATURES_SQL} END AS input FROM range(10) t(i)) TO '${f("short.parquet")}'`,
+    );
+    const l = await runInProcess(["predict", model, "-i", f("short.parquet"), "-o", f("short.out.parquet")]);
+    expect(l.code).toBe(1);
+    expect(l.stderr).toContain(
+      `short.parquet: row 6, column "input": has 2 values; the model input "input" takes 4 per row`,
+    );
+  });
+
+  it("a corrupt Parquet file: exit 1 naming the file, no output", async () => {
+    const bytes = fs.readFileSync(f("in.parquet"));
+    fs.writeFileSync(f("corrupt.parquet"), bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const r = await runInProcess(["predict", model, "-i", f("corrupt.parquet"), "-o", f("c.parquet")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${f("corrupt.parquet")}: cannot read`);
+    expect(r.stderr).not.toContain("    at ");
+    expect(fs.existsSync(f("c.parquet"))).toBe(false);
+  });
+
+  it("an interrupted run's parts need --resume or --restart", async () => {
+    const parts = f("again.parquet.parts");
+    fs.mkdirSync(parts, { recursive: true });
+    fs.writeFileSync(
+      path.join(parts, "manifest.json"),
+      JSON.stringify({ version: 1, job: { model: "other" }, parts: [] }),
+    );
+    const r = await runInProcess(["predict", model, "-i", f("in.parquet"), "-o", f("again.parquet")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("pass --resume to continue it, or --restart");
+    const m = await runInProcess([
+      "predict",
+      model,
+      "-i",
+      f("in.parquet"),
+      "-o",
+      f("again.parquet"),
+      "--resume",
+    ]);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toContain("were made with a different model");
+    const ok = await runInProcess([
+      "predict",
+      model,
+      "-i",
+      f("in.parquet"),
+      "-o",
+      f("again.parquet"),
+      "--restart",
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it("--shard I/N slices are contiguous and their union is the whole input", async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await runInProcess([
+        "predict",
+        model,
+        "-i",
+        f("in.parquet"),
+        "-o",
+        f("sh-{shard}.parquet"),
+        "--keep",
+        "id",
+        "--shard",
+        `${i}/3`,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      ids.push(...(await predictions(f(`sh-${i}.parquet`))).map((o) => o.id));
+    }
+    expect(ids).toEqual(Array.from({ length: N }, (_, i) => i));
+  });
+
+  it("--emit-job writes a valid Kubernetes Indexed Job", async () => {
+    const r = await runInProcess([
+      "predict",
+      "/models/mlp.onnx",
+      "-i",
+      "/data/in/*.parquet",
+      "-o",
+      "/data/out/preds-{shard}.parquet",
+      "--keep",
+      "id",
+      "--map",
+      "input=features",
+      "--emit-job",
+      f("job.yaml"),
+      "--image",
+      "registry.example/mlp:1",
+      "--shards",
+      "8",
+      "--parallelism",
+      "4",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const job = YAML.parse(fs.readFileSync(f("job.yaml"), "utf8"));
+    expect(job).toMatchObject({
+      apiVersion: "batch/v1",
+      kind: "Job",
+      spec: { completionMode: "Indexed", completions: 8, parallelism: 4 },
+    });
+    const c = job.spec.template.spec.containers[0];
+    expect(c.image).toBe("registry.example/mlp:1");
+    expect(c.args).toEqual([
+      "predict",
+      "/models/mlp.onnx",
+      "--input",
+      "/data/in/*.parquet",
+      "--output",
+      "/data/out/preds-{shard}.parquet",
+      "--map",
+      "input=features",
+      "--keep",
+      "id",
+      "--shard",
+      "$(JOB_COMPLETION_INDEX)/8",
+      "--resume",
+    ]);
+    expect(() => makePredictJob({ name: "Bad_Name", image: "x", shards: 2, predictArgs: [] })).toThrow(
+      /not valid/,
+    );
+    expect(() => makePredictJob({ name: "ok", image: "x", shards: 0, predictArgs: [] })).toThrow(/not valid/);
+  });
+});
+
+describe("predict options", () => {
+  it("parses --shard, --map and per-shard output paths", () => {
+    expect(parseShard("2/4")).toEqual({ index: 2, count: 4 });
+    expect(() => parseShard("4/4")).toThrow(/0 <= I < N/);
+    expect(parseMap(["x=a,b", "y=c"])).toEqual({ x: ["a", "b"], y: ["c"] });
+    expect(() => parseMap(["x"])).toThrow(/INPUT=COLUMN/);
+    expect(shardOutputPath("out/p.parquet", { index: 1, count: 3 })).toBe("out/p.shard-1-of-3.parquet");
+    expect(shardOutputPath("out/p-{shard}.csv", { index: 1, count: 3 })).toBe("out/p-1.csv");
+  });
+});
