@@ -51,8 +51,9 @@ describe("pipeline: in mlpack.yaml", () => {
     );
     const { manifest } = await build({ cwd: d });
     expect(manifest.status).toBe("ok");
-    expect(manifest.model.source).toBe(path.join(d, "dist/a.pipeline.onnx"));
-    const composed = await readModel(manifest.model.source);
+    // Manifest paths inside the project are relative to the output folder.
+    expect(manifest.model.source).toBe("a.pipeline.onnx");
+    const composed = await readModel(path.join(d, "dist", manifest.model.source));
     expect(composed.proto.graph!.output.map((o) => o.name)).toEqual(["class_index"]);
     expect(fs.existsSync(path.join(d, "dist"))).toBe(true);
   });
