@@ -155,7 +155,7 @@ describe.skipIf(!!missing)("mlpack build end to end", () => {
     expect(JSON.stringify(copied)).not.toContain(project + path.sep);
     for (const a of copied.artifacts)
       expect(fs.existsSync(path.join(copy, "dist", a.path)), a.path).toBe(true);
-  });
+  }, 300_000);
 
   it("a model slower than its baseline fails the gate with exit 3 and pushes no image", () => {
     const project = path.join(work, "slow");
