@@ -5,6 +5,7 @@ import { createHttpServer, type HttpServer, type ListenAddress, type ShutdownRes
 import { createModelService, type ModelService, type ModelServiceDeps } from "./service.js";
 import type { ServeOptions } from "./options.js";
 import type { AccessLogEntry } from "./serve-log.js";
+import { withPipelines, type PipelineSpec } from "./pipelines.js";
 
 export interface ServeHandle extends ListenAddress {
   service: ModelService;
@@ -15,10 +16,22 @@ export interface ServeHandle extends ListenAddress {
 
 export async function serve(
   options: ServeOptions,
-  deps: ModelServiceDeps & { logger?: Logger; accessLog?: (entry: AccessLogEntry) => void } = {},
+  deps: ModelServiceDeps & {
+    logger?: Logger;
+    accessLog?: (entry: AccessLogEntry) => void;
+    /** Chains of served models exposed as one more model (--pipeline). */
+    pipelines?: PipelineSpec[];
+  } = {},
 ): Promise<ServeHandle> {
   const logger = deps.logger ?? silentLogger;
-  const service = await createModelService(options, deps);
+  const models = await createModelService(options, deps);
+  let service: ModelService;
+  try {
+    service = withPipelines(models, deps.pipelines ?? []);
+  } catch (e) {
+    await models.close();
+    throw e;
+  }
   const http = createHttpServer(service, {
     maxBody: options.maxBody,
     headersTimeoutMs: options.headersTimeoutMs,

@@ -14,7 +14,17 @@ export function registerServe(program: Command, io: CliIo): void {
     .command("serve")
     .description("serve models over HTTP: Open Inference Protocol v2, POST /predict, GET /metrics")
     .argument("[models...]", "models to serve, as with --model")
-    .option("--config <file>", "JSON file with the same option names as the flags (flags win)");
+    .option("--config <file>", "JSON file with the same option names as the flags (flags win)")
+    .option(
+      "--pipeline <name=A,B>",
+      "also serve a chain of served models as model NAME (each step runs on that model's batcher); repeatable",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      "--connect <A.out=B.in>",
+      "which output of a --pipeline model feeds which input of a later one (default: single output to single input, or equal names); repeatable",
+      (v: string, prev: string[] = []) => [...prev, v],
+    );
   for (const spec of Object.values(SERVE_OPTIONS) as OptionSpec[]) {
     const help = spec.description + (spec.default !== undefined ? ` (default: ${spec.default})` : "");
     const opt = new Option(`--${spec.key} <${spec.valueName}>`, help);
@@ -24,6 +34,11 @@ export function registerServe(program: Command, io: CliIo): void {
   cmd.action(async (positional: string[], flags: Record<string, unknown>) => {
     const { serve, resolveServeOptions, readServeConfigFile, availableCores, createServeLogger } =
       await import("../../serve/index.js");
+    const { parsePipelineFlags } = await import("../../serve/pipelines.js");
+    const pipelines = parsePipelineFlags(
+      (flags.pipeline as string[] | undefined) ?? [],
+      (flags.connect as string[] | undefined) ?? [],
+    );
     const { UserError } = await import("../../errors.js");
     const values: RawServeOptions = {};
     for (const [key, spec] of Object.entries(SERVE_OPTIONS) as [ServeOptionKey, OptionSpec][])
@@ -42,10 +57,11 @@ export function registerServe(program: Command, io: CliIo): void {
     });
     warnings.forEach((w) => logger.warn(w));
 
-    const handle = await serve(options, { logger, accessLog: (e) => logger.access(e) });
+    const handle = await serve(options, { logger, accessLog: (e) => logger.access(e), pipelines });
     for (const m of handle.service.models) {
-      const batching =
-        m.batchable && options.maxBatchSize > 1
+      const batching = m.path.startsWith("pipeline ")
+        ? "each step batched by its model"
+        : m.batchable && options.maxBatchSize > 1
           ? `batching up to ${options.maxBatchSize} rows (${options.maxQueueDelayMs} ms)`
           : "no batching";
       logger.info(`model ${m.name} version ${m.version}: ${m.path}, ${batching}`);
