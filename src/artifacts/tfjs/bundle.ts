@@ -20,6 +20,7 @@ import {
 } from "../../convert/tfjs/convert.js";
 import { renderTemplateFile } from "../../templates/render.js";
 import { formatBytes } from "../../format-bytes.js";
+import { planDemo, type DemoPlan } from "./demo-kind.js";
 
 const require = createRequire(import.meta.url);
 const pkg = require("../../../package.json") as {
@@ -32,6 +33,8 @@ export interface TfjsBundleOptions extends TfjsTargetConfig {
   name?: string;
   /** Concrete sizes for inputs with symbolic dims (the demo page feeds these shapes). */
   inputShapes?: Record<string, number[]>;
+  /** A text file with one class label per line: the demo page's top-k lists name classes with them. */
+  labels?: string;
 }
 
 export interface TfjsBundleReport {
@@ -100,6 +103,32 @@ function ioJson(list: TfjsIo[], feeds: Record<string, number[]> = {}): string {
   );
 }
 
+/** One label per line (a trailing empty line ignored), one per class of some [batch, classes] output. */
+function readLabels(file: string, plan: DemoPlan): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new UserError(`cannot read the labels file ${file}`, {
+      hint: "give a text file with one class label per line (targets.tfjs.labels, relative to the config file)",
+    });
+  }
+  const labels = text.replace(/\r\n/g, "\n").split("\n");
+  if (labels[labels.length - 1] === "") labels.pop();
+  const classes = plan.outputs.flatMap((o) => (o.kind === "topk" ? [o.classes] : []));
+  if (!classes.includes(labels.length))
+    throw new UserError(
+      `${file} has ${labels.length} labels but ${classes.length === 0 ? "no output is [batch, classes]" : `the model's class scores have ${classes.join(" or ")} classes`}`,
+      { hint: "give one label per class, in class-index order, for a model with a [batch, classes] output" },
+    );
+  return labels;
+}
+
+/** The page's plan as a script literal: `<` escaped so no label can close the <script> element. */
+function demoJson(plan: DemoPlan, labels: string[] | null): string {
+  return JSON.stringify({ ...plan, labels }).replace(/</g, "\\u003c");
+}
+
 export async function buildTfjsBundle(
   modelPath: string,
   outDir: string,
@@ -121,12 +150,15 @@ export async function buildTfjsBundle(
   const { json, weights, report } = converted;
   const name = opts.name ?? path.basename(modelPath).replace(/\.onnx$/i, "");
   const shardFiles = weights.shards.length;
+  const plan = planDemo(report.inputs, report.outputs, opts.inputShapes);
+  const labels = opts.labels ? readLabels(opts.labels, plan) : null;
   const values = {
     modelName: name,
     mlpackVersion: pkg.version,
     tfjsVersion: tfjs.version,
     inputsJson: ioJson(report.inputs, opts.inputShapes),
     outputsJson: ioJson(report.outputs),
+    demoJson: demoJson(plan, labels),
     ioList: [
       ...report.inputs.map((io) => `- input \`${io.name}\`: ${io.dtype} ${shapeText(io)}`),
       ...report.outputs.map((io) => `- output \`${io.name}\`: ${io.dtype} ${shapeText(io)}`),
@@ -143,7 +175,7 @@ export async function buildTfjsBundle(
   const rendered: [string, string][] = [
     [
       "index.html",
-      renderTemplateFile("tfjs/index.html", pick(["modelName", "mlpackVersion", "tfjsVersion"])),
+      renderTemplateFile("tfjs/index.html", pick(["modelName", "mlpackVersion", "tfjsVersion", "demoJson"])),
     ],
     [
       "mlpack-model.js",

@@ -4,4 +4,6 @@ export interface TfjsTargetConfig {
   quantize?: "uint8" | "uint16" | "float16";
   /** Keep NCHW (for models whose inputs are not images). */
   keepLayout?: boolean;
+  /** Class labels, one per line, for the demo page's top-k list (relative to the config file). */
+  labels?: string;
 }

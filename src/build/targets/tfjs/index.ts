@@ -4,10 +4,12 @@
  * TF.js kernels); weight compression for the browser is the target's own `quantize:
  * uint8|uint16|float16` setting, in the TF.js manifest format.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { fmtMiB, shownPath } from "../../events.js";
 import type { StepContext } from "../../types.js";
 import { defineTarget } from "../types.js";
+import { UserError } from "../../../errors.js";
 import type { TfjsTargetConfig } from "./config.js";
 
 /**
@@ -25,24 +27,45 @@ function inputShapes(ctx: StepContext): Record<string, number[]> | undefined {
   return out;
 }
 
+/** targets.tfjs.labels, resolved against the config file's folder. */
+const labelsPath = (ctx: StepContext, config: TfjsTargetConfig) =>
+  config.labels === undefined ? undefined : path.resolve(ctx.configDir, config.labels);
+
 export const tfjsTarget = defineTarget<TfjsTargetConfig>({
   name: "tfjs",
   ships: "float",
   validateFor: "tfjs",
   // The bundle copies tf.min.js from the installed @tensorflow/tfjs: it must be there.
-  async preflight() {
+  async preflight({ ctx, config }) {
     const { bundledTfjs } = await import("../../../artifacts/tfjs/bundle.js");
+    const labels = labelsPath(ctx, config);
+    if (labels && !fs.existsSync(labels))
+      throw new UserError(`targets.tfjs.labels: ${labels} does not exist`, {
+        hint: "give a text file with one class label per line, relative to the config file",
+      });
     return `@tensorflow/tfjs ${bundledTfjs().version}`;
   },
   // The input shapes fix the bundle's model.json and loader; tf.min.js is copied from the installed tfjs.
   async cacheKey({ ctx, config }) {
     const { bundledTfjs } = await import("../../../artifacts/tfjs/bundle.js");
-    return { config, inputShapes: inputShapes(ctx) ?? null, tfjs: bundledTfjs().version };
+    const labels = labelsPath(ctx, config);
+    return {
+      config,
+      inputShapes: inputShapes(ctx) ?? null,
+      tfjs: bundledTfjs().version,
+      // The file's contents (the path is in `config`); a missing file fails in preflight.
+      labels: labels && fs.existsSync(labels) ? fs.readFileSync(labels, "utf8") : null,
+    };
   },
   async build({ ctx, config, model }) {
     const { buildTfjsBundle } = await import("../../../artifacts/tfjs/bundle.js");
     const out = path.join(ctx.outDir, "tfjs");
-    const r = await buildTfjsBundle(model, out, { ...config, name: ctx.name, inputShapes: inputShapes(ctx) });
+    const r = await buildTfjsBundle(model, out, {
+      ...config,
+      name: ctx.name,
+      inputShapes: inputShapes(ctx),
+      labels: labelsPath(ctx, config),
+    });
     const c = r.conversion;
     return {
       artifact: {
