@@ -172,7 +172,7 @@ export function createServeMetrics() {
     ),
     shadowRequests: new Counter(
       "mlpack_shadow_requests_total",
-      "requests mirrored to a shadow version, by result: match, mismatch, error, skipped (shadow queue full)",
+      "requests mirrored to a shadow version, by result: match, mismatch, error (the shadow failed), stable_error (nothing to compare), skipped (too many in flight)",
     ),
     shadowArgmaxMismatches: new Counter(
       "mlpack_shadow_argmax_mismatches_total",

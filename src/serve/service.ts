@@ -144,8 +144,12 @@ export async function createModelService(
     if (shadowInflight >= maxShadowInflight) return Promise.resolve("skipped" as const);
     shadowInflight++;
     const t0 = now();
+    // Its own copy: a batch of one transfers its input buffers to the worker, detaching them here.
+    const inputs: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(v.inputs))
+      inputs[k] = Array.isArray(t.data) ? t : { ...t, data: t.data.slice() as Tensor["data"] };
     return sched
-      .submit(id(shadow), v)
+      .submit(id(shadow), { ...v, inputs })
       .then(
         (run) => ({ outputs: run.outputs, seconds: (now() - t0) / 1000 }),
         (e: Error) => ({ error: e.message }),
@@ -186,8 +190,13 @@ export async function createModelService(
       // The shadow runs beside stable (not after it), so its latency is measured under the same load.
       const mirrored = shadow ? mirror(shadow, v) : undefined;
       let answered: Record<string, Tensor> | undefined;
-      if (shadow && mirrored)
-        void mirrored.then((r) => rollouts.recordShadow(shadow, answered, r)).catch(() => {});
+      let stableDone = () => {};
+      if (shadow && mirrored) {
+        const settled = new Promise<void>((resolve) => (stableDone = resolve));
+        void Promise.all([mirrored, settled])
+          .then(([r]) => rollouts.recordShadow(shadow, answered, r))
+          .catch(() => {});
+      }
       inflight++;
       try {
         let outputs: Record<string, Tensor> | undefined;
@@ -227,6 +236,7 @@ export async function createModelService(
         };
       } finally {
         inflight--;
+        stableDone();
       }
     },
     drain() {

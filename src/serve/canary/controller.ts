@@ -156,7 +156,7 @@ export class RolloutController {
       return m.shadowRequests.inc({ ...l, result: "error" });
     }
     m.shadowSeconds.observe(l, result.seconds);
-    if (!stable) return;
+    if (!stable) return m.shadowRequests.inc({ ...l, result: "stable_error" });
     const d = compareOutputs(stable, result.outputs, Object.keys(stable));
     m.shadowMaxAbsDiff.observe(l, d.maxAbsDiff);
     if (d.argmaxMismatch) m.shadowArgmaxMismatches.inc(l);
