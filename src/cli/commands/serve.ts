@@ -57,7 +57,7 @@ export function registerServe(program: Command, io: CliIo): void {
     for (const r of handle.service.rollouts?.status() ?? [])
       logger.info(
         r.mode === "canary"
-          ? `canary: model ${r.model} version ${r.candidate} gets ${r.weight}% of /v2/models/${r.model}/infer, version ${r.stable} the rest; rollback when its 5xx ratio is ${r.rule.maxErrorRatioIncrease * 100} points or its p99 ${r.rule.maxP99Ratio}x over stable's over ${r.rule.window}`
+          ? `canary: model ${r.model} version ${r.candidate} gets ${r.weight}% of /v2/models/${r.model}/infer, version ${r.stable} the rest; automatic rollback when, over ${r.rule.window}, its 5xx ratio exceeds stable's by ${+(r.rule.maxErrorRatioIncrease * 100).toFixed(4)} points or its p99 is over ${r.rule.maxP99Ratio}x stable's`
           : `shadow: model ${r.model} version ${r.candidate} gets a copy of every request version ${r.stable} answers`,
       );
     if (handle.admin) logger.info(`admin endpoint on ${handle.admin.url}/admin/status`);
