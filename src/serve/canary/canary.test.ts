@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { resolveServeOptions } from "../options.js";
 import { WeightedSplit } from "./split.js";
 import { histogramQuantile, RequestWindow } from "./window.js";
-import { LATENCY_BUCKETS } from "../metrics.js";
+import { createServeMetrics, LATENCY_BUCKETS } from "../metrics.js";
+import { RolloutController } from "./controller.js";
 
 const resolve = (values: Record<string, unknown>) =>
   resolveServeOptions([{ kind: "flag", values }], { cpuCount: 2 }).options;
@@ -74,5 +75,75 @@ describe("--canary and --shadow", () => {
     [{ canaryWindow: "soon" }, /expected a duration/],
   ])("refuses %j", (extra, message) => {
     expect(() => resolve({ models: ["m=a.onnx"], ...extra })).toThrow(message);
+  });
+});
+
+describe("RolloutController", () => {
+  const info = (version: string) => ({
+    name: "m",
+    version,
+    path: `m${version}.onnx`,
+    inputs: [{ name: "x", datatype: "FP32" as const, shape: ["batch", 4] }],
+    outputs: [{ name: "y", datatype: "FP32" as const, shape: ["batch", 3] }],
+    batchable: true,
+  });
+  const controller = (minRequests = 20) => {
+    const t = { now: 0 };
+    const metrics = createServeMetrics();
+    const c = new RolloutController(
+      [info("1"), info("2")],
+      {
+        canary: [{ name: "m", version: "2", weight: 10 }],
+        canaryMaxErrorIncrease: 0.01,
+        canaryMaxP99Ratio: 1.2,
+        canaryWindow: "1m",
+        canaryMinRequests: minRequests,
+        shadowTolerance: 1e-4,
+      },
+      { metrics, now: () => t.now },
+    );
+    return { c, t, metrics };
+  };
+
+  it("rolls back on p99 once both windows hold 100 requests, not before", () => {
+    const { c, t, metrics } = controller();
+    for (let i = 0; i < 99; i++) {
+      c.record("m", "1", 200, 0.002);
+      c.record("m", "2", 200, 0.02);
+      t.now += 300;
+    }
+    expect(c.status()[0].weight).toBe(10);
+    c.record("m", "1", 200, 0.002);
+    t.now += 300;
+    c.record("m", "2", 200, 0.02);
+    expect(c.status()[0]).toMatchObject({ weight: 0, lastRollback: { cause: "p99" } });
+    // Both p99s interpolated in their buckets, as histogram_quantile does.
+    expect(c.status()[0].lastRollback!.reason).toMatch(
+      /p99 24\.9 ms is 10\.00x stable's 2\.5 ms \(allowed 1\.2x\)/,
+    );
+    expect(metrics.rollbacks.value({ model: "m", version: "2", reason: "p99" })).toBe(1);
+    // Routing: weight 0 sends every unversioned request to stable.
+    expect(new Set(Array.from({ length: 100 }, () => c.pick("m")))).toEqual(new Set(["1"]));
+  });
+
+  it("keeps a canary whose errors stay within the margin", () => {
+    const { c, t } = controller();
+    for (let i = 0; i < 1000; i++) {
+      c.record("m", "1", i % 100 === 0 ? 503 : 200, 0.002);
+      c.record("m", "2", i % 100 === 0 ? 503 : 200, 0.002);
+      t.now += 10;
+    }
+    expect(c.status()[0].weight).toBe(10);
+  });
+
+  it("re-reads weights on reload and rolls back a canary gone from the config", () => {
+    const { c } = controller();
+    expect(c.reload([{ name: "m", version: "2", weight: 40 }])).toEqual([
+      { level: "info", text: "model m: canary version 2 at 40%" },
+    ]);
+    expect(c.status()[0].weight).toBe(40);
+    expect(c.reload([{ name: "m", version: "3", weight: 5 }])[0].text).toMatch(/needs a restart/);
+    c.reload([]);
+    expect(c.status()[0]).toMatchObject({ weight: 0, lastRollback: { cause: "reload" } });
   });
 });

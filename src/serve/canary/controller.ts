@@ -56,6 +56,8 @@ interface Rollout {
 
 /** How often (at most) the p99 half of the rule is evaluated; errors are judged at once. */
 const JUDGE_EVERY_MS = 250;
+/** Requests each window needs before the p99 half of the rule applies. */
+export const P99_MIN_REQUESTS = 100;
 
 export class RolloutController {
   private readonly rollouts = new Map<string, Rollout>();
@@ -133,7 +135,12 @@ export class RolloutController {
     r.lastJudged = now;
     const canary = r.windows.candidate.stats();
     if (canary.requests < this.opts.canaryMinRequests) return;
-    const verdict = judge(canary, r.windows.stable.stats(), this.rule);
+    const stable = r.windows.stable.stats();
+    // A p99 of fewer than 100 requests is their maximum: one slow request would roll back a healthy
+    // canary. Below that, only the error half of the rule applies (equal p99s make the ratio 1).
+    if (canary.requests < P99_MIN_REQUESTS || stable.requests < P99_MIN_REQUESTS)
+      canary.p99Seconds = stable.p99Seconds = 0;
+    const verdict = judge(canary, stable, this.rule);
     if (verdict.rollback)
       this.rollback(
         name,

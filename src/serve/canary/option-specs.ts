@@ -35,7 +35,7 @@ export const ROLLOUT_OPTIONS = {
     kind: "number",
     valueName: "factor",
     description:
-      "automatic rollback when the canary's p99 latency exceeds the stable version's times this over --canary-window",
+      "automatic rollback when the canary's p99 latency exceeds the stable version's times this over --canary-window (once both versions have 100 requests in it)",
     min: 1,
     max: 1_000_000,
     default: DEFAULT_RULE.maxP99Ratio,
