@@ -28,6 +28,12 @@ async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, what: string
 }
 
 describe("mlpack serve --canary (built CLI)", () => {
+  it("--help lists the rollout options", () => {
+    const r = runBuilt(["serve", "--help"]);
+    for (const flag of ["--canary", "--shadow", "--canary-window", "--canary-max-p99-ratio", "--admin-port"])
+      expect(r.stdout).toContain(flag);
+  });
+
   it("refuses a bad weight, an unknown version and a file canary beside several models, exit 2", () => {
     const r = runBuilt(["serve", models.mlp, "--canary", `${models.mlp2}=150`, "--canary-window", "later"]);
     expect(r.code).toBe(2);
