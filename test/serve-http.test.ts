@@ -424,7 +424,7 @@ describe("GET /metrics", () => {
       "mlpack_cache_entries",
     ])
       expect(r.text).toContain(`# TYPE ${name} `);
-    expect(r.text).toMatch(/mlpack_requests_total\{route="infer",model="mlp",code="200"\} \d+/);
+    expect(r.text).toMatch(/mlpack_requests_total\{route="infer",model="mlp",version="1",code="200"\} \d+/);
     expect(r.text).toMatch(
       /mlpack_compute_duration_seconds_bucket\{model="mlp",version="1",le="\+Inf"\} \d+/,
     );

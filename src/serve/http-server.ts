@@ -183,7 +183,7 @@ export function createHttpServer(service: ModelService, opts: HttpServerOptions)
 
   function tooLarge(): RouterResponse {
     const e = payloadTooLarge(opts.maxBody);
-    service.metrics.requests.inc({ route: "unknown", model: "", code: "413" });
+    service.metrics.requests.inc({ route: "unknown", model: "", version: "", code: "413" });
     return {
       status: 413,
       headers: { "content-type": "application/json" },

@@ -119,28 +119,35 @@ function fmtLabels(labels: Labels): string {
   return `{${entries.map(([k, v]) => `${k}="${esc(v)}"`).join(",")}}`;
 }
 
-const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** The buckets of every latency histogram (the rollout window estimates p99 from the same ones). */
+export const LATENCY_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+const DIFF_BUCKETS = [0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10];
 const ROWS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
 /** Everything `GET /metrics` reports. Label sets: model+version, and route+code for requests. */
 export function createServeMetrics() {
   const m = {
-    requests: new Counter("mlpack_requests_total", "HTTP requests by route, model and status code"),
+    requests: new Counter(
+      "mlpack_requests_total",
+      "HTTP requests by route, model, version (the one that answered) and status code",
+    ),
     inflight: new Gauge("mlpack_inflight_requests", "HTTP requests being handled now"),
     requestSeconds: new Histogram(
       "mlpack_request_duration_seconds",
       "inference request latency, body received to response ready",
-      SECONDS,
+      LATENCY_BUCKETS,
     ),
     queueSeconds: new Histogram(
       "mlpack_queue_duration_seconds",
       "time a request waited in the batching queue before a worker took it",
-      SECONDS,
+      LATENCY_BUCKETS,
     ),
     computeSeconds: new Histogram(
       "mlpack_compute_duration_seconds",
       "onnxruntime session.run time per batch",
-      SECONDS,
+      LATENCY_BUCKETS,
     ),
     batchSize: new Histogram("mlpack_batch_size", "rows per batch sent to onnxruntime", ROWS),
     queueDepth: new Gauge("mlpack_queue_depth", "requests waiting in the batching queue"),
@@ -154,6 +161,32 @@ export function createServeMetrics() {
     workerTimeouts: new Counter(
       "mlpack_worker_timeouts_total",
       "runs past --request-timeout-ms whose worker was replaced",
+    ),
+    canaryWeight: new Gauge(
+      "mlpack_canary_weight_percent",
+      "percent of a model's unversioned inference requests sent to its canary version",
+    ),
+    rollbacks: new Counter(
+      "mlpack_rollbacks_total",
+      "canary rollbacks, by reason: error_ratio or p99 (the automatic rule), admin, reload",
+    ),
+    shadowRequests: new Counter(
+      "mlpack_shadow_requests_total",
+      "requests mirrored to a shadow version, by result: match, mismatch, error (the shadow failed), stable_error (nothing to compare), skipped (too many in flight)",
+    ),
+    shadowArgmaxMismatches: new Counter(
+      "mlpack_shadow_argmax_mismatches_total",
+      "mirrored requests where a row's argmax (last axis) differs between shadow and stable",
+    ),
+    shadowMaxAbsDiff: new Histogram(
+      "mlpack_shadow_max_abs_diff",
+      "per mirrored request, the largest absolute difference between shadow and stable outputs",
+      DIFF_BUCKETS,
+    ),
+    shadowSeconds: new Histogram(
+      "mlpack_shadow_duration_seconds",
+      "the shadow version's latency per mirrored request (queue and compute)",
+      LATENCY_BUCKETS,
     ),
   };
   return {

@@ -22,7 +22,11 @@ function compareVersions(a: string, b: string): number {
 
 const specJson = (t: TensorSpec) => ({ name: t.name, datatype: t.datatype, shape: oipShape(t.shape) });
 
-export function modelRegistry(models: readonly ModelInfo[]): {
+/** `candidateIds` (name@version of canary and shadow versions) are never picked by a URL without a version. */
+export function modelRegistry(
+  models: readonly ModelInfo[],
+  candidateIds: ReadonlySet<string> = new Set(),
+): {
   resolveModel(name: string, version?: string): ModelInfo;
   modelMetadata(name: string, version?: string): ModelMetadata;
 } {
@@ -34,7 +38,9 @@ export function modelRegistry(models: readonly ModelInfo[]): {
         `unknown model "${name}" (serving ${[...new Set(models.map((m) => `"${m.name}"`))].join(", ")})`,
       );
     if (version === undefined)
-      return candidates.reduce((a, b) => (compareVersions(b.version, a.version) > 0 ? b : a));
+      return candidates
+        .filter((c) => !candidateIds.has(`${c.name}@${c.version}`))
+        .reduce((a, b) => (compareVersions(b.version, a.version) > 0 ? b : a));
     const m = candidates.find((c) => c.version === version);
     if (!m)
       throw notFound(

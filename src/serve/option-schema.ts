@@ -6,10 +6,13 @@
  */
 import { parseOptionValue, SERVE_OPTIONS, type OptionSpec, type ServeOptions } from "./options.js";
 
-/** Options that mean nothing in an image or a function: the model comes from the config, the host is 0.0.0.0. */
-const NOT_IN_CONFIG = new Set<string>(["models", "host"]);
+/**
+ * Options that mean nothing in an image or a function: the model comes from the config, the host is
+ * 0.0.0.0, and a canary or shadow candidate would be a second model file the artifact does not ship.
+ */
+const NOT_IN_CONFIG = new Set<string>(["models", "host", "canary", "shadow"]);
 
-export type ServerConfigKey = Exclude<keyof typeof SERVE_OPTIONS, "models" | "host">;
+export type ServerConfigKey = Exclude<keyof typeof SERVE_OPTIONS, "models" | "host" | "canary" | "shadow">;
 
 export const SERVER_CONFIG_KEYS = (Object.keys(SERVE_OPTIONS) as (keyof typeof SERVE_OPTIONS)[]).filter(
   (k): k is ServerConfigKey => !NOT_IN_CONFIG.has(k),
@@ -17,7 +20,7 @@ export const SERVER_CONFIG_KEYS = (Object.keys(SERVE_OPTIONS) as (keyof typeof S
 
 /** The `server:` section: any option of the table, by its camelCase name; sizes as "16mb" or bytes. */
 export type ServerConfig = {
-  [K in ServerConfigKey]?: K extends "maxBody" ? string | number : ServeOptions[K];
+  [K in ServerConfigKey]?: K extends "maxBody" | "canaryWindow" ? string | number : ServeOptions[K];
 };
 
 const spec = (k: ServerConfigKey): OptionSpec => SERVE_OPTIONS[k];
@@ -37,6 +40,14 @@ export function serverConfigJsonSchema(): Record<string, unknown> {
     };
     if (s.kind === "enum") properties[k] = { type: "string", enum: [...s.choices!], description };
     else if (s.kind === "string") properties[k] = { type: "string", minLength: 1, description };
+    else if (s.kind === "duration")
+      properties[k] = {
+        anyOf: [
+          { type: "string", pattern: "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$" },
+          { type: "number", exclusiveMinimum: 0 },
+        ],
+        description,
+      };
     else if (s.kind === "bytes")
       properties[k] = {
         anyOf: [

@@ -7,6 +7,16 @@
 import path from "node:path";
 import { UsageError, UserError } from "../errors.js";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./serve-log.js";
+import { normalizeDuration, ROLLOUT_OPTIONS } from "./canary/option-specs.js";
+import {
+  parseCanaryArg,
+  parseShadowArg,
+  resolveCandidates,
+  type CanaryArg,
+  type CanarySpec,
+  type CandidateRef,
+  type ShadowSpec,
+} from "./canary/spec.js";
 
 /** Size units for --max-body (powers of 1024). */
 const UNITS: Record<string, number> = {
@@ -50,9 +60,22 @@ export interface ServeOptions {
   maxConnections: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** In-process rollouts (canary/option-specs.ts). */
+  canary?: CanarySpec[];
+  shadow?: ShadowSpec[];
+  canaryMaxErrorIncrease: number;
+  canaryMaxP99Ratio: number;
+  /** As Prometheus writes it ("2m"). */
+  canaryWindow: string;
+  canaryMinRequests: number;
+  shadowTolerance: number;
+  /** The admin endpoint's port; none when undefined. */
+  adminPort?: number;
+  adminHost: string;
 }
 
-type Kind = "models" | "string" | "int" | "number" | "bytes" | "enum";
+/** "list": a repeatable flag, or a string or array of strings in a config file. */
+type Kind = "models" | "string" | "int" | "number" | "bytes" | "enum" | "list" | "duration";
 
 export interface OptionSpec {
   /** Flag and config-file key (kebab-case). */
@@ -217,6 +240,7 @@ export const SERVE_OPTIONS = {
     choices: LOG_FORMATS,
     default: "text",
   },
+  ...ROLLOUT_OPTIONS,
 } as const satisfies Record<keyof ServeOptions, OptionSpec>;
 
 export type ServeOptionKey = keyof typeof SERVE_OPTIONS;
@@ -226,7 +250,7 @@ export const SERVE_DEFAULTS = Object.fromEntries(
   (Object.entries(SERVE_OPTIONS) as [ServeOptionKey, OptionSpec][])
     .filter(([, spec]) => spec.default !== undefined)
     .map(([k, spec]) => [k, spec.kind === "bytes" ? parseBytes(spec.default) : spec.default]),
-) as Omit<ServeOptions, "models" | "intraOpThreads">;
+) as Omit<ServeOptions, "models" | "intraOpThreads" | "canary" | "shadow" | "adminPort">;
 
 /** Raw values by option: strings from flags, JSON values from a config file. */
 export type RawServeOptions = Partial<Record<ServeOptionKey, unknown>>;
@@ -255,10 +279,14 @@ export function resolveServeOptions(
   const problems: { source: OptionSource; msg: string }[] = [];
   const merged: Partial<ServeOptions> = {};
   const models: ModelSpec[] = [];
+  let canary: CanaryArg[] = [];
+  let shadow: CandidateRef[] = [];
+  let candidateSource: OptionSource = { kind: "flag", values: {} };
   // Later sources win; models accumulate from the highest-priority source that gives any.
   for (const source of sources) {
     const label = (key: string) => (source.kind === "flag" ? `--${key}` : `${source.file}: "${key}"`);
     const sourceModels: ModelSpec[] = [];
+    const baseDir = source.file ? path.dirname(source.file) : undefined;
     for (const [k, raw] of Object.entries(source.values) as [ServeOptionKey, unknown][]) {
       if (raw === undefined) continue;
       const spec: OptionSpec = SERVE_OPTIONS[k];
@@ -266,8 +294,13 @@ export function resolveServeOptions(
         if (spec.kind === "models") {
           const list = Array.isArray(raw) ? raw : [raw];
           if (list.length === 0) throw new Error("needs at least one model");
-          const baseDir = source.file ? path.dirname(source.file) : undefined;
           list.forEach((m) => sourceModels.push(parseModelSpec(m, baseDir)));
+        } else if (k === "canary") {
+          canary = (Array.isArray(raw) ? raw : [raw]).map((c) => parseCanaryArg(c, baseDir));
+          candidateSource = source;
+        } else if (k === "shadow") {
+          shadow = (Array.isArray(raw) ? raw : [raw]).map((c) => parseShadowArg(c, baseDir));
+          candidateSource = source;
         } else {
           (merged as Record<string, unknown>)[k] = parseOptionValue(spec, raw, source.kind);
         }
@@ -282,6 +315,9 @@ export function resolveServeOptions(
       source: { kind: "flag", values: {} },
       msg: 'no model to serve: pass --model path/to/model.onnx (or "model" in --config)',
     });
+  const candidates = resolveCandidates(models, canary, shadow);
+  models.splice(0, models.length, ...candidates.models);
+  for (const msg of candidates.problems) problems.push({ source: candidateSource, msg });
   const seen = new Set<string>();
   for (const m of models) {
     const id = `${m.name}@${m.version}`;
@@ -307,6 +343,8 @@ export function resolveServeOptions(
     ...SERVE_DEFAULTS,
     ...merged,
     models,
+    canary: candidates.canary,
+    shadow: candidates.shadow,
     intraOpThreads: merged.intraOpThreads ?? defaultIntraOpThreads(env.cpuCount, workers),
   };
   const warnings: string[] = [];
@@ -366,6 +404,7 @@ export function parseModelSpec(raw: unknown, baseDir?: string): ModelSpec {
 
 /** One option's value, checked against its kind and range; throws an Error with the problem. */
 export function parseOptionValue(spec: OptionSpec, raw: unknown, from: "flag" | "file"): string | number {
+  if (spec.kind === "duration") return normalizeDuration(from === "flag" ? String(raw) : raw);
   if (spec.kind === "enum") {
     if (typeof raw !== "string" || !spec.choices!.includes(raw))
       throw new Error(`expected one of ${spec.choices!.join(", ")}, got ${JSON.stringify(raw)}`);

@@ -114,6 +114,10 @@ export function withPipelines(service: ModelService, specs: PipelineSpec[]): Mod
     drain: () => service.drain(),
     close: (graceMs) => service.close(graceMs),
     resolveModel: (name, version) => pipelineOf(name, version)?.info ?? service.resolveModel(name, version),
+    // A canary split (service.route) applies to the served models, and to each step of a chain.
+    route: (name, version) =>
+      pipelineOf(name, version)?.info ??
+      (service.route ? service.route(name, version) : service.resolveModel(name, version)),
     modelMetadata(name, version) {
       const p = pipelineOf(name, version);
       if (!p) return service.modelMetadata(name, version);
@@ -137,7 +141,8 @@ export function withPipelines(service: ModelService, specs: PipelineSpec[]): Mod
       let outputs: ChainTensor[];
       try {
         outputs = await runChain(p.plan, request.inputs.map(toChain), async (model, inputs) => {
-          const r = await service.infer(model, undefined, {
+          const step = service.route ? service.route(model).version : undefined;
+          const r = await service.infer(model, step, {
             inputs: inputs.map((t) => ({ ...t, datatype: t.datatype as Tensor["datatype"] }) as NamedTensor),
             binaryOutput: false,
           });

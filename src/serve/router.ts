@@ -112,7 +112,7 @@ const ROUTES: Route[] = [
     pattern: new RegExp(`^${MODEL}/infer$`),
     label: "infer",
     handler: async (s, req, p, ctx) => {
-      const model = (ctx.model = s.resolveModel(p.name!, p.version));
+      const model = (ctx.model = route(s, p.name!, p.version));
       const headerLen = header(req, "inference-header-content-length");
       const parsed = parseInferRequest(
         req.body,
@@ -143,11 +143,12 @@ const ROUTES: Route[] = [
         throw badRequest(
           `several models are served (${names.map((n) => `"${n}"`).join(", ")}); name one with ?model=NAME or "model" in the body`,
         );
-      const model = (ctx.model = s.resolveModel(name ?? names[0], version));
+      const model = (ctx.model = route(s, name ?? names[0], version));
       const inputs = predictInputsToTensors(body.inputs, model.inputs);
       const resp = await s.infer(model.name, model.version, { inputs, binaryOutput: false });
       ctx.timing = resp.timing;
-      return { body: encodePredictResponse(resp.outputs) };
+      // /predict has no version field; the header says which version answered (canary or stable).
+      return { body: encodePredictResponse(resp.outputs), headers: { "model-version": model.version } };
     },
   },
   {
@@ -202,9 +203,13 @@ export async function handleRequest(
   }
   const status = reply.status ?? 200;
   const [model, version] = ctx.model ? [ctx.model.name, ctx.model.version] : ["", ""];
-  m.requests.inc({ route: label, model, code: String(status) });
+  m.requests.inc({ route: label, model, version, code: String(status) });
   const totalMs = now() - t0;
-  if (label === "infer" || label === "predict") m.requestSeconds.observe({ model, version }, totalMs / 1000);
+  if (label === "infer" || label === "predict") {
+    m.requestSeconds.observe({ model, version }, totalMs / 1000);
+    // The rollout windows see exactly what the two metrics above count (the Argo rule's inputs).
+    if (ctx.model) service.rollouts?.record(model, version, status, totalMs / 1000);
+  }
   const id = requestId(req, ctx);
   if (opts.accessLog) {
     const t = ctx.timing;
@@ -238,6 +243,11 @@ function requestId(req: RouterRequest, ctx: Ctx): string {
   const given = header(req, "x-request-id") ?? ctx.requestId;
   if (given !== undefined && given.length <= 128 && /^[\x21-\x7e]+$/.test(given)) return given;
   return `${ID_PREFIX}-${++nextId}`;
+}
+
+/** The version that answers: named, or picked by the model's canary split. */
+function route(s: ModelService, name: string, version: string | undefined) {
+  return s.route ? s.route(name, version) : s.resolveModel(name, version);
 }
 
 function notReadyReason(s: ModelService): string {

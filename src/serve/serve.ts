@@ -6,10 +6,13 @@ import { createModelService, type ModelService, type ModelServiceDeps } from "./
 import type { ServeOptions } from "./options.js";
 import type { AccessLogEntry } from "./serve-log.js";
 import { withPipelines, type PipelineSpec } from "./pipelines.js";
+import { startAdminServer, type AdminServer } from "./canary/admin-server.js";
 
 export interface ServeHandle extends ListenAddress {
   service: ModelService;
   http: HttpServer;
+  /** The rollout admin endpoint, when --admin-port was given. */
+  admin?: AdminServer;
   /** Graceful stop: refuse new connections, answer accepted requests, stop the workers. */
   close(): Promise<ShutdownResult>;
 }
@@ -53,11 +56,28 @@ export async function serve(
           : "check --host and --port",
     });
   }
+  let admin: AdminServer | undefined;
+  if (options.adminPort !== undefined && service.rollouts)
+    try {
+      admin = await startAdminServer(service.rollouts, options.adminHost, options.adminPort, logger);
+    } catch (e) {
+      await http.shutdown(0);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UserError(
+        `cannot listen on ${options.adminHost}:${options.adminPort} for the admin endpoint: ${code ?? (e as Error).message}`,
+        { hint: "pick another --admin-port (0 picks a free one)" },
+      );
+    }
   let closing: Promise<ShutdownResult> | undefined;
   return {
     ...address,
     service,
     http,
-    close: () => (closing ??= http.shutdown(options.shutdownTimeoutMs)),
+    ...(admin ? { admin } : {}),
+    close: () =>
+      (closing ??= (async () => {
+        await admin?.close();
+        return http.shutdown(options.shutdownTimeoutMs);
+      })()),
   };
 }

@@ -17,13 +17,15 @@ import { Scheduler } from "./batcher.js";
 import { cacheKey, LruCache } from "./cache.js";
 import { createServeMetrics, type ServeMetrics } from "./metrics.js";
 import { WorkerPool } from "./worker-pool.js";
-import type { ServeOptions } from "./options.js";
+import { SERVE_DEFAULTS, type ServeOptions } from "./options.js";
+import { RolloutController, type RolloutOptions } from "./canary/controller.js";
 
 export type ModelServiceOptions = Pick<
   ServeOptions,
   "models" | "workers" | "intraOpThreads" | "maxBatchSize" | "maxQueueDelayMs" | "maxQueue" | "cacheSize"
 > &
-  Partial<Pick<ServeOptions, "requestTimeoutMs">>;
+  Partial<Pick<ServeOptions, "requestTimeoutMs">> &
+  Partial<RolloutOptions>;
 
 export interface ModelServiceDeps {
   logger?: Logger;
@@ -50,6 +52,14 @@ export interface ModelService {
   serverMetadata(): ServerMetadata;
   /** The model, or the highest version when none is named; ServeError 404 when unknown. */
   resolveModel(name: string, version?: string): ModelInfo;
+  /**
+   * The version an inference request is answered by: the named one, else the canary or the stable
+   * version by the rollout's weighted split (resolveModel without a split). Optional: the Lambda's
+   * in-process service has no rollouts (Lambda aliases split traffic there).
+   */
+  route?(name: string, version?: string): ModelInfo;
+  /** Canary and shadow rollouts: weights, rollback, per-version windows. */
+  readonly rollouts?: RolloutController;
   modelMetadata(name: string, version?: string): ModelMetadata;
   infer(name: string, version: string | undefined, request: InferRequest): Promise<InferResponse>;
   /** Requests accepted and not yet answered. */
@@ -79,6 +89,18 @@ export async function createModelService(
   for (const spec of opts.models) models.push(modelInfoFromProto((await read(spec.path)).proto, spec));
 
   const metrics = createServeMetrics();
+  const rollouts = new RolloutController(
+    models,
+    {
+      canaryMaxErrorIncrease: SERVE_DEFAULTS.canaryMaxErrorIncrease,
+      canaryMaxP99Ratio: SERVE_DEFAULTS.canaryMaxP99Ratio,
+      canaryWindow: SERVE_DEFAULTS.canaryWindow,
+      canaryMinRequests: SERVE_DEFAULTS.canaryMinRequests,
+      shadowTolerance: SERVE_DEFAULTS.shadowTolerance,
+      ...definedOnly(opts),
+    },
+    { metrics, logger, now },
+  );
   const id = (m: ModelInfo) => `${m.name}@${m.version}`;
   // The pool tells the scheduler when a worker frees up; the scheduler exists before the pool does.
   const late: { pool?: WorkerPool } = {};
@@ -114,7 +136,26 @@ export async function createModelService(
   let closed = false;
   let inflight = 0;
 
-  const { resolveModel, modelMetadata } = modelRegistry(models);
+  const { resolveModel, modelMetadata } = modelRegistry(models, rollouts.candidates);
+  // Mirrored requests are bounded so a slow shadow cannot grow memory or starve stable's workers.
+  const maxShadowInflight = Math.max(1, Math.floor(opts.maxQueue / 4));
+  let shadowInflight = 0;
+  const mirror = (shadow: ModelInfo, v: Parameters<typeof sched.submit>[1]) => {
+    if (shadowInflight >= maxShadowInflight) return Promise.resolve("skipped" as const);
+    shadowInflight++;
+    const t0 = now();
+    // Its own copy: a batch of one transfers its input buffers to the worker, detaching them here.
+    const inputs: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(v.inputs))
+      inputs[k] = Array.isArray(t.data) ? t : { ...t, data: t.data.slice() as Tensor["data"] };
+    return sched
+      .submit(id(shadow), { ...v, inputs })
+      .then(
+        (run) => ({ outputs: run.outputs, seconds: (now() - t0) / 1000 }),
+        (e: Error) => ({ error: e.message }),
+      )
+      .finally(() => shadowInflight--);
+  };
   const readiness = (): Readiness => {
     if (!ready || closed) return { state: "draining", reason: "the server is shutting down" };
     if (pool.size === 0) {
@@ -138,11 +179,24 @@ export async function createModelService(
     readiness,
     serverMetadata: () => ({ name: "mlpack", version: pkg.version, extensions: ["binary_tensor_data"] }),
     resolveModel,
+    route: (name, version) => resolveModel(name, version ?? rollouts.pick(name)),
+    rollouts,
     modelMetadata,
     async infer(name, version, request) {
       const model = resolveModel(name, version);
       if (closed) throw unavailable("the server is shutting down");
       const v = validateRequest(model, request.inputs, request.outputs);
+      const shadow = ready ? rollouts.shadowOf(model) : undefined;
+      // The shadow runs beside stable (not after it), so its latency is measured under the same load.
+      const mirrored = shadow ? mirror(shadow, v) : undefined;
+      let answered: Record<string, Tensor> | undefined;
+      let stableDone = () => {};
+      if (shadow && mirrored) {
+        const settled = new Promise<void>((resolve) => (stableDone = resolve));
+        void Promise.all([mirrored, settled])
+          .then(([r]) => rollouts.recordShadow(shadow, answered, r))
+          .catch(() => {});
+      }
       inflight++;
       try {
         let outputs: Record<string, Tensor> | undefined;
@@ -167,6 +221,7 @@ export async function createModelService(
             metrics.cacheEntries.set({}, cache.size);
           }
         }
+        answered = outputs;
         const out: NamedTensor[] = v.outputs.map((n) => {
           const t = outputs![n];
           if (!t) throw new ServeError(500, `onnxruntime returned no output "${n}"`);
@@ -181,6 +236,7 @@ export async function createModelService(
         };
       } finally {
         inflight--;
+        stableDone();
       }
     },
     drain() {
@@ -196,6 +252,10 @@ export async function createModelService(
       return result;
     },
   };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Cores this process may use (containers may have fewer than the machine). */

@@ -28,7 +28,8 @@ export function registerServe(program: Command, io: CliIo): void {
   for (const spec of Object.values(SERVE_OPTIONS) as OptionSpec[]) {
     const help = spec.description + (spec.default !== undefined ? ` (default: ${spec.default})` : "");
     const opt = new Option(`--${spec.key} <${spec.valueName}>`, help);
-    if (spec.kind === "models") opt.argParser((v: string, prev: string[] = []) => [...prev, v]);
+    if (spec.kind === "models" || spec.kind === "list")
+      opt.argParser((v: string, prev: string[] = []) => [...prev, v]);
     cmd.addOption(opt);
   }
   cmd.action(async (positional: string[], flags: Record<string, unknown>) => {
@@ -69,7 +70,32 @@ export function registerServe(program: Command, io: CliIo): void {
     logger.info(
       `${options.workers} worker(s) × ${options.intraOpThreads} intra-op thread(s), cache ${options.cacheSize > 0 ? `${options.cacheSize} entries` : "off"}, max body ${options.maxBody} bytes, compute deadline ${options.requestTimeoutMs > 0 ? `${options.requestTimeoutMs} ms` : "off"}`,
     );
+    for (const r of handle.service.rollouts?.status() ?? [])
+      logger.info(
+        r.mode === "canary"
+          ? `canary: model ${r.model} version ${r.candidate} gets ${r.weight}% of /v2/models/${r.model}/infer, version ${r.stable} the rest; automatic rollback when, over ${r.rule.window}, its 5xx ratio exceeds stable's by ${+(r.rule.maxErrorRatioIncrease * 100).toFixed(4)} points or its p99 is over ${r.rule.maxP99Ratio}x stable's`
+          : `shadow: model ${r.model} version ${r.candidate} gets a copy of every request version ${r.stable} answers`,
+      );
+    if (handle.admin) logger.info(`admin endpoint on ${handle.admin.url}/admin/status`);
     logger.info(`listening on ${handle.url}`);
+
+    // SIGHUP: re-read the config's weights (flags still win, as at start-up).
+    const reload = () => {
+      if (!flags.config)
+        return logger.warn("SIGHUP: serve was started without --config, so there is nothing to re-read");
+      readServeConfigFile(String(flags.config))
+        .then((source) => {
+          const next = resolveServeOptions([source, { kind: "flag", values }], {
+            cpuCount: availableCores(),
+          });
+          for (const m of handle.service.rollouts?.reload(next.options.canary ?? []) ?? [])
+            logger[m.level](`SIGHUP: ${m.text}`);
+        })
+        .catch((e: Error) =>
+          logger.error(`SIGHUP: config not reloaded (the running weights stay): ${e.message}`),
+        );
+    };
+    process.on("SIGHUP", reload);
 
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       const on = (s: NodeJS.Signals) => {
@@ -80,6 +106,7 @@ export function registerServe(program: Command, io: CliIo): void {
       process.on("SIGTERM", on);
       process.on("SIGINT", on);
     });
+    process.off("SIGHUP", reload);
     logger.info(`${signal}: draining (no new connections; finishing accepted requests)`);
     const force = () => {
       logger.warn("second signal: closing every connection now");
