@@ -69,13 +69,22 @@ export function deploymentManifests(
       metrics: [
         {
           type: "Resource",
-          resource: { name: "cpu", target: { type: "Utilization", averageUtilization: sizing.cpuUtilization } },
+          resource: {
+            name: "cpu",
+            target: { type: "Utilization", averageUtilization: sizing.cpuUtilization },
+          },
         },
       ],
       behavior: {
         // Scale out fast, scale in slowly: a model server's cold start costs more than an idle pod.
-        scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: "Percent", value: 100, periodSeconds: 30 }] },
-        scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] },
+        scaleUp: {
+          stabilizationWindowSeconds: 0,
+          policies: [{ type: "Percent", value: 100, periodSeconds: 30 }],
+        },
+        scaleDown: {
+          stabilizationWindowSeconds: 300,
+          policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
+        },
       },
     },
   };
@@ -110,7 +119,9 @@ function canaryStrategy(name: string, cfg: KubernetesTargetConfig): Record<strin
       ],
     },
     steps: steps.flatMap((w, i) =>
-      i === steps.length - 1 && w === 100 ? [{ setWeight: w }] : [{ setWeight: w }, { pause: { duration: pause } }],
+      i === steps.length - 1 && w === 100
+        ? [{ setWeight: w }]
+        : [{ setWeight: w }, { pause: { duration: pause } }],
     ),
   };
 }
@@ -123,7 +134,9 @@ export function analysisTemplate(
 ): Record<string, unknown> {
   const rule = {
     ...DEFAULT_RULE,
-    ...(cfg.canary?.maxErrorRatioIncrease !== undefined ? { maxErrorRatioIncrease: cfg.canary.maxErrorRatioIncrease } : {}),
+    ...(cfg.canary?.maxErrorRatioIncrease !== undefined
+      ? { maxErrorRatioIncrease: cfg.canary.maxErrorRatioIncrease }
+      : {}),
     ...(cfg.canary?.maxP99Ratio !== undefined ? { maxP99Ratio: cfg.canary.maxP99Ratio } : {}),
   };
   const q = promQueries(

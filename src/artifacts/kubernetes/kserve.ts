@@ -3,7 +3,14 @@
  * InferenceService whose predictor selects it. KServe would auto-select Triton or onnxruntime-server
  * for an ONNX model; naming our runtime keeps the image that the build measured and pushed.
  */
-import { containerSecurityContext, dnsLabel, LIVE_PATH, metadata, podSecurityContext, READY_PATH } from "./pod.js";
+import {
+  containerSecurityContext,
+  dnsLabel,
+  LIVE_PATH,
+  metadata,
+  podSecurityContext,
+  READY_PATH,
+} from "./pod.js";
 import type { Sizing } from "./sizing.js";
 import type { KubernetesInputs, KubernetesTargetConfig, ManifestFile } from "./types.js";
 

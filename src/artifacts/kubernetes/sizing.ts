@@ -42,11 +42,15 @@ export function sizeDeployment(input: KubernetesInputs, cfg: KubernetesTargetCon
   } else if (input.peakRssBytes && input.peakRssBytes > 0) {
     const mi = roundUp64((input.peakRssBytes * 1.5) / MI);
     memory = `${mi}Mi`;
-    explain.push(`memory ${memory}: peak RSS ${(input.peakRssBytes / MI).toFixed(0)} Mi measured by the build's benchmark × 1.5`);
+    explain.push(
+      `memory ${memory}: peak RSS ${(input.peakRssBytes / MI).toFixed(0)} Mi measured by the build's benchmark × 1.5`,
+    );
   } else {
     const mi = roundUp64((3 * input.modelBytes) / MI + 256);
     memory = `${mi}Mi`;
-    explain.push(`memory ${memory}: no benchmark ran; 3 × the model (${(input.modelBytes / MI).toFixed(1)} Mi) + 256 Mi`);
+    explain.push(
+      `memory ${memory}: no benchmark ran; 3 × the model (${(input.modelBytes / MI).toFixed(1)} Mi) + 256 Mi`,
+    );
   }
   const minReplicas = cfg.minReplicas ?? 1;
   const maxReplicas = cfg.maxReplicas ?? 10;
@@ -63,7 +67,9 @@ export function sizeDeployment(input: KubernetesInputs, cfg: KubernetesTargetCon
       `scale target ${rpsTarget} requests/s per replica: ${utilization} × ${input.replicaThroughput.toFixed(1)} inferences/s measured (${input.throughputSource ?? "build benchmark"})`,
     );
   } else {
-    explain.push(`no throughput measured: scaling on cpu at ${Math.round(utilization * 100)}% of the request`);
+    explain.push(
+      `no throughput measured: scaling on cpu at ${Math.round(utilization * 100)}% of the request`,
+    );
   }
   return {
     resources: { requests: { cpu, memory }, limits: { memory } },
