@@ -64,7 +64,7 @@ export function sizeDeployment(input: KubernetesInputs, cfg: KubernetesTargetCon
   if (input.replicaThroughput && input.replicaThroughput > 0) {
     rpsTarget = Math.max(1, Math.floor(input.replicaThroughput * utilization));
     explain.push(
-      `scale target ${rpsTarget} requests/s per replica: ${utilization} × ${input.replicaThroughput.toFixed(1)} inferences/s measured (${input.throughputSource ?? "build benchmark"})`,
+      `scale target ${rpsTarget} requests/s per replica: ${utilization} × ${input.replicaThroughput.toFixed(1)} inferences/s measured (${input.throughputSource ?? "build benchmark"}); KServe scales on it, the HPA of flavor deployment on cpu at ${Math.round(utilization * 100)}% of the request`,
     );
   } else {
     explain.push(
