@@ -18,11 +18,13 @@ export interface KubernetesTargetConfig {
   /**
    * Fewest replicas. Default 1.
    * @minimum 0
+   * @asType integer
    */
   minReplicas?: number;
   /**
    * Most replicas. Default 10.
    * @minimum 1
+   * @asType integer
    */
   maxReplicas?: number;
   /**
