@@ -9,21 +9,16 @@ import path from "node:path";
 import { UsageError } from "../../../errors.js";
 import { shownPath } from "../../events.js";
 import { defineTarget } from "../types.js";
+import { stepsProblem } from "../../../artifacts/kubernetes/steps.js";
 import type { KubernetesTargetConfig } from "./config.js";
 import { benchFigures, kubernetesInputs, requireImage, resolveImage } from "./inputs.js";
 
 function checkSteps(steps: number[] | undefined): void {
-  if (!steps) return;
-  const ok = steps.every(
-    (s, i) => Number.isInteger(s) && s >= 1 && s <= 100 && (i === 0 || s > steps[i - 1]),
-  );
-  if (!ok || steps.at(-1) !== 100)
-    throw new UsageError(
-      `targets.kubernetes.canary.steps: ${JSON.stringify(steps)} is not a list of increasing percentages ending at 100`,
-      {
-        hint: "e.g. steps: [1, 10, 50, 100]",
-      },
-    );
+  const problem = steps && stepsProblem(steps);
+  if (problem)
+    throw new UsageError(`targets.kubernetes.canary.steps: ${problem}`, {
+      hint: "e.g. steps: [1, 10, 50, 100]",
+    });
 }
 
 export const kubernetesTarget = defineTarget<KubernetesTargetConfig>({
