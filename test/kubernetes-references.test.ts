@@ -163,6 +163,19 @@ describe("cross-references", () => {
       image: `reg.example.com/t/mlp:1@${BUILT}`,
       source: "docker target of the last build",
     });
+    // ... and again after a build that was `--target kubernetes` alone (no docker artifact recorded).
+    const k8s = {
+      target: "kubernetes",
+      details: { image: `a@${PUSHED}`, imageSource: "docker target of the last build" },
+    };
+    fs.writeFileSync(
+      path.join(dir, "mlpack-manifest.json"),
+      JSON.stringify({ model: { version: "1" }, artifacts: [k8s] }),
+    );
+    expect(resolveImage(ctxOf({}), {})).toEqual({
+      image: `a@${PUSHED}`,
+      source: "docker target of the last build",
+    });
     fs.rmSync(path.join(dir, "mlpack-manifest.json"));
     expect(resolveImage(ctxOf({}), {}).image).toBeUndefined();
     expect(resolveImage(ctxOf({}), { image: `x@${PUSHED}` }).image).toBe(`x@${PUSHED}`);

@@ -39,8 +39,13 @@ export function resolveImage(ctx: StepContext, config: KubernetesTargetConfig): 
   try {
     const last = JSON.parse(fs.readFileSync(file, "utf8")) as BuildManifest;
     const a = last.artifacts?.find((x) => x.target === "docker");
-    if (a && last.model?.version === ctx.version)
-      return fromArtifact(a, ctx, "docker target of the last build");
+    if (last.model?.version === ctx.version) {
+      if (a) return fromArtifact(a, ctx, "docker target of the last build");
+      // The last build was `--target kubernetes` alone too: the image its manifests ran.
+      const d = last.artifacts?.find((x) => x.target === "kubernetes")?.details as
+        { image?: string; imageSource?: string } | undefined;
+      if (d?.image) return { image: d.image, source: d.imageSource ?? "last build" };
+    }
   } catch {
     // No earlier build: nothing to reuse.
   }
