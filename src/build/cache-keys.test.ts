@@ -62,7 +62,7 @@ const full = (): MlpackConfig => ({
   model: "model.onnx",
   quantize: { mode: "static", calibration: "calib", eval: "eval.json", shapes: ["x=1,4"] },
   bench: { baseline: "baseline.json", batch: [1], shapes: ["x=1,4"] },
-  targets: { docker: { base: "node:20-bookworm-slim" }, lambda: {}, tfjs: {} },
+  targets: { docker: { base: "node:20-bookworm-slim" }, lambda: {}, tfjs: {}, kubernetes: {} },
   server: { workers: 1 },
 });
 
@@ -87,7 +87,8 @@ function another(current: unknown, node: SchemaNode, key: string[]): unknown {
 }
 
 const ALL = ["validate", "quantize", "bench", ...TARGET_NAMES];
-const ONNXRUNTIME = ["lambda", "docker"];
+// kubernetes runs the docker image (its model) and reads the server section (port, workers, threads).
+const ONNXRUNTIME = ["lambda", "docker", "kubernetes"];
 /** Which steps a change of this key rebuilds. */
 function expected(key: string[]): string[] {
   const k = key.join(".");

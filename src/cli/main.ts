@@ -21,6 +21,7 @@ import { registerFingerprint } from "./commands/fingerprint.js";
 import { printableLines } from "../printable.js";
 import { registerCompose } from "./commands/compose.js";
 import { registerPredict } from "./commands/predict.js";
+import { registerRollout } from "./commands/rollout.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -63,6 +64,7 @@ export async function main(
   registerFingerprint(program, io);
   registerCompose(program, io);
   registerPredict(program, io);
+  registerRollout(program, io);
 
   const color = shouldUseColor(process.stderr);
   const errRaw = (s: string) => streams.err(s + "\n");

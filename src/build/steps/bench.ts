@@ -180,6 +180,8 @@ export const benchStep: BuildStep = {
         inferencesPerSec: m.throughput.inferencesPerSec.value,
       })),
       fingerprint: summary.report.fingerprint.id,
+      // The kubernetes target sizes memory from it.
+      peakRssBytes: summary.report.peakRssBytes,
     };
     if (gated && c?.failed) {
       const { describeFailures } = await import("../../bench/gate.js");

@@ -8,7 +8,7 @@ const schema = createRequire(import.meta.url)("../../../schema/mlpack.schema.jso
 
 describe("target registry", () => {
   it("names each definition by its key, in build order", () => {
-    expect(TARGET_NAMES).toEqual(["tfjs", "lambda", "docker"]);
+    expect(TARGET_NAMES).toEqual(["tfjs", "lambda", "docker", "kubernetes"]);
     for (const t of TARGET_NAMES) expect(getTarget(t).name).toBe(t);
     expect(isTargetName("docker")).toBe(true);
     expect(isTargetName("toString")).toBe(false);
@@ -23,6 +23,7 @@ describe("target registry", () => {
       ["tfjs", "float", "tfjs"],
       ["lambda", "quantized", "ort-cpu"],
       ["docker", "quantized", "ort-cpu"],
+      ["kubernetes", "quantized", "ort-cpu"],
     ]);
   });
 });

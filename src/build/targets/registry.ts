@@ -6,9 +6,11 @@
  * the build plan, which shared steps apply, validation targets — is derived from here.
  */
 import type { DockerTargetConfig } from "./docker/config.js";
+import type { KubernetesTargetConfig } from "./kubernetes/config.js";
 import type { LambdaTargetConfig } from "./lambda/config.js";
 import type { TfjsTargetConfig } from "./tfjs/config.js";
 import { dockerTarget } from "./docker/index.js";
+import { kubernetesTarget } from "./kubernetes/index.js";
 import { lambdaTarget } from "./lambda/index.js";
 import { tfjsTarget } from "./tfjs/index.js";
 import type { TargetDefinition } from "./types.js";
@@ -21,6 +23,8 @@ export interface TargetsConfig {
   lambda?: LambdaTargetConfig;
   /** A TensorFlow.js graph-model bundle for browsers. */
   tfjs?: TfjsTargetConfig;
+  /** Kubernetes manifests (KServe, or Deployment/Argo Rollouts) running the docker target's image. */
+  kubernetes?: KubernetesTargetConfig;
 }
 
 export type TargetName = keyof TargetsConfig;
@@ -34,6 +38,8 @@ const DEFINITIONS = {
   tfjs: tfjsTarget,
   lambda: lambdaTarget,
   docker: dockerTarget,
+  // After docker: it runs the image this build made, pinned by its digest.
+  kubernetes: kubernetesTarget,
 } satisfies { [K in TargetName]-?: TargetDefinition<NonNullable<TargetsConfig[K]>> };
 
 export const TARGET_NAMES = Object.keys(DEFINITIONS) as TargetName[];

@@ -15,6 +15,7 @@ import { convertGraph, type GraphIo, type UnsupportedNode } from "./convert-grap
 import { buildModelJson, type ModelJson } from "./model-json.js";
 import { buildWeightShards, createScratch, type CompressionReport, type WeightShards } from "./weights.js";
 import type { ConvertOptions, Dim, TfDtype } from "./types.js";
+import { writeDirAtomically } from "../../write-atomic.js";
 
 const pkg = createRequire(import.meta.url)("../../../package.json") as { version: string };
 
@@ -179,31 +180,8 @@ export function checkReplaceableDir(outDir: string, markers: readonly string[], 
     );
 }
 
-/** Writes files into a fresh temp directory beside `outDir`, then swaps it into place. */
-export async function writeDirAtomically(
-  outDir: string,
-  write: (tmp: string) => Promise<void>,
-): Promise<void> {
-  const parent = path.dirname(path.resolve(outDir));
-  await fs.promises.mkdir(parent, { recursive: true });
-  const tmp = await fs.promises.mkdtemp(path.join(parent, `.${path.basename(outDir)}.tmp-`));
-  try {
-    // mkdtemp makes the directory private (0700); the result is meant to be served and shared.
-    await fs.promises.chmod(tmp, 0o755);
-    await write(tmp);
-    if (fs.existsSync(outDir)) {
-      const old = `${tmp}.old`;
-      await fs.promises.rename(outDir, old);
-      await fs.promises.rename(tmp, outDir);
-      await fs.promises.rm(old, { recursive: true, force: true });
-    } else {
-      await fs.promises.rename(tmp, outDir);
-    }
-  } catch (e) {
-    await fs.promises.rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
-}
+// Moved to write-atomic.ts (shared with the kubernetes manifests); re-exported for its callers.
+export { writeDirAtomically };
 
 /** Writes model.json and the shards into `dir`; returns the files with their sizes (sorted). */
 export async function writeTfjsModel(
