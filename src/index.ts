@@ -58,3 +58,9 @@ export { quantize, type QuantizeOptions, type QuantizeReport } from "./passes/qu
 export { TfjsConversionError } from "./convert/tfjs/convert.js";
 export { buildTfjsBundle, type TfjsBundleOptions, type TfjsBundleReport } from "./artifacts/tfjs/index.js";
 export * from "./compose/index.js";
+export {
+  makeInferenceGraph,
+  inferenceGraphYaml,
+  validateInferenceGraph,
+  type InferenceGraphOptions,
+} from "./artifacts/kubernetes/inference-graph.js";

@@ -6,7 +6,7 @@ import {
   inferenceGraphYaml,
   makeInferenceGraph,
   validateInferenceGraph,
-} from "../src/compose/inference-graph.js";
+} from "../src/artifacts/kubernetes/inference-graph.js";
 
 describe("InferenceGraph", () => {
   it("writes a Sequence whose steps pass the request, then each response, along", () => {

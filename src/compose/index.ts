@@ -9,9 +9,3 @@ export {
   type ChainModelInfo,
   type ChainTensor,
 } from "./chain.js";
-export {
-  makeInferenceGraph,
-  inferenceGraphYaml,
-  validateInferenceGraph,
-  type InferenceGraphOptions,
-} from "./inference-graph.js";

@@ -4,8 +4,8 @@
  * conversion to JSON Schema is shared with the kubernetes target: artifacts/kubernetes/kserve-schema.ts).
  */
 import { stringify } from "yaml";
-import { UserError } from "../errors.js";
-import { kserveProblems, kserveSchema, kserveSchemaFile } from "../artifacts/kubernetes/kserve-schema.js";
+import { UserError } from "../../errors.js";
+import { kserveProblems, kserveSchema, kserveSchemaFile } from "./kserve-schema.js";
 
 export const INFERENCE_GRAPH_SCHEMA = kserveSchemaFile("inferencegraph-v1alpha1");
 
