@@ -41,6 +41,22 @@ describe("kubernetes manifests", () => {
     for (const o of objs) expect(objectProblems(o)).toEqual([]);
   });
 
+  it("kserve with graph: an InferenceGraph chaining other services around this model's, valid", () => {
+    const cfg: KubernetesTargetConfig = {
+      flavor: "kserve",
+      graph: { name: "ocr", before: ["det"], after: ["labels"] },
+    };
+    const g = byKind(cfg, "InferenceGraph");
+    expect(objectProblems(g)).toEqual([]);
+    const isvc = byKind(cfg, "InferenceService");
+    const steps = g.spec.nodes.root.steps;
+    expect(steps.map((s: Any) => s.serviceName)).toEqual(["det", isvc.metadata.name, "labels"]);
+    expect(steps.map((s: Any) => s.data)).toEqual(["$request", "$response", "$response"]);
+    expect(() => objects({ flavor: "kserve", graph: { name: "ocr", after: ["Bad_Name"] } })).toThrow(
+      /"Bad_Name" is not a valid Kubernetes name/,
+    );
+  });
+
   it("writes the kinds of each flavor", () => {
     const kinds = (cfg: KubernetesTargetConfig) =>
       objects(cfg)

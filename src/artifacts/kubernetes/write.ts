@@ -10,6 +10,8 @@ import { UserError } from "../../errors.js";
 import { writeDirAtomically } from "../../write-atomic.js";
 import { deploymentManifests } from "./deployment.js";
 import { kserveManifests } from "./kserve.js";
+import { makeInferenceGraph } from "./inference-graph.js";
+import { dnsLabel } from "./pod.js";
 import { sizeDeployment, type Sizing } from "./sizing.js";
 import type { KubernetesInputs, KubernetesTargetConfig, ManifestFile } from "./types.js";
 import { KUSTOMIZATION_API, validateObjects } from "./validate.js";
@@ -31,6 +33,14 @@ export function kubernetesManifests(
     (cfg.flavor ?? "deployment") === "kserve"
       ? kserveManifests(input, cfg, sizing)
       : deploymentManifests(input, cfg, sizing);
+  if (cfg.graph) {
+    const g = cfg.graph;
+    const services = [...(g.before ?? []), dnsLabel(input.name), ...(g.after ?? [])];
+    files.push({
+      file: "inferencegraph.yaml",
+      objects: [makeInferenceGraph({ name: g.name, namespace: cfg.namespace, services })],
+    });
+  }
   validateObjects(
     files.flatMap((f) => f.objects),
     "targets.kubernetes",

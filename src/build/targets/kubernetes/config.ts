@@ -45,6 +45,23 @@ export interface KubernetesTargetConfig {
   cpu?: string;
   /** Canary rollout (Argo Rollouts and KServe canaryTrafficPercent). */
   canary?: CanaryConfig;
+  /**
+   * With flavor kserve: also write a KServe InferenceGraph (Sequence router) that chains this model's
+   * InferenceService with separately deployed ones (each step gets the previous step's response).
+   */
+  graph?: InferenceGraphConfig;
+}
+
+export interface InferenceGraphConfig {
+  /**
+   * metadata.name of the InferenceGraph.
+   * @pattern ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$
+   */
+  name: string;
+  /** InferenceService names that run before this model, in order. */
+  before?: string[];
+  /** InferenceService names that run after this model, in order. */
+  after?: string[];
 }
 
 export interface CanaryConfig {

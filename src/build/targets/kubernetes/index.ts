@@ -38,6 +38,10 @@ export const kubernetesTarget = defineTarget<KubernetesTargetConfig>({
         },
       );
     checkSteps(config.canary?.steps);
+    if (config.graph && config.flavor !== "kserve")
+      throw new UsageError("targets.kubernetes.graph: an InferenceGraph needs flavor: kserve", {
+        hint: "set flavor: kserve, or chain the models in one pod with pipeline: (mlpack compose)",
+      });
   },
   // The manifests follow from the config, the serve settings, the image digest and the measurements.
   async cacheKey({ ctx, config }) {
