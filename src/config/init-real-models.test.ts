@@ -60,4 +60,19 @@ describe("mlpack init on real models", () => {
     const q = loadConfig(out).config.quantize as QuantizeConfig;
     expect(q).toMatchObject({ eval: "samples/", maxAccuracyDrop: 0.01, autoExclude: true });
   });
+
+  it("with images or WAV files in samples/ it writes the decoding defaults (quantize.samples)", async () => {
+    const project = path.join(dir, "with-media");
+    fs.mkdirSync(path.join(project, "samples"), { recursive: true });
+    fs.copyFileSync(path.join(NM, REAL[3][0]), path.join(project, "vad.onnx"));
+    fs.writeFileSync(path.join(project, "samples", "a.wav"), "RIFF");
+    fs.writeFileSync(path.join(project, "samples", "b.png"), "x");
+    const out = path.join(project, "mlpack.yaml");
+    await initConfig(path.join(project, "vad.onnx"), { output: out });
+    const q = loadConfig(out).config.quantize as QuantizeConfig;
+    expect(q.samples).toEqual({
+      image: { colorOrder: "RGB", scale: 255, mean: [0, 0, 0], std: [1, 1, 1] },
+      audio: { sampleRate: 16000, resample: false },
+    });
+  });
 });

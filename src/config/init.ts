@@ -78,7 +78,8 @@ export async function initConfig(modelPath: string, opts: InitOptions = {}): Pro
     modelSummary: io.join("\n"),
     quantizeMode: convNet ? "static" : "dynamic",
     quantizeExtra: quantizeExtra(convNet, samples && configRel(out, samples.dir)),
-    gateBlock: gateBlock(samples && configRel(out, samples.dir)),
+    gateBlock:
+      gateBlock(samples && configRel(out, samples.dir)) + (samples ? sampleOptionsBlock(samples.kinds) : ""),
     shapesLine: stated.length
       ? `  # Symbolic dims made concrete (${shapeSourceNote(shapes)}); change them to your input size.\n  shapes: ${JSON.stringify(stated)}\n`
       : "",
@@ -125,6 +126,20 @@ function gateBlock(samples: string | undefined): string {
     "  # inputs is not evidence (mlpack refuses to gate on it). Point eval at real inputs, then uncomment:\n" +
     "  # eval: samples/\n  # maxAccuracyDrop: 0.01\n  # autoExclude: true\n"
   );
+}
+
+/** The image/audio decoding defaults, written out so the user sees what to change. */
+function sampleOptionsBlock(kinds: Set<string>): string {
+  if (!kinds.has("image") && !kinds.has("audio")) return "";
+  let text = "  # How image and WAV files become input tensors (these are the defaults).\n  samples:\n";
+  if (kinds.has("image"))
+    text +=
+      "    image:\n      # Stretched to the input's height x width; value = (pixel / scale - mean) / std per channel.\n" +
+      "      colorOrder: RGB\n      scale: 255\n      mean: [0, 0, 0]\n      std: [1, 1, 1]\n      # layout: NCHW   # default: NCHW when axis 1 has 1 or 3 channels, else NHWC\n";
+  if (kinds.has("audio"))
+    text +=
+      "    audio:\n      # Mono WAV (PCM or float) at this rate; long files give several windows.\n      sampleRate: 16000\n      resample: false\n";
+  return text;
 }
 
 /** Runs the model once on random inputs of the chosen shapes, so init never writes shapes that fail. */

@@ -87,6 +87,7 @@ export const quantizeStep: BuildStep = {
       maxAccuracyDrop: q.maxAccuracyDrop,
       autoExclude: q.autoExclude ?? false,
       allowRandomGate: q.allowRandomGate ?? false,
+      samples: q.samples,
     };
     const key = hashJson(await quantizeKey(ctx));
     let summary = ctx.cache.get<QuantizeSummary>("quantize", key);
