@@ -101,7 +101,7 @@ export function checkSamples(
       const t = sample.get(i.name);
       const expected = `the model expects ${describeInput(i, shapes)}`;
       if (!t)
-        throw new UserError(`${source}: no value for input "${i.name}"; ${expected}`, {
+        throw new UserError(`${source} has no value for input "${i.name}"; ${expected}`, {
           hint: "name .npy files after the input, or use .npz/.json samples holding every input",
         });
       if (t.dtype !== i.dtype)
