@@ -75,4 +75,17 @@ describe("mlpack init on real models", () => {
       audio: { sampleRate: 16000, resample: false },
     });
   });
+
+  it("leaves out tfjs when the converter rejects the model (saying why); --from-scratch for docker", async () => {
+    const vad = path.join(dir, "vad-targets", "mlpack.yaml");
+    await initConfig(path.join(NM, REAL[3][0]), { output: vad, fromScratch: true });
+    const { config } = loadConfig(vad);
+    expect(config.targets.tfjs).toBeUndefined();
+    expect(config.targets.docker).toMatchObject({ fromScratch: true });
+    expect(fs.readFileSync(vad, "utf8")).toMatch(/# tfjs: left out, .*If/);
+    // PP-OCR det validates for tfjs at its concrete shapes (Resize needs static sizes).
+    const det = path.join(dir, "det-targets", "mlpack.yaml");
+    await initConfig(path.join(NM, REAL[0][0]), { output: det });
+    expect(loadConfig(det).config.targets.tfjs).toBeDefined();
+  });
 });

@@ -120,6 +120,7 @@ export const quantizeStep: BuildStep = {
     }
     ctx.manifest.quantize = summary.report;
     ctx.quantizedSizeRatio = summary.sizeRatio;
+    ctx.quantizedLayers = summary.quantizedLayers;
     ctx.shippedModel = ctx.resolve(summary.output);
     ctx.shippedSha256 = await ctx.cache.fileHash(ctx.shippedModel);
     return {
