@@ -16,6 +16,11 @@ export async function inspect(path: string, opts: ReadModelOptions = {}): Promis
 
 export interface ValidateApiOptions extends ReadModelOptions {
   target?: string;
+  /**
+   * Concrete shapes for inputs with symbolic dims (name -> dims), as the target will see them: the
+   * TF.js bundle freezes them, so ops that need static sizes (Resize) validate.
+   */
+  shapes?: Record<string, number[]>;
 }
 
 export async function validate(path: string, opts: ValidateApiOptions = {}): Promise<ValidationReport> {
@@ -26,5 +31,12 @@ export async function validate(path: string, opts: ValidateApiOptions = {}): Pro
   ]);
   const target = opts.target ? await loadTarget(opts.target) : undefined;
   const model = await readModel(path, opts);
+  if (opts.shapes) {
+    const { tensorType } = await import("./onnx/build.js");
+    for (const v of model.proto.graph?.input ?? []) {
+      const dims = opts.shapes[v.name];
+      if (dims && v.type?.value.case === "tensorType") v.type = tensorType(v.type.value.value.elemType, dims);
+    }
+  }
   return validateModelProto(model.proto, model.source, { target });
 }

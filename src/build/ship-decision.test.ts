@@ -62,4 +62,12 @@ describe("which model ships", () => {
     expect(d.model).toBe("quantized");
     expect(d.reason).toMatch(/not compared/);
   });
+
+  it("ships float when no layer was quantized (with require: refused)", () => {
+    expect(decideShip({ sizeRatio: 1, quantizedLayers: 0 })).toMatchObject({
+      model: "float",
+      reason: expect.stringMatching(/^float: no layer was quantized/),
+    });
+    expect(decideShip({ sizeRatio: 1, quantizedLayers: 0, require: true }).refused).toBe(true);
+  });
 });

@@ -41,10 +41,17 @@ export function decideShip(opts: {
   comparison?: Comparison;
   minSizeGain?: number;
   require?: boolean;
+  /** Layers the quantize step quantized; 0 means the "int8" model computes exactly as the float one. */
+  quantizedLayers?: number;
 }): ShipDecision {
   const minSizeGain = opts.minSizeGain ?? DEFAULT_MIN_SIZE_GAIN;
   const gain = 1 - opts.sizeRatio;
   const base = { sizeRatio: opts.sizeRatio, minSizeGain };
+  if (opts.quantizedLayers === 0) {
+    const why = "no layer was quantized (see the quantize report's skipped layers)";
+    if (opts.require) return { ...base, model: "quantized", slower: [], refused: true, reason: why };
+    return { ...base, model: "float", slower: [], reason: `float: ${why}` };
+  }
   const medians = opts.comparison?.entries.filter((e) => e.metric === "median") ?? [];
   if (!opts.comparison || medians.length === 0)
     return {

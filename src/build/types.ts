@@ -99,6 +99,8 @@ export interface StepContext {
   mlpackVersion: string;
   /** int8 size / float size, once the quantize step ran. */
   quantizedSizeRatio?: number;
+  /** How many layers the quantize step quantized (0: the "int8" model is the float one). */
+  quantizedLayers?: number;
   /** The benchmark's int8-against-float comparison (when it measured that, not a baseline). */
   floatComparison?: Comparison;
   /** The benchmark's Markdown report, for the build summary. */

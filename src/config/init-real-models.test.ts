@@ -60,4 +60,32 @@ describe("mlpack init on real models", () => {
     const q = loadConfig(out).config.quantize as QuantizeConfig;
     expect(q).toMatchObject({ eval: "samples/", maxAccuracyDrop: 0.01, autoExclude: true });
   });
+
+  it("with images or WAV files in samples/ it writes the decoding defaults (quantize.samples)", async () => {
+    const project = path.join(dir, "with-media");
+    fs.mkdirSync(path.join(project, "samples"), { recursive: true });
+    fs.copyFileSync(path.join(NM, REAL[3][0]), path.join(project, "vad.onnx"));
+    fs.writeFileSync(path.join(project, "samples", "a.wav"), "RIFF");
+    fs.writeFileSync(path.join(project, "samples", "b.png"), "x");
+    const out = path.join(project, "mlpack.yaml");
+    await initConfig(path.join(project, "vad.onnx"), { output: out });
+    const q = loadConfig(out).config.quantize as QuantizeConfig;
+    expect(q.samples).toEqual({
+      image: { colorOrder: "RGB", scale: 255, mean: [0, 0, 0], std: [1, 1, 1] },
+      audio: { sampleRate: 16000, resample: false },
+    });
+  });
+
+  it("leaves out tfjs when the converter rejects the model (saying why); --from-scratch for docker", async () => {
+    const vad = path.join(dir, "vad-targets", "mlpack.yaml");
+    await initConfig(path.join(NM, REAL[3][0]), { output: vad, fromScratch: true });
+    const { config } = loadConfig(vad);
+    expect(config.targets.tfjs).toBeUndefined();
+    expect(config.targets.docker).toMatchObject({ fromScratch: true });
+    expect(fs.readFileSync(vad, "utf8")).toMatch(/# tfjs: left out, .*If/);
+    // PP-OCR det validates for tfjs at its concrete shapes (Resize needs static sizes).
+    const det = path.join(dir, "det-targets", "mlpack.yaml");
+    await initConfig(path.join(NM, REAL[0][0]), { output: det });
+    expect(loadConfig(det).config.targets.tfjs).toBeDefined();
+  });
 });

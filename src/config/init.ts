@@ -23,6 +23,8 @@ export interface InitOptions {
   force?: boolean;
   /** NAME=DIMS for inputs with symbolic dims (otherwise the documented defaults of chooseShapes). */
   shapes?: string[];
+  /** Write targets.docker.fromScratch: true (no base image to fetch: builds offline). */
+  fromScratch?: boolean;
 }
 
 export interface InitResult {
@@ -53,6 +55,10 @@ export async function initConfig(modelPath: string, opts: InitOptions = {}): Pro
   // The chosen shapes must run: a default the model rejects is reported here, not at build time.
   await checkShapesRun(modelPath, loaded.proto, stated);
   const samples = findSamples(modelPath);
+  const tfjsTarget = await tfjsTargetBlock(
+    modelPath,
+    Object.fromEntries(shapes.map((c) => [c.name, c.dims])),
+  );
   const io = [
     ...summary.inputs.map(
       (i) => `#   input  ${i.name}: ${i.type ?? "?"} ${formatShape(i.shape ?? undefined)}`,
@@ -78,11 +84,16 @@ export async function initConfig(modelPath: string, opts: InitOptions = {}): Pro
     modelSummary: io.join("\n"),
     quantizeMode: convNet ? "static" : "dynamic",
     quantizeExtra: quantizeExtra(convNet, samples && configRel(out, samples.dir)),
-    gateBlock: gateBlock(samples && configRel(out, samples.dir)),
+    gateBlock:
+      gateBlock(samples && configRel(out, samples.dir)) + (samples ? sampleOptionsBlock(samples.kinds) : ""),
     shapesLine: stated.length
       ? `  # Symbolic dims made concrete (${shapeSourceNote(shapes)}); change them to your input size.\n  shapes: ${JSON.stringify(stated)}\n`
       : "",
     benchShapes: stated.length ? `  shapes: ${JSON.stringify(stated)}\n` : "",
+    tfjsTarget,
+    dockerBase: opts.fromScratch
+      ? "    # No base image: this machine's node binary and the libraries it links (offline-safe).\n    fromScratch: true\n"
+      : "    # base: node:20-bookworm-slim      # or an OCI layout directory / docker-archive tarball\n",
   });
   // The starter must itself be a valid config.
   const problems = configProblems(parseConfigText(text, out));
@@ -125,6 +136,30 @@ function gateBlock(samples: string | undefined): string {
     "  # inputs is not evidence (mlpack refuses to gate on it). Point eval at real inputs, then uncomment:\n" +
     "  # eval: samples/\n  # maxAccuracyDrop: 0.01\n  # autoExclude: true\n"
   );
+}
+
+/** The tfjs target, or why it is left out: a config must not name a target the model cannot build. */
+async function tfjsTargetBlock(modelPath: string, shapes: Record<string, number[]>): Promise<string> {
+  const { validate } = await import("../api.js");
+  const report = await validate(modelPath, { target: "tfjs", shapes });
+  if (report.valid) return "  tfjs:\n    quantize: float16\n";
+  const first = report.diagnostics.find((d) => d.severity === "error");
+  const why = first ? `${first.node ? `${first.node.opType} ` : ""}${first.message}` : "validation errors";
+  return `  # tfjs: left out, the TF.js converter cannot take this model (${why.replace(/\s+/g, " ")}; see \`mlpack validate --target tfjs\`)\n  # tfjs:\n  #   quantize: float16\n`;
+}
+
+/** The image/audio decoding defaults, written out so the user sees what to change. */
+function sampleOptionsBlock(kinds: Set<string>): string {
+  if (!kinds.has("image") && !kinds.has("audio")) return "";
+  let text = "  # How image and WAV files become input tensors (these are the defaults).\n  samples:\n";
+  if (kinds.has("image"))
+    text +=
+      "    image:\n      # Stretched to the input's height x width; value = (pixel / scale - mean) / std per channel.\n" +
+      "      colorOrder: RGB\n      scale: 255\n      mean: [0, 0, 0]\n      std: [1, 1, 1]\n      # layout: NCHW   # default: NCHW when axis 1 has 1 or 3 channels, else NHWC\n";
+  if (kinds.has("audio"))
+    text +=
+      "    audio:\n      # Mono WAV (PCM or float) at this rate; long files give several windows.\n      sampleRate: 16000\n      resample: false\n";
+  return text;
 }
 
 /** Runs the model once on random inputs of the chosen shapes, so init never writes shapes that fail. */

@@ -5,6 +5,7 @@
  */
 import type { TargetsConfig } from "../build/targets/registry.js";
 import type { ServerConfig } from "../serve/option-schema.js";
+import type { SampleOptions } from "../data/sample-options.js";
 
 // Each target's section is declared in the target's own folder (src/build/targets/<name>/config.ts).
 export type { TargetsConfig };
@@ -96,6 +97,8 @@ export interface QuantizeConfig {
    * degenerate on them). Default false: such a gate fails with exit 3.
    */
   allowRandomGate?: boolean;
+  /** How image (.png/.jpg) and audio (.wav) sample files become input tensors. */
+  samples?: SampleOptions;
 }
 
 export interface BenchConfig {

@@ -1,6 +1,8 @@
 /**
  * Input samples for calibration, evaluation and benchmarks: loaded from .pb TensorProto files (the
- * backend-test layout), .npy/.npz, JSON, or generated ("random:N") from the model's input types.
+ * backend-test layout), .npy/.npz, JSON, images (.png/.jpg), audio (.wav), or generated ("random:N")
+ * from the model's input types. Every loaded sample is checked against the model's inputs (dtype, rank,
+ * fixed dims), naming the file it came from.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -13,6 +15,10 @@ import { seededRandom } from "../onnx/random.js";
 import { parseNpy, parseNpz } from "./npy.js";
 import { fixedInputValue } from "./default-shapes.js";
 import { UserError } from "../errors.js";
+import type { SampleOptions } from "./sample-options.js";
+import { decodeImage, imageToTensor } from "./image-sample.js";
+import { decodeWav, wavToTensors } from "./audio-sample.js";
+import { checkSamples, fillOtherInputs, mediaInput, type Sourced } from "./check-samples.js";
 import type { HostTensor, Sample } from "../runtime/ort.js";
 
 /** The files a samples folder may hold. */
@@ -153,6 +159,38 @@ function fromJsonValue(v: unknown, input: ModelInput, where: string): HostTensor
   return { dtype: input.dtype, dims, data };
 }
 
+const IMAGE = /\.(png|jpe?g)$/i;
+const WAV = /\.wav$/i;
+
+/** One image or WAV file -> samples (a WAV file may give several windows). */
+function samplesFromMedia(
+  f: string,
+  inputs: ModelInput[],
+  shapes: Map<string, number[]>,
+  options: SampleOptions,
+): Sourced[] {
+  const bytes = new Uint8Array(fs.readFileSync(f));
+  const kind = IMAGE.test(f) ? "image" : "audio";
+  const input = mediaInput(kind, inputs, shapes, options, f);
+  const dims = resolveDims(input, shapes);
+  const tensors =
+    kind === "image"
+      ? [imageToTensor(decodeImage(bytes, f), dims, input.dtype, options.image ?? {}, f, input.name)]
+      : wavToTensors(decodeWav(bytes, f), dims, input.dtype, audioOptions(inputs, options), f, input.name);
+  return tensors.map((t) => {
+    const s: Sample = new Map([[input.name, t]]);
+    fillOtherInputs(s, inputs, shapes, options);
+    return { sample: s, source: f };
+  });
+}
+
+/** The expected sample rate defaults to the model's fixed `sr` value (silero: 16000). */
+function audioOptions(inputs: ModelInput[], options: SampleOptions) {
+  const sr = inputs.find((i) => fixedInputValue(i.name, i.dtype, [1]) !== undefined);
+  const given = sr && options.values?.[sr.name];
+  return { ...options.audio, sampleRate: options.audio?.sampleRate ?? given ?? 16000 };
+}
+
 function sampleFromFiles(files: string[], inputs: ModelInput[]): Sample {
   const s: Sample = new Map();
   for (const f of files) {
@@ -182,44 +220,31 @@ function sampleFromFiles(files: string[], inputs: ModelInput[]): Sample {
   return s;
 }
 
-/**
- * Samples from a spec: "random:N", a JSON file (one sample object or an array of them), an .npz/.npy/.pb
- * file, a directory of such files (one sample per file, or input_<i>.pb files forming one sample), or a
- * directory of sample directories (test_data_set_0/, ...).
- */
-export function loadSamples(
+function loadSourced(
   spec: string,
-  model: ModelProto,
-  shapes = new Map<string, number[]>(),
-): { samples: Sample[]; random: boolean } {
-  const inputs = modelInputs(model);
-  const rnd = /^random(?::(\d+))?$/.exec(spec);
-  if (rnd) return { samples: randomSamples(model, Number(rnd[1] ?? 8), shapes), random: true };
-  if (!fs.existsSync(spec))
-    throw new UserError(`samples "${spec}" not found`, { hint: "give a file, a directory, or random:N" });
-  const check = (samples: Sample[]) => {
-    if (samples.length === 0)
-      throw new UserError(`no samples found in ${spec}`, { hint: "use .pb, .npy, .npz or .json files" });
-    for (const s of samples)
-      for (const i of inputs)
-        if (!s.has(i.name)) throw new UserError(`a sample in ${spec} has no value for input "${i.name}"`);
-    return { samples, random: false };
-  };
+  inputs: ModelInput[],
+  shapes: Map<string, number[]>,
+  options: SampleOptions,
+): Sourced[] {
   if (fs.statSync(spec).isFile()) {
-    if (spec.endsWith(".json")) {
-      const json = JSON.parse(fs.readFileSync(spec, "utf8")) as unknown;
+    if (/\.json$/i.test(spec)) {
+      let json: unknown;
+      try {
+        json = JSON.parse(fs.readFileSync(spec, "utf8"));
+      } catch (e) {
+        throw new UserError(`${spec}: not valid JSON (${(e as Error).message})`);
+      }
       const list = Array.isArray(json) ? json : [json];
-      return check(
-        list.map((obj, k) => {
-          const s: Sample = new Map();
-          for (const i of inputs)
-            if ((obj as Record<string, unknown>)[i.name] !== undefined)
-              s.set(i.name, fromJsonValue((obj as Record<string, unknown>)[i.name], i, `${spec}[${k}]`));
-          return s;
-        }),
-      );
+      return list.map((obj, k) => {
+        const s: Sample = new Map();
+        for (const i of inputs)
+          if ((obj as Record<string, unknown>)[i.name] !== undefined)
+            s.set(i.name, fromJsonValue((obj as Record<string, unknown>)[i.name], i, `${spec}[${k}]`));
+        return { sample: s, source: `${spec}[${k}]` };
+      });
     }
-    return check([sampleFromFiles([spec], inputs)]);
+    if (IMAGE.test(spec) || WAV.test(spec)) return samplesFromMedia(spec, inputs, shapes, options);
+    return [{ sample: sampleFromFiles([spec], inputs), source: spec }];
   }
   const entries = fs
     .readdirSync(spec)
@@ -227,23 +252,41 @@ export function loadSamples(
     .map((e) => path.join(spec, e));
   const dirs = entries.filter((e) => fs.statSync(e).isDirectory());
   if (dirs.length > 0)
-    return check(
-      dirs.map((d) =>
-        sampleFromFiles(
-          fs
-            .readdirSync(d)
-            .filter((f) => /^input_\d+\.pb$|\.npy$|\.npz$/.test(f))
-            .sort()
-            .map((f) => path.join(d, f)),
-          inputs,
-        ),
+    return dirs.map((d) => ({
+      sample: sampleFromFiles(
+        fs
+          .readdirSync(d)
+          .filter((f) => /^input_\d+\.pb$|\.npy$|\.npz$/.test(f))
+          .sort()
+          .map((f) => path.join(d, f)),
+        inputs,
       ),
-    );
-  const files = entries.filter((e) => /\.(pb|npy|npz|json)$/.test(e));
-  if (files.every((f) => /input_\d+\.pb$/.test(f))) return check([sampleFromFiles(files, inputs)]);
-  return check(
-    files.flatMap((f) =>
-      f.endsWith(".json") ? loadSamples(f, model, shapes).samples : [sampleFromFiles([f], inputs)],
-    ),
-  );
+      source: d,
+    }));
+  const files = entries.filter((e) => SAMPLE_FILE.test(e));
+  if (files.length > 0 && files.every((f) => /input_\d+\.pb$/.test(f)))
+    return [{ sample: sampleFromFiles(files, inputs), source: spec }];
+  return files.flatMap((f) => loadSourced(f, inputs, shapes, options));
+}
+
+/**
+ * Samples from a spec: "random:N", a JSON file (one sample object or an array of them), an
+ * .npz/.npy/.pb/.png/.jpg/.wav file, a directory of such files (one sample per file, several per long
+ * WAV file, or input_<i>.pb files forming one sample), or a directory of sample directories
+ * (test_data_set_0/, ...). `options` says how images and audio become tensors.
+ */
+export function loadSamples(
+  spec: string,
+  model: ModelProto,
+  shapes = new Map<string, number[]>(),
+  options: SampleOptions = {},
+): { samples: Sample[]; random: boolean } {
+  const inputs = modelInputs(model);
+  const rnd = /^random(?::(\d+))?$/.exec(spec);
+  if (rnd) return { samples: randomSamples(model, Number(rnd[1] ?? 8), shapes), random: true };
+  if (!fs.existsSync(spec))
+    throw new UserError(`samples "${spec}" not found`, { hint: "give a file, a directory, or random:N" });
+  const sourced = loadSourced(spec, inputs, shapes, options);
+  checkSamples(sourced, inputs, shapes, spec);
+  return { samples: sourced.map((s) => s.sample), random: false };
 }

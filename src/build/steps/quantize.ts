@@ -87,6 +87,7 @@ export const quantizeStep: BuildStep = {
       maxAccuracyDrop: q.maxAccuracyDrop,
       autoExclude: q.autoExclude ?? false,
       allowRandomGate: q.allowRandomGate ?? false,
+      samples: q.samples,
     };
     const key = hashJson(await quantizeKey(ctx));
     let summary = ctx.cache.get<QuantizeSummary>("quantize", key);
@@ -119,6 +120,7 @@ export const quantizeStep: BuildStep = {
     }
     ctx.manifest.quantize = summary.report;
     ctx.quantizedSizeRatio = summary.sizeRatio;
+    ctx.quantizedLayers = summary.quantizedLayers;
     ctx.shippedModel = ctx.resolve(summary.output);
     ctx.shippedSha256 = await ctx.cache.fileHash(ctx.shippedModel);
     return {

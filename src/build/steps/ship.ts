@@ -19,6 +19,7 @@ export const shipStep: BuildStep = {
       comparison: ctx.floatComparison,
       minSizeGain: q.minSizeGain,
       require: q.require,
+      quantizedLayers: ctx.quantizedLayers,
     });
     ctx.manifest.ship = d;
     if (d.refused)

@@ -7,6 +7,7 @@ import { UserError } from "../../errors.js";
 import type { BuildStep, StepContext } from "../types.js";
 import { hashJson } from "../cache.js";
 import { getTarget } from "../targets/registry.js";
+import { tfjsInputShapes as tfjsShapes } from "../targets/tfjs/input-shapes.js";
 
 interface Checked {
   target: string;
@@ -21,6 +22,7 @@ const runtimesOf = (ctx: StepContext) =>
 const validateKey = async (ctx: StepContext) => ({
   model: ctx.sourceSha256,
   runtimes: runtimesOf(ctx),
+  shapes: tfjsShapes(ctx) ?? null,
   v: ctx.mlpackVersion,
 });
 
@@ -36,7 +38,9 @@ export const validateStep: BuildStep = {
     const results: Checked[] = cached ?? [];
     if (!cached) {
       for (const target of targets.length ? targets : [undefined]) {
-        const report = await validate(ctx.sourceModel, { target });
+        // The TF.js bundle freezes the configured shapes, so the converter validates with them.
+        const shapes = target === "tfjs" ? tfjsShapes(ctx) : undefined;
+        const report = await validate(ctx.sourceModel, { target, shapes });
         if (!report.valid) {
           const errs = report.diagnostics.filter((d) => d.severity === "error");
           const where = target ? ` for ${target}` : "";

@@ -1,6 +1,7 @@
 import { Option, type Command } from "commander";
 import type { CliIo } from "../io.js";
 import { UsageError } from "../../errors.js";
+import type { SampleOptions } from "../../data/sample-options.js";
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter(Boolean)];
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -26,7 +27,7 @@ export function registerQuantize(program: Command, io: CliIo): void {
     )
     .option(
       "--calibration <dir|file|random:N>",
-      "calibration samples for --mode static (.pb, .npy, .npz, .json, or random:N)",
+      "calibration samples for --mode static (.png/.jpg, .wav, .pb, .npy, .npz, .json, or random:N)",
     )
     .addOption(
       new Option("--method <method>", "calibration range method")
@@ -46,6 +47,10 @@ export function registerQuantize(program: Command, io: CliIo): void {
       list,
     )
     .option("--include <names>", "only quantize these node names or op types", list)
+    .option(
+      "--sample-options <json>",
+      'how image/WAV samples become tensors (the quantize.samples config block), e.g. \'{"image":{"layout":"NCHW","colorOrder":"BGR","mean":[0.485,0.456,0.406],"std":[0.229,0.224,0.225]}}\'',
+    )
     .option("--shape <name=dims>", "concrete shape for an input with symbolic dims (repeatable)", collect)
     .option("--per-layer", "also measure each layer's effect on the outputs when quantized alone")
     .option(
@@ -67,6 +72,16 @@ export function registerQuantize(program: Command, io: CliIo): void {
         throw new UsageError("--max-accuracy-drop must be a number >= 0", {
           hint: "a fraction, the largest allowed max(1 - cosine, 1 - top-1 agreement), e.g. --max-accuracy-drop 0.01",
         });
+      let samples: SampleOptions | undefined;
+      if (o.sampleOptions !== undefined) {
+        try {
+          samples = JSON.parse(o.sampleOptions as string) as SampleOptions;
+        } catch (e) {
+          throw new UsageError(`--sample-options is not valid JSON (${(e as Error).message})`, {
+            hint: 'e.g. --sample-options \'{"image":{"layout":"NHWC"},"audio":{"sampleRate":16000}}\'',
+          });
+        }
+      }
       const { quantize } = await import("../../passes/quantize/quantize.js");
       const report = await quantize(model, o.output as string, {
         mode: o.mode as "dynamic",
@@ -83,6 +98,7 @@ export function registerQuantize(program: Command, io: CliIo): void {
         maxAccuracyDrop: o.maxAccuracyDrop as number | undefined,
         autoExclude: Boolean(o.autoExclude),
         allowRandomGate: Boolean(o.allowRandomGate),
+        samples,
       });
       if (o.json)
         io.out(

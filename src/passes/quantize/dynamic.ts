@@ -2,7 +2,8 @@
  * Dynamic quantization, the graph onnxruntime's CPU provider fuses into its integer kernels:
  * MatMul/Gemm with a constant weight become
  *   DynamicQuantizeLinear(x) -> MatMulInteger(x_q, W_q, x_zp, W_zp) -> Cast(float) -> Mul(x_scale * W_scale)
- * (+ Add(bias) for Gemm), with W int8 symmetric per tensor or per output column. Gather on a
+ * (+ Add(bias) for Gemm), with W int8 symmetric per tensor or per output column; a MatMul of two
+ * activations (attention) quantizes both at run time into the same MatMulInteger. Gather on a
  * constant embedding table reads int8 rows and dequantizes them. Conv stays float: onnxruntime has no
  * ConvInteger kernel for uint8 activations x int8 weights, so mlpack says so rather than emit a model
  * the CPU runtime cannot load.
@@ -62,6 +63,23 @@ export function quantizeDynamic(model: Model, read: TensorReader, opts: Quantize
   const floatConst = (name: string): TensorProto | undefined => {
     const t = consts.get(name);
     return t && t.dataType === DT.FLOAT ? t : undefined;
+  };
+
+  // One DynamicQuantizeLinear per activation, shared by every layer that reads it.
+  const quantizeInput = (x: string) => {
+    let xq = dql.get(x);
+    if (!xq) {
+      xq = {
+        q: names.fresh(`${x}_quantized`),
+        scale: names.fresh(`${x}_scale`),
+        zp: names.fresh(`${x}_zero_point`),
+      };
+      dql.set(x, xq);
+      out.push(
+        node(g, "DynamicQuantizeLinear", [x], [xq.q, xq.scale, xq.zp], `${x}_DynamicQuantizeLinear`, names),
+      );
+    }
+    return xq;
   };
 
   for (const n of g.nodes) {
@@ -138,6 +156,31 @@ export function quantizeDynamic(model: Model, read: TensorReader, opts: Quantize
       });
       continue;
     }
+    // MatMul of two activations (attention scores Q x K^T, probabilities x V): both inputs quantized
+    // at run time, as onnxruntime's dynamic quantizer does. The accuracy gate and auto-exclusion treat
+    // it as any other layer.
+    if (n.opType === "MatMul" && !consts.has(n.inputs[0]) && !consts.has(n.inputs[1])) {
+      const a = quantizeInput(n.inputs[0]);
+      const b = quantizeInput(n.inputs[1]);
+      const base = n.name || n.outputs[0];
+      const y = n.outputs[0];
+      const mmInt = names.fresh(`${y}_MatMulInteger`);
+      const mmF = names.fresh(`${y}_cast`);
+      const scale = names.fresh(`${y}_scale`);
+      out.push(
+        node(g, "MatMulInteger", [a.q, b.q, a.zp, b.zp], [mmInt], `${base}_MatMulInteger`, names),
+        node(g, "Cast", [mmInt], [mmF], `${base}_cast`, names, { to: DT.FLOAT }),
+        node(g, "Mul", [a.scale, b.scale], [scale], `${base}_scale`, names),
+        node(g, "Mul", [mmF, scale], [y], `${base}_rescale`, names),
+      );
+      records.push({
+        node: base,
+        opType: n.opType,
+        status: "quantized",
+        detail: "two activations, uint8 per tensor at run time",
+      });
+      continue;
+    }
     // MatMul / Gemm with a constant 2-D float weight.
     const weightName = n.inputs[1];
     const wt = floatConst(weightName);
@@ -197,19 +240,7 @@ export function quantizeDynamic(model: Model, read: TensorReader, opts: Quantize
       arrayToTensor(ws, DT.FLOAT, channelDims, qw.scales),
       arrayToTensor(wz, opts.weightType === "int8" ? DT.INT8 : DT.UINT8, channelDims, zpData),
     );
-    const x = n.inputs[0];
-    let xq = dql.get(x);
-    if (!xq) {
-      xq = {
-        q: names.fresh(`${x}_quantized`),
-        scale: names.fresh(`${x}_scale`),
-        zp: names.fresh(`${x}_zero_point`),
-      };
-      dql.set(x, xq);
-      out.push(
-        node(g, "DynamicQuantizeLinear", [x], [xq.q, xq.scale, xq.zp], `${x}_DynamicQuantizeLinear`, names),
-      );
-    }
+    const xq = quantizeInput(n.inputs[0]);
     const base = n.name || n.outputs[0];
     const y = n.outputs[0];
     const mmInt = names.fresh(`${y}_MatMulInteger`);

@@ -24,6 +24,7 @@ import { GateFailedError, UsageError, UserError } from "../../errors.js";
 import { degenerateOutputs } from "./evidence.js";
 import { findSensitiveLayers } from "./sensitive.js";
 import { fewestToExclude, measureLayers, PER_LAYER_SAMPLES, type LayerEffect } from "./auto-exclude.js";
+import type { SampleOptions } from "../../data/sample-options.js";
 import { silentLogger, type Logger } from "../../log.js";
 
 export interface QuantizeOptions extends Partial<Omit<QuantizePassOptions, "autoExcluded">> {
@@ -44,6 +45,8 @@ export interface QuantizeOptions extends Partial<Omit<QuantizePassOptions, "auto
    * degenerate on them). Off by default: such a gate fails with exit 3 and a hint to give real samples.
    */
   allowRandomGate?: boolean;
+  /** How image and audio sample files become tensors. */
+  samples?: SampleOptions;
   logger?: Logger;
 }
 
@@ -154,7 +157,12 @@ export async function quantize(
   let calib: Sample[] = [];
   let calibRandom = false;
   if (opts.calibration) {
-    ({ samples: calib, random: calibRandom } = loadSamples(opts.calibration, loaded.proto, shapes));
+    ({ samples: calib, random: calibRandom } = loadSamples(
+      opts.calibration,
+      loaded.proto,
+      shapes,
+      opts.samples,
+    ));
     if (calibRandom)
       warnings.push(
         "calibrating on random data: activation ranges will not match real inputs, so accuracy will be poor; pass real samples",
@@ -162,7 +170,8 @@ export async function quantize(
   }
   let evalSet: Sample[];
   let evalRandom: boolean;
-  if (opts.eval) ({ samples: evalSet, random: evalRandom } = loadSamples(opts.eval, loaded.proto, shapes));
+  if (opts.eval)
+    ({ samples: evalSet, random: evalRandom } = loadSamples(opts.eval, loaded.proto, shapes, opts.samples));
   else if (calib.length) [evalSet, evalRandom] = [calib, calibRandom];
   else ({ samples: evalSet, random: evalRandom } = loadSamples("random:8", loaded.proto, shapes));
 

@@ -7,25 +7,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fmtMiB, shownPath } from "../../events.js";
-import type { StepContext } from "../../types.js";
 import { defineTarget } from "../types.js";
+import type { StepContext } from "../../types.js";
 import { UserError } from "../../../errors.js";
+import { tfjsInputShapes as inputShapes } from "./input-shapes.js";
 import type { TfjsTargetConfig } from "./config.js";
-
-/**
- * `name=1,3,224,224` entries (bench.shapes, with `--shape` over them) that name a whole input: the
- * bundle's input shapes.
- */
-function inputShapes(ctx: StepContext): Record<string, number[]> | undefined {
-  const list = ctx.config.bench ? ctx.config.bench.shapes : ctx.options.shapes;
-  if (!list) return undefined;
-  const out: Record<string, number[]> = {};
-  for (const s of list) {
-    const [name, dims] = s.split("=");
-    if (name && dims && dims.includes(",")) out[name] = dims.split(",").map(Number);
-  }
-  return out;
-}
 
 /** targets.tfjs.labels, resolved against the config file's folder. */
 const labelsPath = (ctx: StepContext, config: TfjsTargetConfig) =>
