@@ -36,6 +36,8 @@ export interface ServeOptions {
   models: ModelSpec[];
   host: string;
   port: number;
+  /** gRPC (OIP v2) port; no gRPC server when absent. */
+  grpcPort?: number;
   workers: number;
   intraOpThreads: number;
   maxBatchSize: number;
@@ -216,6 +218,15 @@ export const SERVE_OPTIONS = {
     description: "text, or json (one JSON object a line, for log collectors)",
     choices: LOG_FORMATS,
     default: "text",
+  },
+  grpcPort: {
+    key: "grpc-port",
+    kind: "int",
+    valueName: "n",
+    description:
+      "also serve the Open Inference Protocol v2 over gRPC on this port (off unless given; 0 picks a free one)",
+    min: 0,
+    max: 65535,
   },
 } as const satisfies Record<keyof ServeOptions, OptionSpec>;
 

@@ -5,10 +5,13 @@ import { createHttpServer, type HttpServer, type ListenAddress, type ShutdownRes
 import { createModelService, type ModelService, type ModelServiceDeps } from "./service.js";
 import type { ServeOptions } from "./options.js";
 import type { AccessLogEntry } from "./serve-log.js";
+import { createGrpcServer } from "./grpc/grpc-server.js";
 
 export interface ServeHandle extends ListenAddress {
   service: ModelService;
   http: HttpServer;
+  /** The gRPC listener's address, when --grpc-port was given. */
+  grpc?: { host: string; port: number };
   /** Graceful stop: refuse new connections, answer accepted requests, stop the workers. */
   close(): Promise<ShutdownResult>;
 }
@@ -40,11 +43,30 @@ export async function serve(
           : "check --host and --port",
     });
   }
+  const grpc =
+    options.grpcPort === undefined
+      ? undefined
+      : createGrpcServer(service, { maxMessageBytes: options.maxBody, logger, accessLog: deps.accessLog });
+  let grpcAddress: { host: string; port: number } | undefined;
+  if (grpc) {
+    try {
+      grpcAddress = await grpc.listen(options.grpcPort!, options.host);
+    } catch (e) {
+      await http.shutdown(0);
+      throw new UserError(
+        `cannot listen for gRPC on ${options.host}:${options.grpcPort}: ${(e as Error).message}`,
+        {
+          hint: "pick another port with --grpc-port (0 picks a free one)",
+        },
+      );
+    }
+  }
   let closing: Promise<ShutdownResult> | undefined;
   return {
     ...address,
     service,
     http,
-    close: () => (closing ??= http.shutdown(options.shutdownTimeoutMs)),
+    ...(grpcAddress ? { grpc: grpcAddress } : {}),
+    close: () => (closing ??= http.shutdown(options.shutdownTimeoutMs, grpc ? [grpc] : [])),
   };
 }

@@ -54,6 +54,7 @@ export function registerServe(program: Command, io: CliIo): void {
       `${options.workers} worker(s) × ${options.intraOpThreads} intra-op thread(s), cache ${options.cacheSize > 0 ? `${options.cacheSize} entries` : "off"}, max body ${options.maxBody} bytes, compute deadline ${options.requestTimeoutMs > 0 ? `${options.requestTimeoutMs} ms` : "off"}`,
     );
     logger.info(`listening on ${handle.url}`);
+    if (handle.grpc) logger.info(`gRPC (OIP v2) listening on ${handle.grpc.host}:${handle.grpc.port}`);
 
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       const on = (s: NodeJS.Signals) => {
