@@ -4,7 +4,7 @@
 //      JSON.parse, session.run, JSON.stringify: what anyone would write in 25 lines). Goal >= 0.8x.
 //   2. 64 connections, a 25M-weight int8 MLP (1024-4096-4096-1024, dynamic int8 by mlpack's quantizer):
 //      mlpack serve (max batch 16, 1 intra-op thread) against the same model run in process at batch 16
-//      with 1 thread. Goal >= 0.9x.
+//      with 1 thread. Goal >= 0.9x with JSON bodies, >= 1.0x with the binary tensor data extension.
 //
 // Every request is 1 row of JSON (OIP v2 `data`), numbers with 4 decimals as in bench-serve.mjs (or
 // --body f32: the shortest text of random float32 values; --body f64: the 17-digit text of their
@@ -14,9 +14,11 @@
 //
 // --old DIR adds "mlpack serve (DIR)" beside each server: a copy of an earlier build (DIR/bin/mlpack.js,
 // DIR/dist, DIR/package.json; put DIR inside this checkout so it finds node_modules), to compare a
-// change before and after in the same run.
+// change before and after in the same run, e.g.
+//   mkdir -p tmp/bench-old && git archive REV src bin package.json tsconfig*.json scripts | tar -x -C tmp/bench-old
+//   (cd tmp/bench-old && npx tsc -p tsconfig.build.json && node scripts/copy-assets.mjs)
 //
-// Usage: npm run bench:serve-goals [-- --rounds 3 --seconds 3 --body 4dp|f32|f64 --old .bench-old]
+// Usage: npm run bench:serve-goals [-- --rounds 3 --seconds 3 --body 4dp|f32|f64 --old tmp/bench-old]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -75,6 +77,14 @@ async function main() {
     );
   const smallBodies = bodiesFor(64);
   const bigBodies = bodiesFor(1024);
+  // The binary tensor data extension: the same JSON header for every body, then 4096 raw bytes.
+  const binHeader = Buffer.from(
+    '{"inputs":[{"name":"input","datatype":"FP32","shape":[1,1024],"parameters":{"binary_data_size":4096}}]}',
+  );
+  const binBodies = Array.from({ length: 256 }, () =>
+    Buffer.concat([binHeader, Buffer.from(Float32Array.from({ length: 1024 }, () => rand() * 2 - 1).buffer)]),
+  );
+  const binHeaders = { "inference-header-content-length": String(binHeader.length) };
 
   const listen = (child) =>
     new Promise((resolve, reject) => {
@@ -90,7 +100,7 @@ async function main() {
     });
   const mlpack = (bin, file, extra = []) =>
     listen(
-      spawn(process.execPath, [bin, "serve", `mlp=${file}`, "--port=0", "--log-level=warn", ...extra], {
+      spawn(process.execPath, [bin, "serve", `mlp=${file}`, "--port=0", ...extra], {
         stdio: ["ignore", "pipe", "inherit"],
       }),
     );
@@ -133,7 +143,7 @@ async function main() {
   }
 
   const totals = { sent: 0, errors: 0 };
-  const load = async (server, bodies, connections, secs) => {
+  const load = async (server, bodies, connections, secs, headers = undefined) => {
     const w = new Worker(new URL(import.meta.url), {
       workerData: {
         url: `${server.url}/v2/models/mlp/infer`,
@@ -142,6 +152,7 @@ async function main() {
         requests: 1_000_000,
         deadlineMs: secs * 1000,
         engine: "raw",
+        ...(headers ? { headers } : {}),
       },
     });
     const r = await new Promise((resolve, reject) => {
@@ -182,6 +193,8 @@ async function main() {
     "c64  mlpack serve, 25M int8": (s = seconds) => load(servers.c64Mlpack, bigBodies, 64, s),
     "c64  in-process batch 16, 25M int8": (s = seconds) => inProcess(16, s),
   };
+  variants["c64  mlpack serve, 25M int8, binary extension"] = (s = seconds) =>
+    load(servers.c64Mlpack, binBodies, 64, s, binHeaders);
   if (old) {
     variants[`c1   mlpack serve (${old}), 64-128-10`] = (s = seconds) =>
       load(servers.c1Old, smallBodies, 1, s);
@@ -217,14 +230,16 @@ async function main() {
   const keys = Object.keys(variants);
   const r1 = m[keys[0]].rate / m[keys[1]].rate;
   const r2 = m[keys[2]].rate / m[keys[3]].rate;
+  const r3 = m[keys[4]].rate / m[keys[3]].rate;
   console.log(`\nrequests: ${totals.sent} sent, ${totals.errors} not answered 200`);
   console.log(`ratio  c1:  mlpack serve / minimal server        ${r1.toFixed(3)}   (goal >= 0.8)`);
   console.log(`ratio  c64: mlpack serve / in-process batch 16   ${r2.toFixed(3)}   (goal >= 0.9)`);
+  console.log(`ratio  c64: binary extension / in-process        ${r3.toFixed(3)}   (goal >= 1.0)`);
   if (old) {
-    console.log(`ratio  c1:  this build / ${old}   ${(m[keys[0]].rate / m[keys[4]].rate).toFixed(3)}`);
-    console.log(`ratio  c64: this build / ${old}   ${(m[keys[2]].rate / m[keys[5]].rate).toFixed(3)}`);
+    console.log(`ratio  c1:  this build / ${old}   ${(m[keys[0]].rate / m[keys[5]].rate).toFixed(3)}`);
+    console.log(`ratio  c64: this build / ${old}   ${(m[keys[2]].rate / m[keys[6]].rate).toFixed(3)}`);
   }
-  console.log(totals.errors === 0 && r1 >= 0.8 && r2 >= 0.9 ? "PASS" : "BELOW GOAL");
+  console.log(totals.errors === 0 && r1 >= 0.8 && r2 >= 0.9 && r3 >= 1.0 ? "PASS" : "BELOW GOAL");
 }
 
 function p99(xs) {
