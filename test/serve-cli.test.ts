@@ -43,6 +43,7 @@ describe("mlpack serve (built CLI)", () => {
       "--headers-timeout-ms",
       "--body-timeout-ms",
       "--max-connections",
+      "--grpc-port",
       "--log-level",
       "--log-format",
     ])

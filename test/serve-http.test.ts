@@ -27,6 +27,9 @@ async function runInProcess(file: string, rows: number[][]): Promise<number[]> {
   return Array.from(out.output.data as Float32Array);
 }
 
+/** FP32 JSON values are the shortest text of each float32 (codec/f32-text.ts): compare as float32. */
+const f32 = (xs: number[]) => xs.map(Math.fround);
+
 const infer = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   request(`${base}${path}`, { body: typeof body === "string" ? body : JSON.stringify(body), headers });
 
@@ -122,19 +125,19 @@ describe("POST /v2/models/{name}/infer", () => {
     expect(r.json).toMatchObject({ model_name: "mlp", model_version: "1", id: "req-1" });
     expect(r.json.outputs).toHaveLength(1);
     expect(r.json.outputs[0]).toMatchObject({ name: "output", datatype: "FP32", shape: [2, 3] });
-    expect(r.json.outputs[0].data).toEqual(await runInProcess(models.mlp, rows));
+    expect(f32(r.json.outputs[0].data)).toEqual(await runInProcess(models.mlp, rows));
   });
 
   it("accepts nested data as well as flat", async () => {
     const nested = { inputs: [{ ...fp32(rows), data: rows }] };
     const r = await infer("/v2/models/mlp/versions/1/infer", nested);
-    expect(r.json.outputs[0].data).toEqual(await runInProcess(models.mlp, rows));
+    expect(f32(r.json.outputs[0].data)).toEqual(await runInProcess(models.mlp, rows));
   });
 
   it("serves the highest version when none is named, and the named one otherwise", async () => {
     const r2 = await infer("/v2/models/mlp/infer", { inputs: [fp32(rows)] });
     expect(r2.json.model_version).toBe("2");
-    expect(r2.json.outputs[0].data).toEqual(await runInProcess(models.mlp2, rows));
+    expect(f32(r2.json.outputs[0].data)).toEqual(await runInProcess(models.mlp2, rows));
   });
 
   it("round-trips every OIP datatype through JSON, int64 beyond 2^53 exactly", async () => {
@@ -168,7 +171,7 @@ describe("POST /v2/models/{name}/infer", () => {
     for (const [dt, data] of Object.entries(values)) {
       if (dt === "UINT64" || dt === "INT64") continue;
       expect(byName[`y_${dt}`]).toMatchObject({ datatype: dt, shape: [2, 2] });
-      expect(byName[`y_${dt}`].data).toEqual(
+      expect(dt === "FP32" ? f32(byName[`y_${dt}`].data) : byName[`y_${dt}`].data).toEqual(
         dt === "FP32" ? data.map((v) => Math.fround(v as number)) : data,
       );
     }
@@ -259,7 +262,7 @@ describe("POST /predict", () => {
     const r = await infer("/predict?model=mlp&version=1", { inputs: { input: rows } });
     expect(r.status).toBe(200);
     const want = await runInProcess(models.mlp, rows);
-    expect(r.json).toEqual({ outputs: { output: [want.slice(0, 3), want.slice(3)] } });
+    expect(r.json.outputs.output.map(f32)).toEqual([want.slice(0, 3), want.slice(3)]);
     const viaBody = await infer("/predict", { model: "mlp", version: "1", inputs: { input: rows } });
     expect(viaBody.json).toEqual(r.json);
   });

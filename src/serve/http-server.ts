@@ -50,8 +50,19 @@ export interface ShutdownResult {
 export interface HttpServer {
   readonly server: http.Server;
   listen(port: number, host: string): Promise<ListenAddress>;
-  /** Stops accepting, answers what was accepted, then closes the service. */
-  shutdown(timeoutMs: number): Promise<ShutdownResult>;
+  /**
+   * Stops accepting, answers what was accepted, then closes the service. `others` are further
+   * transports on the same service (gRPC): they drain alongside, under the same timeout.
+   */
+  shutdown(timeoutMs: number, others?: Drainable[]): Promise<ShutdownResult>;
+}
+
+/** Another transport on the same service, drained with the HTTP server on shutdown. */
+export interface Drainable {
+  /** Stops taking requests; resolves once every accepted one is answered. */
+  drain(): Promise<void>;
+  /** Cuts off what is still running; returns how many requests that was. */
+  abort(): number;
 }
 
 interface ConnState {
@@ -204,7 +215,7 @@ export function createHttpServer(service: ModelService, opts: HttpServerOptions)
         });
       });
     },
-    async shutdown(timeoutMs) {
+    async shutdown(timeoutMs, others = []) {
       const deadline = performance.now() + timeoutMs;
       draining = true;
       service.drain();
@@ -212,10 +223,11 @@ export function createHttpServer(service: ModelService, opts: HttpServerOptions)
       // connections open; we close those ourselves after the grace period (see the file comment).
       net.Server.prototype.close.call(server);
       for (const [socket, st] of conns) if (st.active === 0) closeIfIdle(socket, st);
-      const settled = new Promise<void>((resolve) => {
+      const httpSettled = new Promise<void>((resolve) => {
         onSettled = resolve;
         settledCheck();
       });
+      const settled = Promise.all([httpSettled, ...others.map((o) => o.drain())]);
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
         settled.then(() => false),
@@ -228,6 +240,7 @@ export function createHttpServer(service: ModelService, opts: HttpServerOptions)
           abandoned += st.active;
           socket.destroy();
         }
+        for (const o of others) abandoned += o.abort();
         logger.warn(`shutdown timed out after ${timeoutMs} ms; ${abandoned} request(s) were cut off`);
       }
       // Workers get what is left of the timeout (at least half a second) to finish and exit; a thread

@@ -46,6 +46,8 @@ export interface ServeOptions {
   models: ModelSpec[];
   host: string;
   port: number;
+  /** gRPC (OIP v2) port; no gRPC server when absent. */
+  grpcPort?: number;
   workers: number;
   intraOpThreads: number;
   maxBatchSize: number;
@@ -241,6 +243,15 @@ export const SERVE_OPTIONS = {
     default: "text",
   },
   ...ROLLOUT_OPTIONS,
+  grpcPort: {
+    key: "grpc-port",
+    kind: "int",
+    valueName: "n",
+    description:
+      "also serve the Open Inference Protocol v2 over gRPC on this port (off unless given; 0 picks a free one)",
+    min: 0,
+    max: 65535,
+  },
 } as const satisfies Record<keyof ServeOptions, OptionSpec>;
 
 export type ServeOptionKey = keyof typeof SERVE_OPTIONS;

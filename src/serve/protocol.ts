@@ -9,6 +9,8 @@ import { elementCount, isOipDatatype, OIP_DATATYPES, type OipDatatype, type Tens
 import { decodeJsonValues, encodeJsonValues } from "./values.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan, preview } from "./json-limits.js";
 import { decodeBinaryValues, encodeBinaryValues } from "./binary.js";
+import { JsonDepthError, parseJsonBytes } from "./codec/json-scan.js";
+import { decodeNumberValues } from "./codec/numbers.js";
 
 export interface NamedTensor extends Tensor {
   name: string;
@@ -72,7 +74,8 @@ export function parseInferRequest(body: Uint8Array, inferenceHeaderLength?: numb
       );
     jsonEnd = inferenceHeaderLength;
   }
-  const json = parseJson(body.subarray(0, jsonEnd));
+  // The byte scanner: `data` arrays of numbers arrive as Float64Arrays (see codec/json-scan.ts).
+  const json = parseInferJson(body.subarray(0, jsonEnd));
   const obj = expectObject(json, "the request body");
   const binary = body.subarray(jsonEnd);
   let binaryOffset = 0;
@@ -115,7 +118,11 @@ export function parseInferRequest(body: Uint8Array, inferenceHeaderLength?: numb
       throw badRequest(
         `input "${name}": shape [${shape.join(",")}] needs ${count} values but "data" has ${flat.length}`,
       );
-    return { name, datatype, shape, data: decodeJsonValues(datatype, flat, name) };
+    const data =
+      flat instanceof Float64Array
+        ? decodeNumberValues(datatype, flat, name)
+        : decodeJsonValues(datatype, flat, name);
+    return { name, datatype, shape, data };
   });
   if (binaryOffset !== binary.length)
     throw badRequest(
@@ -217,7 +224,7 @@ export function predictInputsToTensors(
         `input "${name}": the model has no such input (it takes ${modelInputs.map((i) => `"${i.name}"`).join(", ")})`,
       );
     const shape = nestedShape(value, name);
-    const flat = shape.length === 0 ? [value] : flattenData(value, name);
+    const flat = shape.length === 0 ? [value] : (flattenData(value, name) as unknown[]); // JSON.parse'd: no typed arrays
     if (flat.length !== elementCount(shape))
       throw badRequest(`input "${name}": the nested arrays are ragged (rows of different lengths)`);
     return { name, datatype, shape, data: decodeJsonValues(datatype, flat, name) };
@@ -249,6 +256,16 @@ function parseJson(bytes: Uint8Array): unknown {
   return json;
 }
 
+function parseInferJson(bytes: Uint8Array): unknown {
+  try {
+    return parseJsonBytes(bytes, MAX_JSON_DEPTH);
+  } catch (e) {
+    if (e instanceof JsonDepthError)
+      throw badRequest(`the JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    throw badRequest(`malformed JSON: ${(e as Error).message}`);
+  }
+}
+
 function expectObject(v: unknown, what: string): Record<string, unknown> {
   if (v === null || typeof v !== "object" || Array.isArray(v))
     throw badRequest(`${what} must be a JSON object`);
@@ -267,20 +284,45 @@ function parseShape(v: unknown, name: string): number[] {
   return v as number[];
 }
 
-/** Row-major flattening of `data`, which may be flat or nested (both are allowed by the spec). */
-function flattenData(data: unknown, name: string): unknown[] {
+/**
+ * Row-major flattening of `data`, which may be flat or nested (both are allowed by the spec). Scanned
+ * number arrays (Float64Array) stay typed: nested ones are joined into one Float64Array.
+ */
+function flattenData(data: unknown, name: string): unknown[] | Float64Array {
+  if (data instanceof Float64Array) return data;
   if (!Array.isArray(data)) throw badRequest(`input "${name}": "data" must be an array`);
-  if (data.length === 0 || !Array.isArray(data[0])) return data;
-  const out: unknown[] = [];
+  if (data.length === 0 || !(Array.isArray(data[0]) || data[0] instanceof Float64Array)) return data;
+  const leaves: (unknown[] | Float64Array)[] = [];
+  let typed = true;
+  let total = 0;
   const walk = (a: unknown[], depth: number) => {
     if (depth > MAX_RANK) throw badRequest(`input "${name}": data is nested deeper than ${MAX_RANK} levels`);
+    let loose: unknown[] | undefined;
     for (const x of a) {
       if (Array.isArray(x)) walk(x, depth + 1);
-      else out.push(x);
+      else if (x instanceof Float64Array) {
+        if (depth + 1 > MAX_RANK)
+          throw badRequest(`input "${name}": data is nested deeper than ${MAX_RANK} levels`);
+        leaves.push(x);
+        total += x.length;
+      } else {
+        if (!loose) leaves.push((loose = []));
+        loose.push(x);
+        typed = false;
+      }
     }
   };
   walk(data, 1);
-  return out;
+  if (typed) {
+    const out = new Float64Array(total);
+    let off = 0;
+    for (const l of leaves as Float64Array[]) {
+      out.set(l, off);
+      off += l.length;
+    }
+    return out;
+  }
+  return leaves.flatMap((l) => (l instanceof Float64Array ? Array.from(l) : l));
 }
 
 /** The shape of a nested array, read along its first elements (raggedness is caught by the count). */

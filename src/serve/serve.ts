@@ -7,12 +7,15 @@ import type { ServeOptions } from "./options.js";
 import type { AccessLogEntry } from "./serve-log.js";
 import { withPipelines, type PipelineSpec } from "./pipelines.js";
 import { startAdminServer, type AdminServer } from "./canary/admin-server.js";
+import { createGrpcServer } from "./grpc/grpc-server.js";
 
 export interface ServeHandle extends ListenAddress {
   service: ModelService;
   http: HttpServer;
   /** The rollout admin endpoint, when --admin-port was given. */
   admin?: AdminServer;
+  /** The gRPC listener's address, when --grpc-port was given. */
+  grpc?: { host: string; port: number };
   /** Graceful stop: refuse new connections, answer accepted requests, stop the workers. */
   close(): Promise<ShutdownResult>;
 }
@@ -56,12 +59,30 @@ export async function serve(
           : "check --host and --port",
     });
   }
+  const grpc =
+    options.grpcPort === undefined
+      ? undefined
+      : createGrpcServer(service, { maxMessageBytes: options.maxBody, logger, accessLog: deps.accessLog });
+  let grpcAddress: { host: string; port: number } | undefined;
+  if (grpc) {
+    try {
+      grpcAddress = await grpc.listen(options.grpcPort!, options.host);
+    } catch (e) {
+      await http.shutdown(0);
+      throw new UserError(
+        `cannot listen for gRPC on ${options.host}:${options.grpcPort}: ${(e as Error).message}`,
+        {
+          hint: "pick another port with --grpc-port (0 picks a free one)",
+        },
+      );
+    }
+  }
   let admin: AdminServer | undefined;
   if (options.adminPort !== undefined && service.rollouts)
     try {
       admin = await startAdminServer(service.rollouts, options.adminHost, options.adminPort, logger);
     } catch (e) {
-      await http.shutdown(0);
+      await http.shutdown(0, grpc ? [grpc] : []);
       const code = (e as NodeJS.ErrnoException).code;
       throw new UserError(
         `cannot listen on ${options.adminHost}:${options.adminPort} for the admin endpoint: ${code ?? (e as Error).message}`,
@@ -74,10 +95,11 @@ export async function serve(
     service,
     http,
     ...(admin ? { admin } : {}),
+    ...(grpcAddress ? { grpc: grpcAddress } : {}),
     close: () =>
       (closing ??= (async () => {
         await admin?.close();
-        return http.shutdown(options.shutdownTimeoutMs);
+        return http.shutdown(options.shutdownTimeoutMs, grpc ? [grpc] : []);
       })()),
   };
 }

@@ -3,6 +3,7 @@ import { badRequest } from "./errors.js";
 import { preview } from "./json-limits.js";
 import { datatypeInfo, type OipDatatype, type Tensor, type TensorValues } from "./datatypes.js";
 import { float16BitsToFloat, floatToFloat16Bits } from "../onnx/float16.js";
+import { float32ArrayJson } from "./codec/f32-text.js";
 
 /** JSON values → the datatype's storage; every element is checked (type, integrality, range). */
 export function decodeJsonValues(datatype: OipDatatype, flat: unknown[], name: string): TensorValues {
@@ -94,10 +95,12 @@ export function encodeJsonValues(t: Tensor): string {
       return `[${parts.join(",")}]`;
     }
     case "float": {
+      // FP32: the shortest text that reads back as the same float32 (codec/f32-text.ts).
+      if (d instanceof Float32Array) return float32ArrayJson(d);
       const s = Array.prototype.join.call(d, ",");
       // Number#toString matches JSON for finite values; only NaN and ±Infinity need rewriting.
       if (!/[NI]/.test(s)) return `[${s}]`;
-      return `[${Array.from(d as Float32Array, numberJson).join(",")}]`;
+      return `[${Array.from(d as Float64Array, numberJson).join(",")}]`;
     }
     default:
       // Integer arrays (BigInt too) join to exact decimal digits.

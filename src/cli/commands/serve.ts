@@ -78,6 +78,7 @@ export function registerServe(program: Command, io: CliIo): void {
       );
     if (handle.admin) logger.info(`admin endpoint on ${handle.admin.url}/admin/status`);
     logger.info(`listening on ${handle.url}`);
+    if (handle.grpc) logger.info(`gRPC (OIP v2) listening on ${handle.grpc.host}:${handle.grpc.port}`);
 
     // SIGHUP: re-read the config's weights (flags still win, as at start-up).
     const reload = () => {

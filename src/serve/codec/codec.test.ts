@@ -1,0 +1,201 @@
+/** The fast data path: the byte scanner agrees with JSON.parse, float32 text round-trips exactly. */
+import { describe, expect, it } from "vitest";
+import { JsonDepthError, JsonSyntaxError, parseJsonBytes } from "./json-scan.js";
+import { float32ArrayJson, float32Text } from "./f32-text.js";
+import { parseInferRequest, encodeInferResponse } from "../protocol.js";
+import { seededRandom } from "../../onnx/random.js";
+
+const bytes = (s: string) => Buffer.from(s, "utf8");
+/** Typed arrays from the scanner back to plain arrays, to compare with JSON.parse. */
+const plain = (v: unknown): unknown =>
+  v instanceof Float64Array
+    ? Array.from(v)
+    : Array.isArray(v)
+      ? v.map(plain)
+      : v !== null && typeof v === "object"
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
+        : v;
+const same = (text: string) => expect(plain(parseJsonBytes(bytes(text), 40))).toStrictEqual(JSON.parse(text));
+
+describe("parseJsonBytes", () => {
+  it("gives what JSON.parse gives", () => {
+    for (const t of [
+      '{"a":1,"b":[true,false,null],"c":"x\\"y\\u00e9\\n","d":{"e":[]},"f":-0.5e-3}',
+      ' { "data" : [ 1 , -2.5 , 3e2 , 0 , -0 ] , "shape":[2,3] } ',
+      '{"data":[[1,2],[3,4]],"x":{"data":["a","b"]},"y":{"data":[1,"b"]}}',
+      '{"data":[],"k":"é✓ 😀","dup":1,"dup":2,"__proto__":{"z":1}}',
+      '{"data":[1e400,-1e400,4.9e-324,2.2250738585072014e-308,123456789012345678901234567890,0.1000000014901161193847656250]}',
+      "[1, 2.0, 1E+2, 1e-2, 0.000001, 17976931348623157e292]",
+      '"just a string"',
+      "12.5",
+      "null",
+    ])
+      same(t);
+  });
+
+  it("reads random numbers bit for bit as JSON.parse does", () => {
+    const rand = seededRandom(11);
+    const texts: string[] = [];
+    const u = new Uint32Array(2);
+    const f64 = new Float64Array(u.buffer);
+    for (let i = 0; i < 20_000; i++) {
+      u[0] = (rand() * 2 ** 32) >>> 0;
+      u[1] = (rand() * 2 ** 32) >>> 0;
+      if (Number.isFinite(f64[0])) texts.push(String(f64[0]));
+      const int = Math.floor(rand() * 1e9);
+      const frac = Math.floor(rand() * 1e12);
+      texts.push(`${rand() < 0.5 ? "-" : ""}${int}.${frac}e${Math.floor(rand() * 60 - 30)}`);
+      texts.push(String(Math.fround(rand() * 2 - 1)));
+      texts.push((rand() * 100).toFixed(Math.floor(rand() * 20)));
+    }
+    const text = `{"data":[${texts.join(",")}]}`;
+    const got = parseJsonBytes(bytes(text), 40) as { data: Float64Array };
+    const want = JSON.parse(text) as { data: number[] };
+    expect(got.data).toBeInstanceOf(Float64Array);
+    expect(got.data.length).toBe(want.data.length);
+    for (let i = 0; i < want.data.length; i++)
+      if (!Object.is(got.data[i], want.data[i]))
+        expect([texts[i], got.data[i]]).toEqual([texts[i], want.data[i]]);
+  });
+
+  it("refuses what JSON.parse refuses, naming the byte", () => {
+    for (const t of [
+      "{",
+      "[1,]",
+      '{"data":[1,]}',
+      '{"data":[01]}',
+      '{"data":[1.]}',
+      '{"data":[-]}',
+      '{"data":[.5]}',
+      '{"data":[1 2]}',
+      '{"data":[1e]}',
+      '{"a":1,}',
+      "nul",
+      '{"a":1} x',
+      '{"a":"\u0001"}',
+      '{"a":"\\x"}',
+      '{"a" 1}',
+      "",
+    ]) {
+      expect(() => JSON.parse(t), t).toThrow();
+      expect(() => parseJsonBytes(bytes(t), 40), t).toThrow(JsonSyntaxError);
+    }
+    expect(() => parseJsonBytes(bytes('{"data":[1,2,x]}'), 40)).toThrow(/at byte 13 \("x"\)/);
+  });
+
+  it("refuses nesting past the limit without recursing into it", () => {
+    expect(() => parseJsonBytes(bytes("[".repeat(41) + "]".repeat(41)), 40)).toThrow(JsonDepthError);
+    expect(() => parseJsonBytes(bytes("[".repeat(200_000)), 40)).toThrow(JsonDepthError);
+    same("[".repeat(40) + "]".repeat(40));
+  });
+});
+
+describe("float32Text", () => {
+  it("round-trips every kind of float32 exactly: random bit patterns, subnormals, -0, extremes", () => {
+    const rand = seededRandom(3);
+    const u = new Uint32Array(1);
+    const f = new Float32Array(u.buffer);
+    const values: number[] = [
+      0, -0, 1, -1, 0.1, 3.4028234663852886e38, -3.4028234663852886e38, 1.401298464324817e-45,
+    ];
+    values.push(1.1754942106924411e-38, 1.1754943508222875e-38, 16777216, 16777217, 1e-7, 123456.7890625);
+    values.forEach((v, i) => (values[i] = Math.fround(v)));
+    for (let i = 0; i < 200_000; i++) {
+      u[0] = (rand() * 2 ** 32) >>> 0;
+      values.push(f[0]);
+      u[0] = (rand() * 2 ** 23) >>> 0; // subnormals
+      values.push(rand() < 0.5 ? f[0] : -f[0]);
+    }
+    for (const v of values) {
+      const s = float32Text(v);
+      if (Number.isNaN(v) || !Number.isFinite(v)) {
+        expect(s).toBe("null");
+        continue;
+      }
+      const back = Math.fround(JSON.parse(s) as number);
+      if (!Object.is(back, v)) expect([v, s]).toEqual([v, "round-trips"]);
+      // At most 9 significant digits.
+      expect(
+        s
+          .replace(/^-|e.*$|\./g, "")
+          .replace(/^0+/, "")
+          .replace(/0+$/, "").length,
+      ).toBeLessThanOrEqual(9);
+    }
+  });
+
+  it("is the shortest: no fewer digits would read back as the same float32", () => {
+    const rand = seededRandom(4);
+    for (let i = 0; i < 20_000; i++) {
+      const v = Math.fround((rand() * 2 - 1) * 10 ** Math.floor(rand() * 20 - 10));
+      const s = float32Text(v);
+      const digits = s
+        .replace(/^-|e.*$|\./g, "")
+        .replace(/^0+/, "")
+        .replace(/0+$/, "").length;
+      if (digits > 1) expect(Math.fround(+v.toPrecision(digits - 1)), `${v} as ${s}`).not.toBe(v);
+    }
+  });
+
+  it("writes NaN and ±Infinity as null, like the server always did", () => {
+    expect(float32ArrayJson(new Float32Array([NaN, Infinity, -Infinity, -0, 0.5]))).toBe(
+      "[null,null,null,-0,0.5]",
+    );
+    expect(float32ArrayJson(new Float32Array(0))).toBe("[]");
+  });
+});
+
+describe("infer bodies on the fast path", () => {
+  it("decodes flat and nested data into the datatype's storage, with the old checks", () => {
+    // Written out, not JSON.stringify'd: that would write -0 as 0.
+    const a = '{"name": "a", "datatype": "FP32", "shape": [2, 2], "data": [[0.1, -0], [3e38, 1e-45]]}';
+    const r = parseInferRequest(
+      bytes(
+        JSON.stringify({
+          inputs: [
+            "A",
+            { name: "b", datatype: "INT64", shape: [3], data: [1, -2, 9007199254740991] },
+            { name: "c", datatype: "INT8", shape: [2], data: [-128, 127] },
+            { name: "d", datatype: "BOOL", shape: [2], data: [true, false] },
+            { name: "e", datatype: "FP16", shape: [1], data: [1.5] },
+          ],
+        }).replace('"A"', a),
+      ),
+    );
+    expect(Array.from(r.inputs[0].data as Float32Array)).toEqual([0.1, -0, 3e38, 1e-45].map(Math.fround));
+    expect(Object.is((r.inputs[0].data as Float32Array)[1], -0)).toBe(true);
+    expect(r.inputs[1].data).toEqual(new BigInt64Array([1n, -2n, 9007199254740991n]));
+    expect(r.inputs[2].data).toEqual(new Int8Array([-128, 127]));
+    expect(r.inputs[3].data).toEqual(new Uint8Array([1, 0]));
+    expect(r.inputs[4].data).toEqual(new Uint16Array([0x3e00]));
+    const bad = (t: object) => () => parseInferRequest(bytes(JSON.stringify({ inputs: [t] })));
+    expect(bad({ name: "x", datatype: "INT8", shape: [2], data: [1, 200] })).toThrow(
+      /data\[1\] is 200, expected an integer in \[-128, 127\] for INT8/,
+    );
+    expect(bad({ name: "x", datatype: "INT32", shape: [1], data: [1.5] })).toThrow(/data\[0\] is 1.5/);
+    expect(bad({ name: "x", datatype: "BOOL", shape: [1], data: [1] })).toThrow(/expected true or false/);
+    expect(bad({ name: "x", datatype: "FP32", shape: [2], data: [1, "2"] })).toThrow(/data\[1\] is "2"/);
+    expect(bad({ name: "x", datatype: "FP32", shape: [3], data: [[1, 2], [3]] })).not.toThrow();
+    expect(bad({ name: "x", datatype: "FP32", shape: [4], data: [[1, 2], [3]] })).toThrow(
+      /needs 4 values but "data" has 3/,
+    );
+    expect(() =>
+      parseInferRequest(bytes('{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1,]}]}')),
+    ).toThrow(/malformed JSON: expected a JSON value at byte/);
+  });
+
+  it("a float32 tensor goes out and comes back bit for bit", () => {
+    const rand = seededRandom(8);
+    const u = new Uint32Array(4096);
+    for (let i = 0; i < u.length; i++) u[i] = (rand() * 2 ** 32) >>> 0;
+    const f = new Float32Array(u.buffer).map((v) => (Number.isFinite(v) ? v : 0));
+    const body = encodeInferResponse({
+      modelName: "m",
+      modelVersion: "1",
+      outputs: [{ name: "y", datatype: "FP32", shape: [f.length], data: f }],
+    }).body;
+    const text = body.toString().replace('"outputs"', '"inputs"');
+    const back = parseInferRequest(bytes(text)).inputs[0].data as Float32Array;
+    expect(new Uint32Array(back.buffer)).toEqual(new Uint32Array(f.buffer));
+  });
+});

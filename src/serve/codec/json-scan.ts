@@ -1,0 +1,253 @@
+/**
+ * A JSON parser over the request's bytes for OIP infer bodies, where nearly all the bytes are numbers
+ * in `data` arrays. JSON.parse turns each into a boxed JS number inside a JS array that is then copied
+ * into a typed array (and collected); here an array of numbers under a `"data"` key is scanned
+ * straight from the bytes into a Float64Array, with no per-element string or object. Everything else
+ * (the small object around the data) is parsed into plain values, exactly as JSON.parse would.
+ *
+ * Numbers: a literal of at most 15 significant digits and a decimal exponent within ±22 is m·10^e
+ * with m and 10^|e| exact doubles, so one multiplication or division gives the correctly rounded
+ * value (Clinger's fast path); any other literal goes through Number(), which rounds correctly too.
+ * Either way the double is the one JSON.parse gives, bit for bit.
+ *
+ * Strict RFC 8259 syntax; errors name the byte offset. Nesting deeper than `maxDepth` is refused while
+ * parsing (never by recursion past it).
+ */
+
+export class JsonSyntaxError extends Error {}
+export class JsonDepthError extends Error {}
+
+const P10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+/**
+ * Parses `bytes` as one JSON value. Arrays of numbers (nested or flat) under a `"data"` key come back
+ * as Float64Array (nested ones as JS arrays of Float64Array); every other value as JSON.parse gives it.
+ */
+export function parseJsonBytes(bytes: Uint8Array, maxDepth: number): unknown {
+  const p = new Scanner(bytes, maxDepth);
+  p.ws();
+  const v = p.value(0, false);
+  p.ws();
+  if (p.pos < bytes.length) p.fail("unexpected data after the JSON value");
+  return v;
+}
+
+class Scanner {
+  pos = 0;
+  /** The same bytes as a Buffer, for its latin1/utf8 slicing. */
+  private readonly buf: Buffer;
+  constructor(
+    private readonly b: Uint8Array,
+    private readonly maxDepth: number,
+  ) {
+    this.buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  }
+
+  fail(what: string): never {
+    const c = this.b[this.pos];
+    const at =
+      this.pos >= this.b.length
+        ? "at the end of the input"
+        : `at byte ${this.pos} (${c >= 0x20 && c < 0x7f ? `"${String.fromCharCode(c)}"` : `0x${c.toString(16)}`})`;
+    throw new JsonSyntaxError(`${what} ${at}`);
+  }
+
+  ws(): void {
+    const b = this.b;
+    let c = b[this.pos];
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++this.pos];
+  }
+
+  value(depth: number, data: boolean): unknown {
+    const c = this.b[this.pos];
+    if (c === 0x7b) return this.object(depth + 1);
+    if (c === 0x5b) return this.array(depth + 1, data);
+    if (c === 0x22) return this.string();
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    if (c === 0x74) return this.literal("true", true);
+    if (c === 0x66) return this.literal("false", false);
+    if (c === 0x6e) return this.literal("null", null);
+    return this.fail("expected a JSON value");
+  }
+
+  private enter(depth: number): void {
+    if (depth > this.maxDepth) throw new JsonDepthError(`nested deeper than ${this.maxDepth} levels`);
+  }
+
+  private literal(word: string, v: unknown): unknown {
+    for (let i = 0; i < word.length; i++)
+      if (this.b[this.pos + i] !== word.charCodeAt(i)) this.fail(`expected ${word}`);
+    this.pos += word.length;
+    return v;
+  }
+
+  private object(depth: number): Record<string, unknown> {
+    this.enter(depth);
+    const b = this.b;
+    const out: Record<string, unknown> = {};
+    this.pos++;
+    this.ws();
+    if (b[this.pos] === 0x7d) {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      if (b[this.pos] !== 0x22) this.fail("expected a string key");
+      const key = this.string();
+      this.ws();
+      if (b[this.pos] !== 0x3a) this.fail('expected ":"');
+      this.pos++;
+      this.ws();
+      const v = this.value(depth, key === "data");
+      // JSON.parse semantics: the last duplicate wins; "__proto__" is an own property, not the prototype.
+      if (key === "__proto__")
+        Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[key] = v;
+      this.ws();
+      const c = b[this.pos];
+      if (c === 0x2c) {
+        this.pos++;
+        this.ws();
+      } else if (c === 0x7d) {
+        this.pos++;
+        return out;
+      } else this.fail('expected "," or "}"');
+    }
+  }
+
+  private array(depth: number, data: boolean): unknown[] | Float64Array {
+    this.enter(depth);
+    const b = this.b;
+    this.pos++;
+    this.ws();
+    const first = b[this.pos];
+    if (data && (first === 0x2d || (first >= 0x30 && first <= 0x39))) {
+      const nums = this.numbers();
+      if (nums) return nums;
+    }
+    const out: unknown[] = [];
+    if (b[this.pos] === 0x5d) {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      out.push(this.value(depth, data));
+      this.ws();
+      const c = b[this.pos];
+      if (c === 0x2c) {
+        this.pos++;
+        this.ws();
+      } else if (c === 0x5d) {
+        this.pos++;
+        return out;
+      } else this.fail('expected "," or "]"');
+    }
+  }
+
+  /**
+   * The rest of an array of numbers, as a Float64Array; undefined (with the position back at the
+   * first element) when some element is not a number, for the generic path to take it.
+   */
+  private numbers(): Float64Array | undefined {
+    const b = this.b;
+    const start = this.pos;
+    // Every number takes at least 2 bytes with its separator: an upper bound without a first pass.
+    let out = new Float64Array(Math.min(1024, ((b.length - start) >> 1) + 1));
+    let n = 0;
+    for (;;) {
+      const c = b[this.pos];
+      if (!(c === 0x2d || (c >= 0x30 && c <= 0x39))) {
+        this.pos = start;
+        return undefined;
+      }
+      if (n === out.length) {
+        const grown = new Float64Array(Math.min(n * 2, ((b.length - start) >> 1) + 1));
+        grown.set(out);
+        out = grown;
+      }
+      out[n++] = this.number();
+      this.ws();
+      const d = b[this.pos];
+      if (d === 0x2c) {
+        this.pos++;
+        this.ws();
+      } else if (d === 0x5d) {
+        this.pos++;
+        return out.subarray(0, n);
+      } else this.fail('expected "," or "]"');
+    }
+  }
+
+  private number(): number {
+    const b = this.b;
+    const start = this.pos;
+    let c = b[this.pos];
+    const neg = c === 0x2d;
+    if (neg) c = b[++this.pos];
+    let m = 0;
+    let digits = 0;
+    let exp = 0;
+    if (c === 0x30) c = b[++this.pos];
+    else if (c >= 0x31 && c <= 0x39)
+      do {
+        m = m * 10 + (c - 0x30);
+        digits++;
+        c = b[++this.pos];
+      } while (c >= 0x30 && c <= 0x39);
+    else this.fail("expected a digit");
+    if (c === 0x2e) {
+      c = b[++this.pos];
+      if (!(c >= 0x30 && c <= 0x39)) this.fail("expected a digit after the decimal point");
+      do {
+        m = m * 10 + (c - 0x30);
+        if (m !== 0) digits++;
+        exp--;
+        c = b[++this.pos];
+      } while (c >= 0x30 && c <= 0x39);
+    }
+    if (c === 0x65 || c === 0x45) {
+      c = b[++this.pos];
+      let eneg = false;
+      if (c === 0x2b || c === 0x2d) {
+        eneg = c === 0x2d;
+        c = b[++this.pos];
+      }
+      if (!(c >= 0x30 && c <= 0x39)) this.fail("expected a digit in the exponent");
+      let e = 0;
+      do {
+        if (e < 1e6) e = e * 10 + (c - 0x30);
+        c = b[++this.pos];
+      } while (c >= 0x30 && c <= 0x39);
+      exp += eneg ? -e : e;
+    }
+    let v: number;
+    if (digits <= 15 && exp >= -22 && exp <= 22) v = exp < 0 ? m / P10[-exp] : m * P10[exp];
+    else return Number(this.buf.toString("latin1", start, this.pos));
+    return neg ? -v : v;
+  }
+
+  string(): string {
+    const b = this.b;
+    const start = ++this.pos;
+    let plain = true;
+    for (;;) {
+      const c = b[this.pos];
+      if (c === 0x22) break;
+      if (c === 0x5c) {
+        plain = false;
+        this.pos += 2;
+        continue;
+      }
+      if (c === undefined) this.fail("unterminated string");
+      if (c < 0x20) this.fail("control character in a string");
+      this.pos++;
+    }
+    const end = this.pos++;
+    if (plain) return this.buf.toString("utf8", start, end);
+    try {
+      return JSON.parse(this.buf.toString("utf8", start - 1, end + 1)) as string;
+    } catch (e) {
+      this.pos = start;
+      return this.fail(`bad escape in a string (${(e as Error).message})`);
+    }
+  }
+}
