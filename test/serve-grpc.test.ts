@@ -261,7 +261,7 @@ describe("gRPC ModelInfer against REST", () => {
     );
     mixed.forEach((d, i) => expect(d).toEqual(restAlone[i].data));
     const metrics = (await request(`${srv.url}/metrics`)).text;
-    expect(metrics).toMatch(/mlpack_requests_total\{route="infer",model="mlp",code="200"\} \d+/);
+    expect(metrics).toMatch(/mlpack_requests_total\{route="infer",model="mlp",version="1",code="200"\} \d+/);
   });
 });
 

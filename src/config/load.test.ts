@@ -47,7 +47,7 @@ server: { workers: 2, maxBatchSize: 8, maxQueueDelayMs: 2 }
   it("a typo'd key names the key path and suggests the right one", () => {
     const problems = configProblems({ model: "m.onnx", targets: { dockr: {} } });
     expect(problems).toEqual([
-      'unknown key "targets.dockr" (did you mean "docker"?); allowed keys here: docker, lambda, tfjs',
+      'unknown key "targets.dockr" (did you mean "docker"?); allowed keys here: docker, lambda, tfjs, kubernetes',
     ]);
     const nested = configProblems({ model: "m.onnx", targets: { docker: {} }, quantize: { mod: "dynamic" } });
     expect(nested[0]).toMatch(/^unknown key "quantize\.mod" \(did you mean "mode"\?\)/);
