@@ -188,8 +188,34 @@ export class ExternalDataStore {
     return entry;
   }
 
+  /**
+   * The one checksum policy: a recorded SHA-1 is verified when the model is read (readModel calls this
+   * for every external tensor), so inspect, validate, serve, convert and build all refuse the same
+   * modified data file with the same message. Each file is hashed once.
+   */
+  verify(t: TensorProto): void {
+    const ref = parseExternalData(t);
+    if (!ref.checksum) return;
+    this.withOpenFile(t, (fd, r) => this.verifyChecksum(t, fd, r, ref.checksum!));
+  }
+
   /** Layer 3: open without following links, verify it is the file that was checked, then read. */
   read(t: TensorProto): Uint8Array {
+    const ref = parseExternalData(t);
+    return this.withOpenFile(t, (fd, r) => {
+      if (ref.checksum) this.verifyChecksum(t, fd, r, ref.checksum);
+      const out = Buffer.allocUnsafe(r.length);
+      let done = 0;
+      while (done < r.length) {
+        const n = fs.readSync(fd, out, done, r.length - done, r.offset + done);
+        if (n === 0) refuse(t, `file "${r.file}" ended early`, "the data file is truncated");
+        done += n;
+      }
+      return new Uint8Array(out.buffer, out.byteOffset, out.length);
+    });
+  }
+
+  private withOpenFile<T>(t: TensorProto, use: (fd: number, r: ResolvedExternal) => T): T {
     const r = this.resolve(t);
     const entry = [...this.files.values()].find((f) => f.real === r.file)!;
     const flags = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
@@ -212,16 +238,7 @@ export class ExternalDataStore {
           "retry; if it persists the directory is being tampered with",
         );
       }
-      const ref = parseExternalData(t);
-      if (ref.checksum) this.verifyChecksum(t, fd, r, ref.checksum);
-      const out = Buffer.allocUnsafe(r.length);
-      let done = 0;
-      while (done < r.length) {
-        const n = fs.readSync(fd, out, done, r.length - done, r.offset + done);
-        if (n === 0) refuse(t, `file "${r.file}" ended early`, "the data file is truncated");
-        done += n;
-      }
-      return new Uint8Array(out.buffer, out.byteOffset, out.length);
+      return use(fd, r);
     } finally {
       fs.closeSync(fd);
     }

@@ -153,6 +153,7 @@ function checkTensors(proto: ModelProto, source: string, external?: ExternalData
         );
       }
       const r = wrap(source, () => external.resolve(t));
+      wrap(source, () => external.verify(t));
       files.set(t.externalData.find((e) => e.key === "location")!.value, r.fileSize);
       [have, want] = [r.length, rawByteLength(info, count)];
     } else if (info.bits === 0) {
