@@ -70,6 +70,18 @@ describe("model strings in command output", () => {
     expect(report.diagnostics.some((d) => d.node?.name === `node${EVIL}`)).toBe(true);
   });
 
+  it("bench (progress, report, GitHub annotations)", async () => {
+    const m = makeMlp({ widths: [4, 3] });
+    m.graph!.node[0].name = `node${EVIL}`;
+    const file2 = path.join(dir, "evil-bench.onnx");
+    fs.writeFileSync(file2, encodeModelProto(m));
+    const r = await runInProcess(["bench", file2, "--iterations", "5", "--rounds", "1", "--github"]);
+    expect(r.code, r.stderr).toBe(0);
+    // --github prints its own ::warning lines; the model's "::error::fake" must never start one.
+    expectClean(r.stdout + r.stderr, false);
+    expect(r.stdout + r.stderr).not.toMatch(/^\s*::error::fake/m);
+  });
+
   it("quantize", async () => {
     const r = await runInProcess(["quantize", file, "-o", path.join(dir, "q.onnx")]);
     expectClean(r.stdout + r.stderr);
@@ -81,9 +93,15 @@ describe("model strings in command output", () => {
     m.graph!.initializer[0].dataType = 77;
     const bad = path.join(dir, "bad.onnx");
     fs.writeFileSync(bad, encodeModelProto(m));
+    for (const cmd of [["inspect"], ["validate"], ["quantize", "-o", path.join(dir, "bq.onnx")]]) {
+      const r = await runInProcess([cmd[0], bad, ...cmd.slice(1)]);
+      expect(r.code).toBe(1);
+      // The name is the model's: its newline must not start a line of its own.
+      expectClean(r.stderr);
+      expect(r.stderr).toContain("w\\x1b]0;pwned");
+    }
     const r = await runInProcess(["inspect", bad]);
     expect(r.code).toBe(1);
-    expectClean(r.stderr, false);
     expect(r.stderr).toContain("w\\x1b]0;pwned");
   });
 });

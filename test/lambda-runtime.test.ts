@@ -51,7 +51,11 @@ const inferBody = JSON.stringify({
   inputs: [{ name: "input", datatype: "FP32", shape: [2, 4], data: X.flat() }],
 });
 
-async function launch(runtime: "nodejs20.x" | "provided.al2023", tag: string) {
+async function launch(
+  runtime: "nodejs20.x" | "provided.al2023",
+  tag: string,
+  env: Record<string, string> = {},
+) {
   const zip = path.join(dir, `${tag}.zip`);
   await buildLambdaZip({
     model: modelPath,
@@ -63,9 +67,26 @@ async function launch(runtime: "nodejs20.x" | "provided.al2023", tag: string) {
   const root = path.join(dir, tag);
   unzipTo(zip, root);
   const api = await startRuntimeApi();
-  const fn = startFunction(root, api, runtime === "provided.al2023" ? "provided" : "nodejs", dir);
+  const fn = startFunction(root, api, runtime === "provided.al2023" ? "provided" : "nodejs", dir, env);
   return { api, fn, root };
 }
+
+describe("MLPACK_INTRA_OP_THREADS is checked at init, never fatal", () => {
+  it.each([
+    ["abc", /MLPACK_INTRA_OP_THREADS="abc" is not a whole number of threads \(1-64\); using \d+/],
+    ["1e9", /MLPACK_INTRA_OP_THREADS="1e9" is not a whole number/],
+  ])("%s: init succeeds, one clear log line", async (value, line) => {
+    const { api, fn } = await launch("nodejs20.x", `env-${value}`, { MLPACK_INTRA_OP_THREADS: value });
+    try {
+      const r = await httpCall(api, httpEvent("POST", "/v2/models/mlp/infer", inferBody));
+      expect(r.statusCode, fn.stderr()).toBe(200);
+      expect(fn.stderr()).toMatch(line);
+    } finally {
+      await fn.stop();
+      await api.close();
+    }
+  });
+});
 
 describe("nodejs20.x zip under the Node runtime's handler loading", () => {
   let api: RuntimeApi;

@@ -102,6 +102,9 @@ function randomData(dtype: number, count: number, rand: () => number): NumericAr
   }
 }
 
+/** Largest generated input (2^28 elements, 1 GiB of float32): past it a shape is a mistake. */
+export const MAX_GENERATED_ELEMENTS = 2 ** 28;
+
 export function randomSamples(
   model: ModelProto,
   count: number,
@@ -115,6 +118,13 @@ export function randomSamples(
     for (const i of inputs) {
       const dims = resolveDims(i, shapes);
       const count = dims.reduce((a, b) => a * b, 1);
+      if (!(count <= MAX_GENERATED_ELEMENTS))
+        throw new UserError(
+          `input "${i.name}" [${dims.join(", ")}] would have ${count} elements (limit ${MAX_GENERATED_ELEMENTS})`,
+          {
+            hint: `the model declares an absurd shape; pass real samples or --shape ${i.name}=D1,D2,... with smaller dims`,
+          },
+        );
       const fixed = fixedInputValue(i.name, i.dtype, dims);
       const data = randomData(i.dtype, count, rand);
       if (data instanceof BigInt64Array || data instanceof BigUint64Array)

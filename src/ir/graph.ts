@@ -13,6 +13,10 @@ import type {
   ValueInfoProto,
 } from "../onnx/proto.js";
 
+/** Shared by every node without subgraphs (most of them): one Map per node was a large part of the
+ * memory, and garbage-collection time, of million-node graphs. */
+const NO_SUBGRAPHS: ReadonlyMap<string, Graph[]> = new Map();
+
 export class Node {
   name: string;
   opType: string;
@@ -21,7 +25,7 @@ export class Node {
   outputs: string[];
   attributes: AttributeProto[];
   /** Subgraph attributes (If: then_branch/else_branch, Loop/Scan: body), by attribute name. */
-  subgraphs = new Map<string, Graph[]>();
+  subgraphs: ReadonlyMap<string, Graph[]> = NO_SUBGRAPHS;
   readonly proto: NodeProto;
 
   constructor(
@@ -35,14 +39,16 @@ export class Node {
     this.inputs = [...proto.input];
     this.outputs = [...proto.output];
     this.attributes = [...proto.attribute];
+    let subgraphs: Map<string, Graph[]> | undefined;
     for (const a of proto.attribute) {
       const gs = a.g ? [a.g] : a.graphs;
       if (gs.length > 0)
-        this.subgraphs.set(
+        (subgraphs ??= new Map()).set(
           a.name,
           gs.map((g) => new Graph(g, this)),
         );
     }
+    if (subgraphs) this.subgraphs = subgraphs;
   }
 
   attribute(name: string): AttributeProto | undefined {

@@ -61,34 +61,57 @@ export interface TopoResult {
  */
 export function topoSort(g: Graph): TopoResult {
   const nodes = g.nodes;
+  const count = nodes.length;
   const prod = new Map<string, number>();
-  nodes.forEach((n, i) => {
-    for (const o of n.outputs) if (o !== "" && !prod.has(o)) prod.set(o, i);
-  });
-  const indeg = new Int32Array(nodes.length);
-  const users: number[][] = nodes.map(() => []);
-  nodes.forEach((n, i) => {
-    const deps = new Set<number>();
-    const add = (name: string) => {
-      const p = prod.get(name);
-      if (p !== undefined) deps.add(p);
-    };
-    for (const name of n.inputs) add(name);
-    if (n.subgraphs.size > 0) for (const name of implicitInputs(n)) add(name);
-    indeg[i] = deps.size;
-    for (const d of deps) users[d].push(i);
-  });
+  for (let i = 0; i < count; i++)
+    for (const o of nodes[i].outputs) if (o !== "" && !prod.has(o)) prod.set(o, i);
+  // Edges in flat typed arrays (compressed rows) and a per-node stamp for de-duplication: no Set or
+  // array per node, which made garbage collection the largest cost on million-node graphs.
+  const indeg = new Int32Array(count);
+  const stamp = new Int32Array(count).fill(-1);
+  let from: Int32Array = new Int32Array(Math.max(16, count * 2));
+  let to: Int32Array = new Int32Array(from.length);
+  let edges = 0;
+  const add = (i: number, name: string) => {
+    const p = prod.get(name);
+    if (p === undefined || stamp[p] === i) return;
+    stamp[p] = i;
+    indeg[i]++;
+    if (edges === from.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      from = grow(from);
+      to = grow(to);
+    }
+    from[edges] = p;
+    to[edges++] = i;
+  };
+  for (let i = 0; i < count; i++) {
+    const n = nodes[i];
+    for (const name of n.inputs) add(i, name);
+    if (n.subgraphs.size > 0) for (const name of implicitInputs(n)) add(i, name);
+  }
+  const first = new Int32Array(count + 1);
+  for (let e = 0; e < edges; e++) first[from[e] + 1]++;
+  for (let i = 0; i < count; i++) first[i + 1] += first[i];
+  const users = new Int32Array(edges);
+  const fill = first.slice(0, count);
+  for (let e = 0; e < edges; e++) users[fill[from[e]]++] = to[e];
+
   const heap = new MinHeap();
-  for (let i = 0; i < nodes.length; i++) if (indeg[i] === 0) heap.push(i);
+  for (let i = 0; i < count; i++) if (indeg[i] === 0) heap.push(i);
   const order: Node[] = [];
-  const placed = new Uint8Array(nodes.length);
+  const placed = new Uint8Array(count);
   while (heap.size > 0) {
     const i = heap.pop();
     order.push(nodes[i]);
     placed[i] = 1;
-    for (const u of users[i]) if (--indeg[u] === 0) heap.push(u);
+    for (let e = first[i]; e < first[i + 1]; e++) if (--indeg[users[e]] === 0) heap.push(users[e]);
   }
-  return { order, cyclic: nodes.filter((_, i) => !placed[i]) };
+  return { order, cyclic: order.length === count ? [] : nodes.filter((_, i) => !placed[i]) };
 }
 
 class MinHeap {

@@ -144,14 +144,22 @@ describe("external data: ExternalDataSecurity.md attacks are refused", () => {
     await expectRefused(model, /file "missing\.bin" was not found/);
   });
 
-  it("a checksum that does not match", async () => {
+  it("a checksum that does not match: one policy, one message for every command", async () => {
     const model = await setup((e) => {
       e.checksum = "0".repeat(40);
     });
-    const m = await readModel(model); // bounds are fine; the checksum is verified when bytes are read
-    expect(() => readTensor(m, m.proto.graph!.initializer[0])).toThrow(
-      /has SHA-1 [0-9a-f]{40}, not the recorded 0{40}/,
-    );
+    const message = /has SHA-1 [0-9a-f]{40}, not the recorded 0{40}/;
+    await expectRefused(model, message);
+    const out = path.join(path.dirname(model), "out");
+    for (const args of [
+      ["convert", model, out, "--to", "tfjs"],
+      ["serve", model, "--port", "0", "--host", "127.0.0.1"],
+      ["quantize", model, "-o", path.join(out, "q.onnx")],
+    ]) {
+      const r = await runInProcess(args);
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(1);
+      expect(r.stderr).toMatch(message);
+    }
   });
 
   it("a missing location", async () => {

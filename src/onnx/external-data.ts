@@ -9,6 +9,7 @@ import path from "node:path";
 import { createHash } from "node:crypto";
 import type { TensorProto } from "./proto.js";
 import { ModelFormatError } from "../errors.js";
+import { printable } from "../printable.js";
 
 export interface ExternalDataRef {
   location: string;
@@ -22,7 +23,7 @@ export interface ExternalDataRef {
 const ALLOWED_KEYS = new Set(["location", "offset", "length", "checksum", "basepath"]);
 
 function refuse(t: TensorProto, what: string, hint: string): never {
-  throw new ModelFormatError(`tensor "${t.name}": external data ${what}`, { hint });
+  throw new ModelFormatError(`tensor "${printable(t.name)}": external data ${what}`, { hint });
 }
 
 function parseCount(t: TensorProto, key: string, value: string): number {
@@ -61,7 +62,7 @@ export function parseExternalData(t: TensorProto): ExternalDataRef {
   const checksum = seen.get("checksum");
   if (checksum !== undefined) {
     if (!/^[0-9a-fA-F]{40}$/.test(checksum))
-      refuse(t, `checksum "${checksum}" is not a SHA-1 hex digest`, "remove it or fix it");
+      refuse(t, `checksum "${printable(checksum)}" is not a SHA-1 hex digest`, "remove it or fix it");
     ref.checksum = checksum.toLowerCase();
   }
   return ref;
@@ -72,14 +73,14 @@ function checkLocationSyntax(t: TensorProto, location: string): void {
   if (path.isAbsolute(location) || path.win32.isAbsolute(location) || location.startsWith("\\")) {
     refuse(
       t,
-      `location "${location}" is an absolute path`,
+      `location "${printable(location)}" is an absolute path`,
       "locations must be relative to the model's directory",
     );
   }
   if (location.split(/[\\/]/).includes("..")) {
     refuse(
       t,
-      `location "${location}" contains ".."`,
+      `location "${printable(location)}" contains ".."`,
       "data files must sit in the model's directory or below it",
     );
   }
@@ -120,7 +121,7 @@ export class ExternalDataStore {
     if (ref.offset > file.size) {
       refuse(
         t,
-        `offset ${ref.offset} is past the end of "${ref.location}" (${file.size} bytes)`,
+        `offset ${ref.offset} is past the end of "${printable(ref.location)}" (${file.size} bytes)`,
         "the data file is truncated or does not belong to this model",
       );
     }
@@ -128,7 +129,7 @@ export class ExternalDataStore {
     if (ref.offset + length > file.size) {
       refuse(
         t,
-        `range ${ref.offset}+${length} runs past the end of "${ref.location}" (${file.size} bytes)`,
+        `range ${ref.offset}+${length} runs past the end of "${printable(ref.location)}" (${file.size} bytes)`,
         "the data file is truncated or does not belong to this model",
       );
     }
@@ -148,7 +149,7 @@ export class ExternalDataStore {
       } catch {
         refuse(
           t,
-          `file "${location}" was not found in ${this.baseDir}`,
+          `file "${printable(location)}" was not found in ${this.baseDir}`,
           "copy the data file next to the model (same relative path)",
         );
       }
@@ -156,30 +157,31 @@ export class ExternalDataStore {
         const which =
           i === parts.length - 1
             ? "is a symbolic link"
-            : `goes through a symbolic link ("${parts.slice(0, i + 1).join("/")}")`;
+            : `goes through a symbolic link ("${printable(parts.slice(0, i + 1).join("/"))}")`;
         refuse(
           t,
-          `file "${location}" ${which}`,
+          `file "${printable(location)}" ${which}`,
           "replace the link with the real file; links could expose files outside the model directory",
         );
       }
       if (i < parts.length - 1 && !st.isDirectory())
-        refuse(t, `path "${location}" is not under a directory`, "fix the location");
+        refuse(t, `path "${printable(location)}" is not under a directory`, "fix the location");
     }
     const real = fs.realpathSync(cur);
     if (real !== this.realBase && !real.startsWith(this.realBase + path.sep)) {
       refuse(
         t,
-        `file "${location}" resolves outside the model directory`,
+        `file "${printable(location)}" resolves outside the model directory`,
         "data files must sit in the model's directory or below it",
       );
     }
     const st = fs.statSync(real);
-    if (!st.isFile()) refuse(t, `"${location}" is not a regular file`, "point location at a data file");
+    if (!st.isFile())
+      refuse(t, `"${printable(location)}" is not a regular file`, "point location at a data file");
     if (st.nlink > 1) {
       refuse(
         t,
-        `file "${location}" has ${st.nlink} hard links`,
+        `file "${printable(location)}" has ${st.nlink} hard links`,
         "copy the data file (cp, not ln) so it is not shared with other paths",
       );
     }
@@ -188,8 +190,34 @@ export class ExternalDataStore {
     return entry;
   }
 
+  /**
+   * The one checksum policy: a recorded SHA-1 is verified when the model is read (readModel calls this
+   * for every external tensor), so inspect, validate, serve, convert and build all refuse the same
+   * modified data file with the same message. Each file is hashed once.
+   */
+  verify(t: TensorProto): void {
+    const ref = parseExternalData(t);
+    if (!ref.checksum) return;
+    this.withOpenFile(t, (fd, r) => this.verifyChecksum(t, fd, r, ref.checksum!));
+  }
+
   /** Layer 3: open without following links, verify it is the file that was checked, then read. */
   read(t: TensorProto): Uint8Array {
+    const ref = parseExternalData(t);
+    return this.withOpenFile(t, (fd, r) => {
+      if (ref.checksum) this.verifyChecksum(t, fd, r, ref.checksum);
+      const out = Buffer.allocUnsafe(r.length);
+      let done = 0;
+      while (done < r.length) {
+        const n = fs.readSync(fd, out, done, r.length - done, r.offset + done);
+        if (n === 0) refuse(t, `file "${printable(r.file)}" ended early`, "the data file is truncated");
+        done += n;
+      }
+      return new Uint8Array(out.buffer, out.byteOffset, out.length);
+    });
+  }
+
+  private withOpenFile<T>(t: TensorProto, use: (fd: number, r: ResolvedExternal) => T): T {
     const r = this.resolve(t);
     const entry = [...this.files.values()].find((f) => f.real === r.file)!;
     const flags = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
@@ -199,7 +227,7 @@ export class ExternalDataStore {
     } catch (e) {
       refuse(
         t,
-        `file "${r.file}" could not be opened safely (${(e as NodeJS.ErrnoException).code})`,
+        `file "${printable(r.file)}" could not be opened safely (${(e as NodeJS.ErrnoException).code})`,
         "replace links with real files",
       );
     }
@@ -208,20 +236,11 @@ export class ExternalDataStore {
       if (st.ino !== entry.ino || st.dev !== entry.dev || st.nlink > 1 || !st.isFile()) {
         refuse(
           t,
-          `file "${r.file}" changed while it was being opened`,
+          `file "${printable(r.file)}" changed while it was being opened`,
           "retry; if it persists the directory is being tampered with",
         );
       }
-      const ref = parseExternalData(t);
-      if (ref.checksum) this.verifyChecksum(t, fd, r, ref.checksum);
-      const out = Buffer.allocUnsafe(r.length);
-      let done = 0;
-      while (done < r.length) {
-        const n = fs.readSync(fd, out, done, r.length - done, r.offset + done);
-        if (n === 0) refuse(t, `file "${r.file}" ended early`, "the data file is truncated");
-        done += n;
-      }
-      return new Uint8Array(out.buffer, out.byteOffset, out.length);
+      return use(fd, r);
     } finally {
       fs.closeSync(fd);
     }
@@ -244,7 +263,7 @@ export class ExternalDataStore {
     if (got !== want)
       refuse(
         t,
-        `file "${r.file}" has SHA-1 ${got}, not the recorded ${want}`,
+        `file "${printable(r.file)}" has SHA-1 ${got}, not the recorded ${want}`,
         "the data file was modified or belongs to another model",
       );
   }

@@ -135,6 +135,11 @@ describe("readModel on bad input", () => {
     await expectCleanFailure(file("deep100.onnx", deeplyNested(100)), /nested too deeply to read/);
   });
 
+  it("the documented limit: 32 levels of subgraphs read, 33 are refused (README: past 32 levels)", () => {
+    expect(() => readModelFromBytes(deeplyNested(32))).not.toThrow();
+    expect(() => readModelFromBytes(deeplyNested(33))).toThrow(/nested too deeply to read/);
+  });
+
   it("subgraphs nested beyond a configured depth limit", () => {
     expect(() => readModelFromBytes(deeplyNested(20), { maxGraphDepth: 8 })).toThrow(
       /nested 9 levels deep \(limit 8\)/,

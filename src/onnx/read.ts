@@ -17,6 +17,7 @@ import {
 } from "./tensor.js";
 import { dtypeInfo, rawByteLength } from "./dtypes.js";
 import { ModelFormatError } from "../errors.js";
+import { printable } from "../printable.js";
 import { readRegularFile } from "../read-regular-file.js";
 import { forEachGraph } from "./walk-proto.js";
 
@@ -133,9 +134,12 @@ function checkTensors(proto: ModelProto, source: string, external?: ExternalData
   const check = (t: TensorProto) => {
     const info = dtypeInfo(t.dataType);
     if (!info) {
-      throw new ModelFormatError(`${source}: tensor "${t.name}" has unknown data_type ${t.dataType}`, {
-        hint: "mlpack knows ONNX data types 1-26 (ONNX 1.20)",
-      });
+      throw new ModelFormatError(
+        `${source}: tensor "${printable(t.name)}" has unknown data_type ${t.dataType}`,
+        {
+          hint: "mlpack knows ONNX data types 1-26 (ONNX 1.20)",
+        },
+      );
     }
     const count = elementCount(wrap(source, () => tensorDims(t)));
     const kind = payloadKind(t);
@@ -146,13 +150,14 @@ function checkTensors(proto: ModelProto, source: string, external?: ExternalData
     if (kind === "external") {
       if (!external) {
         throw new ModelFormatError(
-          `${source}: tensor "${t.name}" uses external data but no directory was given`,
+          `${source}: tensor "${printable(t.name)}" uses external data but no directory was given`,
           {
             hint: "read the model from its file path so the data files beside it can be found",
           },
         );
       }
       const r = wrap(source, () => external.resolve(t));
+      wrap(source, () => external.verify(t));
       files.set(t.externalData.find((e) => e.key === "location")!.value, r.fileSize);
       [have, want] = [r.length, rawByteLength(info, count)];
     } else if (info.bits === 0) {
@@ -165,7 +170,7 @@ function checkTensors(proto: ModelProto, source: string, external?: ExternalData
     }
     if (have !== want) {
       throw new ModelFormatError(
-        `${source}: tensor "${t.name}" declares dims [${t.dims.join(",")}] of ${info.name} (${fmtCount(want)} ${unit}) but holds ${have} ${unit}`,
+        `${source}: tensor "${printable(t.name)}" declares dims [${t.dims.join(",")}] of ${info.name} (${fmtCount(want)} ${unit}) but holds ${have} ${unit}`,
         { hint: "the file is corrupt or truncated; re-export the model" },
       );
     }

@@ -5,6 +5,7 @@
 import { create, TensorProtoSchema, DataLocation, type TensorProto } from "./proto.js";
 import { dtypeInfo, dtypeName, rawByteLength, DT, type DTypeInfo } from "./dtypes.js";
 import { ModelFormatError } from "../errors.js";
+import { printable } from "../printable.js";
 import { endianness } from "node:os";
 
 if (endianness() !== "LE")
@@ -45,7 +46,7 @@ export const MAX_ELEMENTS = 2 ** 33;
 export function tensorDims(t: TensorProto): number[] {
   return t.dims.map((d) => {
     if (d < 0n || d > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new ModelFormatError(`tensor "${t.name}": dimension ${d} is out of range`, {
+      throw new ModelFormatError(`tensor "${printable(t.name)}": dimension ${d} is out of range`, {
         hint: "dimensions must be between 0 and 2^53; the file is corrupt or was written by a buggy exporter",
       });
     }
@@ -67,7 +68,7 @@ export function isExternal(t: TensorProto): boolean {
 function requireInfo(t: TensorProto): DTypeInfo {
   const info = dtypeInfo(t.dataType);
   if (!info) {
-    throw new ModelFormatError(`tensor "${t.name}": unknown data_type ${t.dataType}`, {
+    throw new ModelFormatError(`tensor "${printable(t.name)}": unknown data_type ${t.dataType}`, {
       hint: "mlpack knows ONNX data types 1-26 (ONNX 1.20); upgrade mlpack or re-export the model",
     });
   }
@@ -96,15 +97,19 @@ export function payloadKind(t: TensorProto): "raw" | "external" | "typed" | "emp
  */
 export function tensorRawBytes(t: TensorProto, external?: ExternalDataReader): Uint8Array {
   const info = requireInfo(t);
-  if (info.bits === 0) throw new ModelFormatError(`tensor "${t.name}": string tensors have no raw bytes`);
+  if (info.bits === 0)
+    throw new ModelFormatError(`tensor "${printable(t.name)}": string tensors have no raw bytes`);
   const count = checkedCount(t);
   const want = rawByteLength(info, count);
   let bytes: Uint8Array;
   if (isExternal(t)) {
     if (!external) {
-      throw new ModelFormatError(`tensor "${t.name}" is stored in an external file that was not loaded`, {
-        hint: "load the model from its path (not from bytes) so its external data files can be found",
-      });
+      throw new ModelFormatError(
+        `tensor "${printable(t.name)}" is stored in an external file that was not loaded`,
+        {
+          hint: "load the model from its path (not from bytes) so its external data files can be found",
+        },
+      );
     }
     bytes = external(t);
   } else if (t.rawData.length > 0 || t[info.field].length === 0) {
@@ -114,7 +119,7 @@ export function tensorRawBytes(t: TensorProto, external?: ExternalDataReader): U
   }
   if (bytes.length !== want) {
     throw new ModelFormatError(
-      `tensor "${t.name}": holds ${bytes.length} bytes but dims [${t.dims.join(",")}] of ${info.name} need ${want}`,
+      `tensor "${printable(t.name)}": holds ${bytes.length} bytes but dims [${t.dims.join(",")}] of ${info.name} need ${want}`,
       { hint: "the tensor's data does not match its shape; the file is corrupt or was edited by hand" },
     );
   }
@@ -125,7 +130,7 @@ function checkedCount(t: TensorProto): number {
   const count = elementCount(tensorDims(t));
   if (count > MAX_ELEMENTS) {
     throw new ModelFormatError(
-      `tensor "${t.name}": dims [${t.dims.join(",")}] declare ${count.toExponential(2)} elements, more than mlpack will load`,
+      `tensor "${printable(t.name)}": dims [${t.dims.join(",")}] declare ${count.toExponential(2)} elements, more than mlpack will load`,
       { hint: "the header is corrupt, or the tensor is too large to materialize" },
     );
   }
@@ -137,7 +142,7 @@ function typedFieldToRaw(t: TensorProto, info: DTypeInfo, count: number): Uint8A
   const need = info.bits < 8 ? Math.ceil((count * info.bits) / 8) : count * info.lanes;
   if (values.length !== need) {
     throw new ModelFormatError(
-      `tensor "${t.name}": ${info.field} has ${values.length} values but dims [${t.dims.join(",")}] of ${info.name} need ${need}`,
+      `tensor "${printable(t.name)}": ${info.field} has ${values.length} values but dims [${t.dims.join(",")}] of ${info.name} need ${need}`,
     );
   }
   const out = new Uint8Array(rawByteLength(info, count));
@@ -206,15 +211,18 @@ export function tensorToArray(t: TensorProto, external?: ExternalDataReader): De
   const info = requireInfo(t);
   const dims = tensorDims(t);
   if (t.segment) {
-    throw new ModelFormatError(`tensor "${t.name}" uses the segment field, which mlpack does not support`, {
-      hint: "re-save the model without segmented tensors",
-    });
+    throw new ModelFormatError(
+      `tensor "${printable(t.name)}" uses the segment field, which mlpack does not support`,
+      {
+        hint: "re-save the model without segmented tensors",
+      },
+    );
   }
   if (info.id === DT.STRING) {
     const count = checkedCount(t);
     if (t.stringData.length !== count) {
       throw new ModelFormatError(
-        `tensor "${t.name}": has ${t.stringData.length} strings but dims [${dims.join(",")}] need ${count}`,
+        `tensor "${printable(t.name)}": has ${t.stringData.length} strings but dims [${dims.join(",")}] need ${count}`,
       );
     }
     return { name: t.name, dtype: info.id, dims, data: t.stringData };
@@ -273,22 +281,22 @@ export function arrayToTensor(
   data: TensorData,
 ): TensorProto {
   const info = dtypeInfo(dtype);
-  if (!info) throw new ModelFormatError(`unknown data type ${dtype} for tensor "${name}"`);
+  if (!info) throw new ModelFormatError(`unknown data type ${dtype} for tensor "${printable(name)}"`);
   const count = elementCount(dims);
   const t = create(TensorProtoSchema, { name, dataType: dtype, dims: dims.map((d) => BigInt(d)) });
   if (dtype === DT.STRING) {
     if (!Array.isArray(data) || data.length !== count) {
-      throw new ModelFormatError(`tensor "${name}": expected ${count} strings`);
+      throw new ModelFormatError(`tensor "${printable(name)}": expected ${count} strings`);
     }
     t.stringData = data.map((s) => new Uint8Array(s));
     return t;
   }
   if (Array.isArray(data))
-    throw new ModelFormatError(`tensor "${name}": ${dtypeName(dtype)} data must be a typed array`);
+    throw new ModelFormatError(`tensor "${printable(name)}": ${dtypeName(dtype)} data must be a typed array`);
   const lanes = info.lanes;
   if (data.length !== count * lanes) {
     throw new ModelFormatError(
-      `tensor "${name}": ${data.length} values do not fill dims [${dims.join(",")}] of ${info.name}`,
+      `tensor "${printable(name)}": ${data.length} values do not fill dims [${dims.join(",")}] of ${info.name}`,
     );
   }
   if (info.bits < 8) {

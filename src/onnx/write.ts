@@ -16,6 +16,7 @@ import { declaredByteLength, isExternal, tensorRawBytes, type ExternalDataReader
 import { forEachStoredTensor, MAX_PROTO_BYTES } from "./read.js";
 import { dtypeInfo } from "./dtypes.js";
 import { UserError } from "../errors.js";
+import { checkOutputFile, ensureOutputDir } from "../write-atomic.js";
 
 export interface WriteModelOptions {
   /**
@@ -88,6 +89,9 @@ export async function writeModel(
   const stay = new Set(toExternal);
   const toInline = mode === "never" ? alreadyExternal : alreadyExternal.filter((t) => !stay.has(t));
 
+  checkOutputFile(modelPath, "model");
+  if (toExternal.length > 0) checkOutputFile(dataPath, "external data file");
+  ensureOutputDir(path.dirname(modelPath));
   const tmpModel = `${modelPath}.tmp-${process.pid}`;
   const tmpData = `${dataPath}.tmp-${process.pid}`;
   // Saved with presence: proto2 fields that were absent must become absent again (not set to default),

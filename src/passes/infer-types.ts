@@ -4,7 +4,7 @@
  * output type an attribute decides (Cast, Constant, RandomNormal, ...).
  */
 import type { Graph, Node } from "../ir/graph.js";
-import { topoSort } from "../ir/walk.js";
+import { topoSort, type TopoResult } from "../ir/walk.js";
 import { typeToString } from "../ir/types.js";
 import { dtypeName } from "../onnx/dtypes.js";
 import { resolveSchema, normalizeDomain } from "../ops/schema/registry.js";
@@ -93,7 +93,13 @@ function controlFlowOutputType(node: Node, i: number): string | undefined {
 }
 
 /** Types of every value visible in g: outer scope, inputs, initializers, value_info, inferred. */
-export function inferGraphTypes(g: Graph, opsets: Map<string, number>, outer?: TypeTable): TypeTable {
+export function inferGraphTypes(
+  g: Graph,
+  opsets: Map<string, number>,
+  outer?: TypeTable,
+  /** g's topological order when the caller has it already (validate sorts each graph once). */
+  topo: TopoResult = topoSort(g),
+): TypeTable {
   const types: TypeTable = new Map(outer);
   for (const v of [...g.inputs, ...g.valueInfo, ...g.outputs]) {
     const t = typeToString(v.type);
@@ -105,7 +111,7 @@ export function inferGraphTypes(g: Graph, opsets: Map<string, number>, outer?: T
     if (s.values && !types.has(s.values.name))
       types.set(s.values.name, `sparse_tensor(${dtypeName(s.values.dataType)})`);
   }
-  for (const node of topoSort(g).order) {
+  for (const node of topo.order) {
     const domain = normalizeDomain(node.domain);
     const opset = opsets.get(domain);
     const schema = opset === undefined ? undefined : resolveSchema(domain, node.opType, opset);

@@ -2,6 +2,7 @@
 import { create, GraphProtoSchema, ValueInfoProtoSchema, type ModelProto } from "../onnx/proto.js";
 import { Graph, Model, type Node } from "../ir/graph.js";
 import { inferGraphTypes, type TypeTable } from "./infer-types.js";
+import { topoSort, type TopoResult } from "../ir/walk.js";
 import type { DiagnosticBag, DiagnosticNode } from "../diagnostics.js";
 
 export interface GraphScope {
@@ -14,6 +15,8 @@ export interface GraphScope {
   outer: Set<string>;
   isMain: boolean;
   isFunction: boolean;
+  /** The graph's topological order, computed once for type inference and the structure checks. */
+  topo: TopoResult;
 }
 
 export interface ValidationContext {
@@ -32,7 +35,8 @@ const positions = new WeakMap<Graph, Map<Node, number>>();
 function positionOf(g: Graph, node: Node): number {
   let m = positions.get(g);
   if (!m || m.size !== g.nodes.length) {
-    m = new Map(g.nodes.map((n, i) => [n, i]));
+    m = new Map();
+    for (let i = 0; i < g.nodes.length; i++) m.set(g.nodes[i], i);
     positions.set(g, m);
   }
   return m.get(node) ?? -1;
@@ -65,14 +69,18 @@ export function buildContext(
     outer: Set<string>,
     isFunction: boolean,
   ) => {
-    const types = inferGraphTypes(graph, opsets, outerTypes);
-    scopes.push({ graph, path, opsets, types, outer, isMain: path === "main", isFunction });
-    const visible = new Set([...outer, ...definedIn(graph)]);
+    const topo = topoSort(graph);
+    const types = inferGraphTypes(graph, opsets, outerTypes, topo);
+    scopes.push({ graph, path, opsets, types, outer, isMain: path === "main", isFunction, topo });
+    // What subgraphs see; built only for graphs that have subgraphs (a copy of every name otherwise).
+    let visible: Set<string> | undefined;
     for (const n of graph.nodes) {
+      if (n.subgraphs.size === 0) continue;
+      visible ??= new Set([...outer, ...definedIn(graph)]);
       for (const [attr, subs] of n.subgraphs) {
         subs.forEach((sg, i) => {
           const p = `${path}/${n.name || n.opType}:${attr}${subs.length > 1 ? `[${i}]` : ""}`;
-          addTree(sg, p, opsets, types, visible, isFunction);
+          addTree(sg, p, opsets, types, visible!, isFunction);
         });
       }
     }

@@ -1,5 +1,6 @@
 /** Structure of every graph: SSA names, defined reads, produced outputs, order, cycles, unused initializers. */
-import { consumers, topoSort } from "../ir/walk.js";
+import { implicitInputs } from "../ir/walk.js";
+import type { Node } from "../ir/graph.js";
 import { nodeRef, type GraphScope, type ValidationContext } from "./validate-context.js";
 
 export function validateGraphs(ctx: ValidationContext): void {
@@ -11,16 +12,25 @@ function validateGraph(ctx: ValidationContext, scope: GraphScope): void {
   const g = scope.graph;
   const where = scope.isMain ? "" : ` in ${scope.path}`;
 
-  const defined = new Map<string, string>();
-  const define = (name: string, what: string, node?: ReturnType<typeof nodeRef>) => {
+  // What defined each value: a description, or the producing node (described only when needed).
+  const defined = new Map<string, string | Node>();
+  const describeDef = (w: string | Node) =>
+    typeof w === "string" ? w : `output of node "${nodeRef(scope, w).name}"`;
+  // `what` may be a function: describing every node output up front cost a string per value.
+  const whatOf = (w: string | (() => string)) => (typeof w === "string" ? w : w());
+  const define = (name: string, what: string | (() => string), node?: ReturnType<typeof nodeRef>) => {
     const prev = defined.get(name);
     if (prev !== undefined) {
-      d.error("duplicate-value", `value "${name}" is defined twice (${prev}, and ${what})${where}`, {
-        node,
-        value: name,
-        hint: "every value must have exactly one producer (SSA); rename one of them",
-      });
-    } else defined.set(name, what);
+      d.error(
+        "duplicate-value",
+        `value "${name}" is defined twice (${describeDef(prev)}, and ${whatOf(what)})${where}`,
+        {
+          node,
+          value: name,
+          hint: "every value must have exactly one producer (SSA); rename one of them",
+        },
+      );
+    } else defined.set(name, whatOf(what));
   };
   const inputNames = new Set<string>();
   for (const v of g.inputs) {
@@ -41,7 +51,7 @@ function validateGraph(ctx: ValidationContext, scope: GraphScope): void {
   }
   for (const s of g.sparseInitializers) if (s.values) define(s.values.name, "a sparse initializer");
 
-  const { order, cyclic } = topoSort(g);
+  const { order, cyclic } = scope.topo;
   if (cyclic.length > 0) {
     const names = cyclic.slice(0, 5).map((n) => `"${nodeRef(scope, n).name}"`);
     d.error(
@@ -68,23 +78,29 @@ function validateGraph(ctx: ValidationContext, scope: GraphScope): void {
   const producedSoFar = new Set<string>([...defined.keys()]);
   const allOutputs = new Set<string>();
   for (const n of g.nodes) for (const o of n.outputs) if (o !== "") allOutputs.add(o);
-  g.nodes.forEach((n) => {
-    const ref = nodeRef(scope, n);
+  for (const n of g.nodes) {
+    // The node's reference (a position lookup and an object) is made only when a problem names it.
+    let ref: ReturnType<typeof nodeRef> | undefined;
+    const refOf = () => (ref ??= nodeRef(scope, n));
     for (const i of n.inputs) {
       if (i === "" || producedSoFar.has(i) || allOutputs.has(i) || scope.outer.has(i)) continue;
       d.error(
         "undefined-value",
         `input "${i}" is not a graph input, an initializer, or any node's output${where}`,
         {
-          node: ref,
+          node: refOf(),
           value: i,
           hint: "connect it to a producer, or add it as a graph input or initializer",
         },
       );
     }
-    for (const o of n.outputs) if (o !== "") define(o, `output of node "${ref.name}"`, ref);
+    for (const o of n.outputs) {
+      if (o === "") continue;
+      if (defined.has(o)) define(o, `output of node "${refOf().name}"`, refOf());
+      else defined.set(o, n);
+    }
     for (const o of n.outputs) producedSoFar.add(o);
-  });
+  }
 
   for (const o of g.outputs) {
     if (!defined.has(o.name) && !scope.outer.has(o.name)) {
@@ -105,7 +121,12 @@ function validateGraph(ctx: ValidationContext, scope: GraphScope): void {
     }
   }
 
-  const used = consumers(g);
+  // Only "is it read anywhere" matters here: a Set of names, not consumers()' list per value.
+  const used = new Set<string>();
+  for (const n of g.nodes) {
+    for (const i of n.inputs) used.add(i);
+    if (n.subgraphs.size > 0) for (const i of implicitInputs(n)) used.add(i);
+  }
   const outputs = new Set(g.outputs.map((o) => o.name));
   for (const t of g.initializers) {
     if (!used.has(t.name) && !outputs.has(t.name)) {

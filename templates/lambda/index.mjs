@@ -5,13 +5,14 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ort from "onnxruntime-node";
-import { createLambdaHandler } from "./mlpack/artifacts/lambda/runtime/handler.js";
+import { createLambdaHandler, intraOpThreadsFromEnv } from "./mlpack/artifacts/lambda/runtime/handler.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Read from the model when the zip was built: no protobuf parsing at start-up.
 const MODEL = JSON.parse("{{modelInfoJson}}");
-// {{threadsNote}}; MLPACK_INTRA_OP_THREADS overrides it (e.g. after changing the memory setting).
-const INTRA_OP_THREADS = Number(process.env.MLPACK_INTRA_OP_THREADS || "{{intraOpThreads}}");
+// {{threadsNote}}; MLPACK_INTRA_OP_THREADS overrides it (e.g. after changing the memory setting). A bad
+// value is logged and replaced, never fatal.
+const INTRA_OP_THREADS = intraOpThreadsFromEnv(process.env, Number("{{intraOpThreads}}"));
 
 // onnxruntime's telemetry warns "No readable CA bundle" at start-up in Lambda; the function's own
 // environment setting wins.

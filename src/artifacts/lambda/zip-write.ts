@@ -11,6 +11,7 @@ import crypto from "node:crypto";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
 import yazl from "yazl";
+import { checkOutputFile, ensureOutputDir } from "../../write-atomic.js";
 
 export type ZipSource = { file: string } | { data: Buffer };
 
@@ -74,7 +75,8 @@ export async function writeZip(
   }
   zip.end();
 
-  await fs.promises.mkdir(path.dirname(path.resolve(out)), { recursive: true });
+  checkOutputFile(out, "Lambda zip");
+  ensureOutputDir(path.dirname(path.resolve(out)));
   const tmp = `${out}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
   const hash = crypto.createHash("sha256");
   let bytes = 0;

@@ -2,10 +2,9 @@
  * `quantize`: read -> (calibrate) -> quantize pass -> validate for onnxruntime CPU -> accuracy report ->
  * write. The output is written (temp file, then rename) only when it validates and passes the gate.
  */
-import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { readModel, readTensor, type LoadedModel } from "../../onnx/read.js";
+import { checkOutputFile } from "../../write-atomic.js";
 import { writeModel } from "../../onnx/write.js";
 import { encodeModelProto, type ModelProto } from "../../onnx/proto.js";
 import { Model, modelToProto } from "../../ir/graph.js";
@@ -148,6 +147,8 @@ export async function quantize(
   if (opts.autoExclude && opts.maxAccuracyDrop === undefined)
     throw new UsageError("--auto-exclude needs --max-accuracy-drop");
 
+  // A bad output path fails now, not after minutes of calibration.
+  checkOutputFile(output, "quantized model");
   let t0 = performance.now();
   const loaded = await readModel(input);
   tick("read", t0);
@@ -369,7 +370,6 @@ export async function quantize(
   if (report.quantizedLayers === 0) warnings.push("no layer was quantized (see the skipped layers for why)");
   if (gate && !gate.passed) return report; // written stays false: a model that fails its gate is not emitted
   t0 = performance.now();
-  fs.mkdirSync(path.dirname(path.resolve(output)), { recursive: true });
   const w = await writeModel(proto, output, { source: loaded.external && ((t) => loaded.external!.read(t)) });
   tick("write", t0);
   report.size.after = w.modelBytes + w.dataBytes;

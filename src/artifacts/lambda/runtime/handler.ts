@@ -9,6 +9,8 @@ import type { ModelInfo } from "../../../serve/model-info.js";
 import { errorResult, parseEvent, toDirectResult, toHttpResult } from "./events.js";
 import { createInProcessService, type SessionLike, type TensorCtor } from "./service.js";
 
+export { intraOpThreadsFromEnv } from "./env.js";
+
 export interface LambdaHandlerOptions {
   session: SessionLike;
   Tensor: TensorCtor;

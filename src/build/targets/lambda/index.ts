@@ -25,6 +25,21 @@ export const lambdaTarget = defineTarget<LambdaTargetConfig>({
       output: path.join(ctx.outDir, `${ctx.name}-lambda.zip`),
       logger: ctx.log,
     });
+    // The SAM template sits beside the zip and names it relatively, so the folder deploys as is.
+    let samTemplate: string | undefined;
+    if (config.template === "sam") {
+      const { writeSamTemplate } = await import("../../../artifacts/lambda/sam.js");
+      samTemplate = writeSamTemplate(ctx.outDir, {
+        name: ctx.name,
+        version: ctx.version,
+        codeUri: path.basename(r.zipPath),
+        handler: r.handler,
+        runtime: r.settings.runtime,
+        arch: r.settings.arch,
+        memory: r.settings.memory,
+        sam: config.sam,
+      });
+    }
     return {
       artifact: {
         target: "lambda",
@@ -40,11 +55,17 @@ export const lambdaTarget = defineTarget<LambdaTargetConfig>({
           arch: config.arch ?? "x86_64",
           onnxruntime: r.onnxruntimeVersion,
           warnings: r.warnings,
+          ...(samTemplate
+            ? { samTemplate, deployment: config.sam?.deployment ?? "Canary10Percent5Minutes" }
+            : {}),
         },
       },
-      outputs: [r.zipPath],
+      outputs: samTemplate ? [r.zipPath, samTemplate] : [r.zipPath],
     };
   },
   summarize: (a) =>
-    `${fmtMiB(a.bytes)} zipped, ${fmtMiB((a.details?.unzippedBytes as number) ?? 0)} unzipped → ${shownPath(a.path)}`,
+    `${fmtMiB(a.bytes)} zipped, ${fmtMiB((a.details?.unzippedBytes as number) ?? 0)} unzipped → ${shownPath(a.path)}` +
+    (a.details?.samTemplate
+      ? ` + SAM ${shownPath(a.details.samTemplate as string)} (${a.details.deployment as string})`
+      : ""),
 });
