@@ -6,14 +6,27 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { DuckDBDataChunk, listValue, type DuckDBAppender, type DuckDBValue } from "@duckdb/node-api";
+import {
+  DuckDBDataChunk,
+  listValue,
+  type DuckDBAppender,
+  type DuckDBValue,
+  type DuckDBVector,
+} from "@duckdb/node-api";
+import type { NumericArray } from "../onnx/tensor.js";
 import type { Tensor } from "../serve/datatypes.js";
 import { writeFileAtomic } from "../write-atomic.js";
 import type { Duck } from "./duck.js";
 import type { Batch } from "./features.js";
 import { copyOptions, sqlIdent, sqlString, type OutputFormat } from "./formats.js";
 import { partName, writeManifest, type Manifest } from "./manifest.js";
-import { bufferTableSql, bufferTypes, partSelectSql, type OutputSchema } from "./output-schema.js";
+import {
+  bufferTableSql,
+  bufferTypes,
+  partSelectSql,
+  type OutputColumn,
+  type OutputSchema,
+} from "./output-schema.js";
 
 const BUF = "predict_buffer";
 const CHUNK = 2048;
@@ -61,22 +74,9 @@ export class PartWriter {
         const v = chunk.getColumnVector(k + j);
         const t = outputs[o.name];
         const width = t.data.length / batch.rows;
-        const bool = o.datatype === "BOOL";
-        for (let i = 0; i < n; i++) {
-          const at = (start + i) * width;
-          if (o.width === 1) v.setItem(i, (bool ? t.data[at] !== 0 : t.data[at]) as DuckDBValue);
-          else {
-            const row = (t.data as Float32Array).subarray(at, at + width);
-            const items = bool ? Array.from(row, (x) => x !== 0) : row;
-            // ARRAY vectors read .items element by element; lists need a real list value.
-            v.setItem(
-              i,
-              (o.width === undefined
-                ? listValue(Array.from(items as ArrayLike<number | boolean>))
-                : { items }) as DuckDBValue,
-            );
-          }
-        }
+        const bulk = o.width !== undefined && o.datatype !== "BOOL";
+        if (!(bulk && bulkSet(v, t.data as NumericArray, start * width, n * width)))
+          setRows(v, o, t, start, n, width);
         v.flush();
       });
       this.appender!.appendDataChunk(chunk);
@@ -107,7 +107,10 @@ export class PartWriter {
       rejected: this.rejects.length,
     });
     writeManifest(this.dir, this.manifest);
-    await this.duck.writer.run(`DELETE FROM ${BUF}`);
+    // A fresh table per part: DELETE keeps the deleted rows' storage until a checkpoint, which an
+    // in-memory database never takes, so memory grew with the input instead of with the part.
+    this.appender!.closeSync();
+    await this.open();
     this.read = 0;
     this.written = 0;
     this.rejects = [];
@@ -116,6 +119,40 @@ export class PartWriter {
   close(): void {
     this.appender?.closeSync();
     this.appender = undefined;
+  }
+}
+
+/**
+ * Fixed-width numeric outputs: one TypedArray.set into the vector's memory (the scalar vector itself,
+ * or an ARRAY vector's child). DuckDB marks those fields private; when they are not there (another
+ * release), the row-by-row path below does the same work.
+ */
+function bulkSet(vector: unknown, data: NumericArray, from: number, count: number): boolean {
+  const v = vector as { items?: unknown; childData?: { items?: unknown } };
+  const items = v.items ?? v.childData?.items;
+  if (!ArrayBuffer.isView(items) || items.constructor !== data.constructor) return false;
+  const dst = items as Float32Array;
+  if (dst.length < count) return false;
+  dst.set((data as Float32Array).subarray(from, from + count));
+  return true;
+}
+
+function setRows(v: DuckDBVector, o: OutputColumn, t: Tensor, start: number, n: number, width: number): void {
+  const bool = o.datatype === "BOOL";
+  for (let i = 0; i < n; i++) {
+    const at = (start + i) * width;
+    if (o.width === 1) v.setItem(i, (bool ? t.data[at] !== 0 : t.data[at]) as DuckDBValue);
+    else {
+      const row = (t.data as Float32Array).subarray(at, at + width);
+      const items = bool ? Array.from(row, (x) => x !== 0) : row;
+      // ARRAY vectors read .items element by element; lists need a real list value.
+      v.setItem(
+        i,
+        (o.width === undefined
+          ? listValue(Array.from(items as ArrayLike<number | boolean>))
+          : { items }) as DuckDBValue,
+      );
+    }
   }
 }
 

@@ -10,7 +10,6 @@ import { silentLogger, type Logger } from "../log.js";
 import { readModel } from "../onnx/read.js";
 import { datatypeInfo, type Tensor } from "../serve/datatypes.js";
 import { modelInfoFromProto, type ModelInfo } from "../serve/model-info.js";
-import { WorkerPool } from "../serve/worker-pool.js";
 import { openDuck, type Duck } from "./duck.js";
 import type { PredictEmit } from "./events.js";
 import { BatchBuilder, bindInputs, keepColumns, type Batch, type Binding } from "./features.js";
@@ -19,6 +18,7 @@ import { jobDifference, readManifest, sha256File, type Manifest } from "./manife
 import { shardOutputPath, type PredictOptions } from "./options.js";
 import { outputColumns, type OutputSchema } from "./output-schema.js";
 import { finalize, PartWriter } from "./part-writer.js";
+import { SlabPool } from "./slab-pool.js";
 import { resolveInputs, streamFile, type InputFile } from "./source.js";
 
 export interface PredictDeps {
@@ -57,7 +57,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
   const batchSize = batchSizeFor(info, o.batchSize, deps.logger ?? silentLogger);
 
   const duck = await openDuck();
-  let pool: WorkerPool | undefined;
+  let pool: SlabPool | undefined;
   try {
     const q = { where: o.where, select: o.select, table: o.inputTable };
     const files = await resolveInputs(duck, o.input, q);
@@ -109,13 +109,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     const workers = Math.max(1, o.workers);
     const threads =
       o.threads || (workers > 1 ? Math.max(1, Math.floor(os.availableParallelism() / workers)) : 0);
-    pool = await WorkerPool.start({
-      models: [{ id: "model", path: o.model }],
-      intraOpThreads: threads,
-      size: workers,
-      logger: deps.logger ?? silentLogger,
-      onIdle: () => {},
-    });
+    pool = await SlabPool.start({ model: o.model, intraOpThreads: threads, batchSize }, workers);
     const writer = new PartWriter(duck, dir, schema, manifest);
     await writer.open();
 
@@ -135,7 +129,9 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
         ...(rate > 0 ? { etaSec: (hi - lo - done) / rate } : {}),
       });
     };
-    // Batches run on the pool while the next ones are read; results are written strictly in order.
+    // Slabs run on the pool while the next ones are read; results are written strictly in order. At
+    // most two slabs per worker are in flight (one running, one queued), so memory is bounded by the
+    // slab size, whatever the input's size.
     const inflight: { batch: Batch; result: Promise<Record<string, Tensor>> }[] = [];
     const maxInflight = workers * 2;
     const completeOldest = async () => {
@@ -165,7 +161,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       inflight.push({ batch, result });
     };
 
-    const builder = new BatchBuilder(o.keep, batchSize, o.onError);
+    const builder = new BatchBuilder(o.keep, slabRows(plans[0].bindings, batchSize, partRows), o.onError);
     for (const plan of plans) {
       const from = Math.max(lo + resumed, plan.start);
       const to = Math.min(hi, plan.start + plan.file.rows);
@@ -263,9 +259,24 @@ function defaultPartRows(s: OutputSchema, batchSize: number): number {
   return Math.ceil(rows / batchSize) * batchSize;
 }
 
-async function runBatch(pool: WorkerPool, batch: Batch): Promise<Record<string, Tensor>> {
+/**
+ * Rows per worker message: whole batches, about 4 MiB of input (at most 8192 rows and a part), so that a message
+ * carries enough work to hide the hop between threads and little enough to keep memory flat.
+ */
+export function slabRows(bindings: Binding[], batchSize: number, partRows: number): number {
+  const rowBytes = bindings.reduce(
+    (n, b) => n + (b.width ?? 16) * Math.max(1, datatypeInfo(b.input.datatype).bytes),
+    0,
+  );
+  const batches = Math.floor((4 * 2 ** 20) / Math.max(1, rowBytes * batchSize));
+  // Never more than a part: parts end on slab boundaries, and --part-rows should mean what it says.
+  const cap = Math.min(Math.ceil(8192 / batchSize), Math.ceil(partRows / batchSize));
+  return batchSize * Math.max(1, Math.min(batches, cap));
+}
+
+async function runBatch(pool: SlabPool, batch: Batch): Promise<Record<string, Tensor>> {
   try {
-    return (await pool.run("model", batch.feeds)).outputs;
+    return await pool.run(batch.feeds);
   } catch (e) {
     throw new UserError(`onnxruntime failed on a batch of ${batch.rows} rows: ${(e as Error).message}`, {
       hint: "check the mapped columns against the model's inputs (`mlpack inspect MODEL`)",

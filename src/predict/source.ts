@@ -25,7 +25,8 @@ import { parseNpy, parseNpz, type NpyArray } from "../data/npy.js";
 import { DT } from "../onnx/dtypes.js";
 import { type Duck, duckMessage, readError } from "./duck.js";
 import { inputFormat, readerSql, sqlString, type InputFormat } from "./formats.js";
-import type { Chunk, ColumnInfo } from "./columns.js";
+import type { Chunk, ColumnInfo, ColumnLike } from "./columns.js";
+import { flatFromArray, flatFromVector } from "./flat.js";
 
 export interface InputFile {
   path: string;
@@ -185,8 +186,13 @@ export async function* streamFile(
       }
       if (!chunk || chunk.rowCount === 0) break;
       seen += chunk.rowCount;
-      const vectors = Array.from({ length: chunk.columnCount }, (_, i) => chunk.getColumnVector(i));
-      yield { rowCount: chunk.rowCount, column: (i) => ({ value: (r) => vectors[i].getItem(r) }) };
+      const columns: ColumnLike[] = [];
+      const column = (i: number): ColumnLike => {
+        if (columns[i]) return columns[i];
+        const v = chunk.getColumnVector(i);
+        return (columns[i] = { value: (r) => v.getItem(r), flat: flatFromVector(v) });
+      };
+      yield { rowCount: chunk.rowCount, column };
     }
   } finally {
     if (attached) await duck.conn.run("DETACH src");
@@ -247,13 +253,18 @@ function* npyChunks(t: NpyTable, offset: number, limit: number): Generator<Chunk
     const n = Math.min(CHUNK, offset + limit - start);
     yield {
       rowCount: n,
-      column: (i) => ({
-        value: (r) => {
-          const a = t.arrays[i];
-          const row = base + r;
-          return a.dims.length === 1 ? a.data[row] : a.data.subarray(row * widths[i], (row + 1) * widths[i]);
-        },
-      }),
+      column: (i) => {
+        const a = t.arrays[i];
+        const w = widths[i];
+        const rows = a.data.subarray(base * w, (base + n) * w);
+        return {
+          value: (r) => (a.dims.length === 1 ? rows[r] : rows.subarray(r * w, (r + 1) * w)),
+          // float16 arrays hold half-precision bits: left to the per-cell path, as before
+          ...(a.dtype === DT.FLOAT16
+            ? {}
+            : { flat: flatFromArray(rows, w, a.dtype === DT.FLOAT || a.dtype === DT.DOUBLE) }),
+        };
+      },
     };
   }
 }
