@@ -255,7 +255,8 @@ function defaultPartRows(s: OutputSchema, batchSize: number): number {
   const rowBytes =
     16 * s.keep.length +
     s.outputs.reduce((n, o) => n + (o.width ?? 16) * Math.max(1, datatypeInfo(o.datatype).bytes), 0);
-  const rows = Math.min(1_000_000, Math.max(batchSize, Math.floor((32 * 2 ** 20) / rowBytes)));
+  // About 8 MiB of output: the part is buffered in DuckDB (several times that in memory) until written.
+  const rows = Math.min(1_000_000, Math.max(batchSize, Math.floor((8 * 2 ** 20) / rowBytes)));
   return Math.ceil(rows / batchSize) * batchSize;
 }
 
