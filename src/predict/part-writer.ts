@@ -36,18 +36,33 @@ export class PartWriter {
   private read = 0;
   private written = 0;
   private rejects: string[] = [];
+  private tables = 0;
+  private table = BUF;
+  /** The part being written to Parquet while the next one fills (at most one). */
+  private writing?: Promise<void>;
 
   constructor(
     private readonly duck: Duck,
     readonly dir: string,
     private readonly schema: OutputSchema,
     private readonly manifest: Manifest,
+    /** Told about each part once the manifest lists it. */
+    private readonly onPart: (index: number) => void = () => {},
   ) {}
 
+  /** A fresh buffer table: DELETE would keep the rows' storage (an in-memory database never checkpoints). */
   async open(): Promise<void> {
-    await this.duck.writer.run(`DROP TABLE IF EXISTS ${BUF}`);
-    await this.duck.writer.run(bufferTableSql(BUF, this.schema));
-    this.appender = await this.duck.writer.createAppender(BUF);
+    this.table = `${BUF}_${this.tables++}`;
+    await this.duck.writer.run(`DROP TABLE IF EXISTS ${this.table}`);
+    await this.duck.writer.run(bufferTableSql(this.table, this.schema));
+    this.appender = await this.duck.writer.createAppender(this.table);
+  }
+
+  /** Waits for the part being written, if any (and throws its error). */
+  async settle(): Promise<void> {
+    const w = this.writing;
+    this.writing = undefined;
+    await w;
   }
 
   /** Rows in the part being filled. */
@@ -83,37 +98,51 @@ export class PartWriter {
     }
   }
 
-  /** Writes the pending rows as the next part and records it; a no-op when nothing is pending. */
+  /**
+   * Hands the pending rows over as the next part and starts a new buffer; the part is written and
+   * recorded in the background while rows keep flowing (a Parquet COPY used to stall the workers).
+   * Parts are still recorded one at a time, in order, each after its file is renamed into place.
+   */
   async commit(force = false): Promise<void> {
     if (this.read === 0 && !force) return;
-    this.appender!.flushSync();
+    await this.settle();
+    this.appender!.closeSync();
+    const table = this.table;
+    const part = { read: this.read, written: this.written, rejects: this.rejects };
+    this.read = 0;
+    this.written = 0;
+    this.rejects = [];
+    await this.open();
+    this.writing = this.writePart(table, part);
+    this.writing.catch(() => {}); // surfaced by the next settle()
+  }
+
+  private async writePart(
+    table: string,
+    part: { read: number; written: number; rejects: string[] },
+  ): Promise<void> {
     const index = this.manifest.parts.length;
     const name = `${partName(index)}.parquet`;
     const tmp = path.join(this.dir, `.${name}.tmp`);
-    await this.duck.writer.run(
-      `COPY (${partSelectSql(BUF, this.schema)}) TO ${sqlString(tmp)} (FORMAT parquet)`,
+    await this.duck.copier.run(
+      `COPY (${partSelectSql(table, this.schema)}) TO ${sqlString(tmp)} (FORMAT parquet)`,
     );
     fs.renameSync(tmp, path.join(this.dir, name));
     let rejects: string | undefined;
-    if (this.rejects.length > 0) {
+    if (part.rejects.length > 0) {
       rejects = `${partName(index)}.rejects.jsonl`;
-      writeFileAtomic(path.join(this.dir, rejects), this.rejects.join("\n") + "\n");
+      writeFileAtomic(path.join(this.dir, rejects), part.rejects.join("\n") + "\n");
     }
     this.manifest.parts.push({
       file: name,
       ...(rejects ? { rejects } : {}),
-      read: this.read,
-      written: this.written,
-      rejected: this.rejects.length,
+      read: part.read,
+      written: part.written,
+      rejected: part.rejects.length,
     });
     writeManifest(this.dir, this.manifest);
-    // A fresh table per part: DELETE keeps the deleted rows' storage until a checkpoint, which an
-    // in-memory database never takes, so memory grew with the input instead of with the part.
-    this.appender!.closeSync();
-    await this.open();
-    this.read = 0;
-    this.written = 0;
-    this.rejects = [];
+    await this.duck.copier.run(`DROP TABLE ${table}`);
+    this.onPart(index);
   }
 
   close(): void {

@@ -58,6 +58,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
 
   const duck = await openDuck();
   let pool: SlabPool | undefined;
+  let writer: PartWriter | undefined;
   try {
     const q = { where: o.where, select: o.select, table: o.inputTable };
     const files = await resolveInputs(duck, o.input, q);
@@ -110,8 +111,12 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     const threads =
       o.threads || (workers > 1 ? Math.max(1, Math.floor(os.availableParallelism() / workers)) : 0);
     pool = await SlabPool.start({ model: o.model, intraOpThreads: threads, batchSize }, workers);
-    const writer = new PartWriter(duck, dir, schema, manifest);
-    await writer.open();
+    const parts = new PartWriter(duck, dir, schema, manifest, (index) => {
+      const p = manifest.parts[index];
+      deps.emit({ event: "part", index, read: p.read, written: p.written, rejected: p.rejected });
+    });
+    writer = parts;
+    await parts.open();
 
     let done = resumed;
     let lastProgress = 0;
@@ -136,24 +141,12 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     const maxInflight = workers * 2;
     const completeOldest = async () => {
       const { batch, result } = inflight.shift()!;
-      writer.add(batch, await result);
+      parts.add(batch, await result);
       done += batch.read;
-      if (writer.pending >= partRows) await commitPart();
+      if (parts.pending >= partRows) await commitPart();
       progress();
     };
-    const commitPart = async (force = false) => {
-      const pending = writer.pending;
-      if (pending === 0 && !force) return;
-      await writer.commit(force);
-      const p = manifest.parts[manifest.parts.length - 1];
-      deps.emit({
-        event: "part",
-        index: manifest.parts.length - 1,
-        read: p.read,
-        written: p.written,
-        rejected: p.rejected,
-      });
-    };
+    const commitPart = (force = false) => parts.commit(force);
     const submit = async (batch: Batch) => {
       while (inflight.length >= maxInflight) await completeOldest();
       const result = batch.rows === 0 ? Promise.resolve({}) : runBatch(pool!, batch);
@@ -176,8 +169,11 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     const last = builder.flush();
     if (last) await submit(last);
     while (inflight.length > 0) await completeOldest();
+    // A run with no rows still writes one (empty) part, so the output has the columns.
+    await parts.settle();
     await commitPart(manifest.parts.length === 0);
-    writer.close();
+    await parts.settle();
+    parts.close();
     progress(true);
 
     await finalize(duck, dir, manifest, { output, format, table, rejects: rejectsPath });
@@ -200,6 +196,8 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     deps.emit({ event: "done", status: "ok", ...result });
     return result;
   } finally {
+    // A part still being written in the background finishes (or fails) before DuckDB closes.
+    await writer?.settle().catch(() => {});
     await pool?.close();
     closeQuietly(duck);
   }
