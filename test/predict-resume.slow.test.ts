@@ -79,7 +79,7 @@ describe("mlpack predict (built CLI)", () => {
     const [a, b] = [await rowsOf(f("whole.parquet")), await rowsOf(f("killed.parquet"))];
     expect(b.length).toBe(ROWS);
     expect(b).toEqual(a);
-  });
+  }, 240_000); // three 200k-row runs and two full reads: minutes on a loaded 2-core machine
 
   it("N shard processes side by side: their union is the single run, row for row", async () => {
     const N = 3;

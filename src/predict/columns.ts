@@ -3,9 +3,12 @@
  * conversion of a cell to numbers. Cells are DuckDB values, JS numbers/strings, or typed arrays.
  */
 import type { DuckDBType } from "@duckdb/node-api";
+import type { FlatColumn } from "./flat.js";
 
 export interface ColumnLike {
   value(row: number): unknown;
+  /** The same cells as one typed array, when the column is plain numbers (the fast path). */
+  flat?: FlatColumn;
 }
 
 export interface Chunk {

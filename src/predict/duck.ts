@@ -6,8 +6,10 @@ export interface Duck {
   instance: DuckDBInstance;
   /** Reads the input: a streaming result lives here while parts are written on `writer`. */
   conn: DuckDBConnection;
-  /** Buffers and writes parts (a query on `conn` would end the open stream). */
+  /** Buffers parts (a query on `conn` would end the open stream). */
   writer: DuckDBConnection;
+  /** Writes a full part to Parquet while the next one fills on `writer`. */
+  copier: DuckDBConnection;
   close(): void;
 }
 
@@ -19,13 +21,16 @@ export async function openDuck(threads = 2): Promise<Duck> {
   });
   const conn = await instance.connect();
   const writer = await instance.connect();
+  const copier = await instance.connect();
   return {
     instance,
     conn,
     writer,
+    copier,
     close: () => {
       conn.closeSync();
       writer.closeSync();
+      copier.closeSync();
       instance.closeSync();
     },
   };

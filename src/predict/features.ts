@@ -5,9 +5,11 @@
  * counts of read, written and rejected rows always add up.
  */
 import { UserError } from "../errors.js";
-import { datatypeInfo, type Tensor } from "../serve/datatypes.js";
+import type { NumericArray } from "../onnx/tensor.js";
+import { datatypeInfo, type DatatypeInfo, type Tensor } from "../serve/datatypes.js";
 import type { TensorSpec } from "../serve/model-info.js";
-import { cellNumbers, jsonCell, type Chunk } from "./columns.js";
+import { cellNumbers, jsonCell, type Chunk, type ColumnLike } from "./columns.js";
+import type { FlatColumn } from "./flat.js";
 import type { InputFile } from "./source.js";
 
 export interface Binding {
@@ -28,6 +30,7 @@ export interface Reject {
   keep: Record<string, unknown>;
 }
 
+/** A slab of rows for one worker message; the worker runs it through the model batch by batch. */
 export interface Batch {
   seq: number;
   rows: number;
@@ -103,31 +106,42 @@ interface Current {
   file: InputFile;
   bindings: Binding[];
   keepIdx: number[];
+  infos: DatatypeInfo[];
 }
 
-/** Fills fixed-size batches from chunks; a batch ends at batchSize accepted rows (or at the end). */
+interface Bad {
+  column: string;
+  reason: string;
+}
+
+/**
+ * Fills slabs of `slabRows` accepted rows (or fewer at the end) from chunks, writing each row's numbers
+ * straight into the model input's typed array: one TypedArray.set per plain numeric cell (the flat
+ * path), the per-cell conversion only for strings, decimals and the like.
+ */
 export class BatchBuilder {
   private seq = 0;
   private cur?: Current;
   private rows = 0;
   private read = 0;
-  private buffers: Float64Array[] | null = null;
+  private buffers: NumericArray[] | null = null;
   private widths: (number | undefined)[] = [];
   private keep: unknown[][] = [];
   private rejects: Reject[] = [];
-  private readonly scratch: number[] = [];
+  /** Per-cell numbers of the columns that take the slow path, reused row after row. */
+  private readonly scratch: number[][] = [];
 
   constructor(
     private readonly keepNames: string[],
-    private readonly batchSize: number,
+    private readonly slabRows: number,
     private readonly onError: "fail" | "skip",
   ) {}
 
   setFile(file: InputFile, bindings: Binding[], keepIdx: number[]): void {
-    this.cur = { file, bindings, keepIdx };
+    this.cur = { file, bindings, keepIdx, infos: bindings.map((b) => datatypeInfo(b.input.datatype)) };
   }
 
-  /** Adds a chunk whose first row is row `firstRow` (0-based) of the current file; returns full batches. */
+  /** Adds a chunk whose first row is row `firstRow` (0-based) of the current file; returns full slabs. */
   add(chunk: Chunk, firstRow: number): Batch[] {
     const cur = this.cur!;
     const done: Batch[] = [];
@@ -136,7 +150,7 @@ export class BatchBuilder {
     for (let r = 0; r < chunk.rowCount; r++) {
       if (!this.buffers) this.start(cur.bindings);
       this.read++;
-      const bad = this.fillRow(cur.bindings, cols, r);
+      const bad = this.fillRow(cur, cols, r);
       if (bad) {
         const reject: Reject = {
           file: cur.file.path,
@@ -157,47 +171,85 @@ export class BatchBuilder {
       }
       for (let k = 0; k < keepCols.length; k++) this.keep[k].push(keepCols[k].value(r));
       this.rows++;
-      if (this.rows === this.batchSize) done.push(this.finish());
+      if (this.rows === this.slabRows) done.push(this.finish());
     }
     return done;
   }
 
-  /** The last, partial batch (or one that carries only rejects); undefined when nothing is pending. */
+  /** The last, partial slab (or one that carries only rejects); undefined when nothing is pending. */
   flush(): Batch | undefined {
     return this.read > 0 ? this.finish() : undefined;
   }
 
   private start(bindings: Binding[]): void {
     this.widths = bindings.map((b) => b.width);
-    this.buffers = bindings.map((b) => new Float64Array(this.batchSize * (b.width ?? 0)));
+    this.buffers = bindings.map((b, i) => this.cur!.infos[i].create(this.slabRows * (b.width ?? 0)));
     this.keep = this.keepNames.map(() => []);
   }
 
-  private fillRow(bindings: Binding[], cols: { value(r: number): unknown }[][], r: number) {
+  private fillRow(cur: Current, cols: ColumnLike[][], r: number): Bad | undefined {
+    const { bindings, infos } = cur;
     for (let b = 0; b < bindings.length; b++) {
-      const s = this.scratch;
-      s.length = 0;
       const names = bindings[b].columnNames;
-      for (let c = 0; c < cols[b].length; c++) {
-        const bad = cellNumbers(cols[b][c].value(r), s);
-        if (bad) return { column: names[c], reason: bad };
+      const cs = cols[b];
+      // Pass 1: check every cell of this input and count its numbers.
+      let total = 0;
+      for (let c = 0; c < cs.length; c++) {
+        const f = cs[c].flat;
+        if (f) {
+          if (f.isNull(r) || f.hasNullItem?.(r)) return { column: names[c], reason: "is empty (NULL)" };
+          total += f.length(r);
+        } else {
+          const s = (this.scratch[c] ??= []);
+          s.length = 0;
+          const bad = cellNumbers(cs[c].value(r), s);
+          if (bad) return { column: names[c], reason: bad };
+          total += s.length;
+        }
       }
       let width = this.widths[b];
       if (width === undefined) {
-        // A symbolic feature dim: the first row of the batch decides it for the batch.
-        width = this.widths[b] = s.length;
-        this.buffers![b] = new Float64Array(this.batchSize * width);
+        // A symbolic feature dim: the first row of the slab decides it for the slab.
+        width = this.widths[b] = total;
+        this.buffers![b] = infos[b].create(this.slabRows * width);
       }
-      if (s.length !== width)
+      if (total !== width)
         return {
           column: names.join(","),
-          reason: `has ${s.length} values; the model input "${bindings[b].input.name}" takes ${width} per row`,
+          reason: `has ${total} values; the model input "${bindings[b].input.name}" takes ${width} per row`,
         };
-      const kind = datatypeInfo(bindings[b].input.datatype).kind;
-      if (kind === "int" || kind === "bigint" || kind === "bool")
-        for (const v of s)
-          if (!Number.isInteger(v)) return { column: names.join(","), reason: `${v} is not an integer` };
-      this.buffers![b].set(s, this.rows * width);
+      const kind = infos[b].kind;
+      if (kind === "int" || kind === "bigint" || kind === "bool") {
+        const bad = this.fraction(cs, r);
+        if (bad !== undefined) return { column: names.join(","), reason: `${bad} is not an integer` };
+      }
+      // Pass 2: copy.
+      const dst = this.buffers![b];
+      let at = this.rows * width;
+      for (let c = 0; c < cs.length; c++) {
+        const f = cs[c].flat;
+        if (f) at = copyFlat(dst, at, f, r);
+        else {
+          const s = this.scratch[c];
+          if (dst instanceof BigInt64Array || dst instanceof BigUint64Array)
+            for (let i = 0; i < s.length; i++) dst[at + i] = BigInt(s[i]);
+          else dst.set(s, at);
+          at += s.length;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** The first value with a fraction among the row's cells, for integer inputs. */
+  private fraction(cs: ColumnLike[], r: number): number | undefined {
+    for (let c = 0; c < cs.length; c++) {
+      const f = cs[c].flat;
+      if (f) {
+        if (f.integer) continue;
+        const d = f.data as Float32Array;
+        for (let i = f.start(r), e = i + f.length(r); i < e; i++) if (!Number.isInteger(d[i])) return d[i];
+      } else for (const v of this.scratch[c]) if (!Number.isInteger(v)) return v;
     }
     return undefined;
   }
@@ -207,12 +259,10 @@ export class BatchBuilder {
     const feeds: Record<string, Tensor> = {};
     cur.bindings.forEach((b, i) => {
       const width = this.widths[i] ?? 0;
-      const info = datatypeInfo(b.input.datatype);
-      const src = this.buffers![i].subarray(0, this.rows * width);
-      const data = info.create(src.length);
-      if (info.kind === "bigint")
-        for (let j = 0; j < src.length; j++) (data as BigInt64Array)[j] = BigInt(src[j]);
-      else (data as Float32Array).set(src);
+      const full = this.buffers![i];
+      // A short slab (the last one, or one cut by rejects at the end) is copied to its own buffer,
+      // so what is transferred to the worker is exactly the tensor.
+      const data = this.rows === this.slabRows ? full : full.slice(0, this.rows * width);
       feeds[b.input.name] = {
         datatype: b.input.datatype,
         shape: [this.rows, ...(b.rowShape ?? [width])],
@@ -234,4 +284,19 @@ export class BatchBuilder {
     this.keep = [];
     return batch;
   }
+}
+
+/** Copies one row's numbers from a flat column into `dst` at `at`; returns the next position. */
+function copyFlat(dst: NumericArray, at: number, f: FlatColumn, r: number): number {
+  const s = f.start(r);
+  const n = f.length(r);
+  const src = f.data;
+  const dstBig = dst instanceof BigInt64Array || dst instanceof BigUint64Array;
+  const srcBig = src instanceof BigInt64Array || src instanceof BigUint64Array;
+  if (dstBig === srcBig) {
+    if (n === 1) dst[at] = src[s];
+    else (dst as Float32Array).set((src as Float32Array).subarray(s, s + n), at);
+  } else if (dstBig) for (let i = 0; i < n; i++) dst[at + i] = BigInt(src[s + i]);
+  else for (let i = 0; i < n; i++) dst[at + i] = Number(src[s + i]);
+  return at + n;
 }

@@ -6,14 +6,27 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { DuckDBDataChunk, listValue, type DuckDBAppender, type DuckDBValue } from "@duckdb/node-api";
+import {
+  DuckDBDataChunk,
+  listValue,
+  type DuckDBAppender,
+  type DuckDBValue,
+  type DuckDBVector,
+} from "@duckdb/node-api";
+import type { NumericArray } from "../onnx/tensor.js";
 import type { Tensor } from "../serve/datatypes.js";
 import { writeFileAtomic } from "../write-atomic.js";
 import type { Duck } from "./duck.js";
 import type { Batch } from "./features.js";
 import { copyOptions, sqlIdent, sqlString, type OutputFormat } from "./formats.js";
 import { partName, writeManifest, type Manifest } from "./manifest.js";
-import { bufferTableSql, bufferTypes, partSelectSql, type OutputSchema } from "./output-schema.js";
+import {
+  bufferTableSql,
+  bufferTypes,
+  partSelectSql,
+  type OutputColumn,
+  type OutputSchema,
+} from "./output-schema.js";
 
 const BUF = "predict_buffer";
 const CHUNK = 2048;
@@ -23,18 +36,33 @@ export class PartWriter {
   private read = 0;
   private written = 0;
   private rejects: string[] = [];
+  private tables = 0;
+  private table = BUF;
+  /** The part being written to Parquet while the next one fills (at most one). */
+  private writing?: Promise<void>;
 
   constructor(
     private readonly duck: Duck,
     readonly dir: string,
     private readonly schema: OutputSchema,
     private readonly manifest: Manifest,
+    /** Told about each part once the manifest lists it. */
+    private readonly onPart: (index: number) => void = () => {},
   ) {}
 
+  /** A fresh buffer table: DELETE would keep the rows' storage (an in-memory database never checkpoints). */
   async open(): Promise<void> {
-    await this.duck.writer.run(`DROP TABLE IF EXISTS ${BUF}`);
-    await this.duck.writer.run(bufferTableSql(BUF, this.schema));
-    this.appender = await this.duck.writer.createAppender(BUF);
+    this.table = `${BUF}_${this.tables++}`;
+    await this.duck.writer.run(`DROP TABLE IF EXISTS ${this.table}`);
+    await this.duck.writer.run(bufferTableSql(this.table, this.schema));
+    this.appender = await this.duck.writer.createAppender(this.table);
+  }
+
+  /** Waits for the part being written, if any (and throws its error). */
+  async settle(): Promise<void> {
+    const w = this.writing;
+    this.writing = undefined;
+    await w;
   }
 
   /** Rows in the part being filled. */
@@ -61,61 +89,99 @@ export class PartWriter {
         const v = chunk.getColumnVector(k + j);
         const t = outputs[o.name];
         const width = t.data.length / batch.rows;
-        const bool = o.datatype === "BOOL";
-        for (let i = 0; i < n; i++) {
-          const at = (start + i) * width;
-          if (o.width === 1) v.setItem(i, (bool ? t.data[at] !== 0 : t.data[at]) as DuckDBValue);
-          else {
-            const row = (t.data as Float32Array).subarray(at, at + width);
-            const items = bool ? Array.from(row, (x) => x !== 0) : row;
-            // ARRAY vectors read .items element by element; lists need a real list value.
-            v.setItem(
-              i,
-              (o.width === undefined
-                ? listValue(Array.from(items as ArrayLike<number | boolean>))
-                : { items }) as DuckDBValue,
-            );
-          }
-        }
+        const bulk = o.width !== undefined && o.datatype !== "BOOL";
+        if (!(bulk && bulkSet(v, t.data as NumericArray, start * width, n * width)))
+          setRows(v, o, t, start, n, width);
         v.flush();
       });
       this.appender!.appendDataChunk(chunk);
     }
   }
 
-  /** Writes the pending rows as the next part and records it; a no-op when nothing is pending. */
+  /**
+   * Hands the pending rows over as the next part and starts a new buffer; the part is written and
+   * recorded in the background while rows keep flowing (a Parquet COPY used to stall the workers).
+   * Parts are still recorded one at a time, in order, each after its file is renamed into place.
+   */
   async commit(force = false): Promise<void> {
     if (this.read === 0 && !force) return;
-    this.appender!.flushSync();
+    await this.settle();
+    this.appender!.closeSync();
+    const table = this.table;
+    const part = { read: this.read, written: this.written, rejects: this.rejects };
+    this.read = 0;
+    this.written = 0;
+    this.rejects = [];
+    await this.open();
+    this.writing = this.writePart(table, part);
+    this.writing.catch(() => {}); // surfaced by the next settle()
+  }
+
+  private async writePart(
+    table: string,
+    part: { read: number; written: number; rejects: string[] },
+  ): Promise<void> {
     const index = this.manifest.parts.length;
     const name = `${partName(index)}.parquet`;
     const tmp = path.join(this.dir, `.${name}.tmp`);
-    await this.duck.writer.run(
-      `COPY (${partSelectSql(BUF, this.schema)}) TO ${sqlString(tmp)} (FORMAT parquet)`,
+    await this.duck.copier.run(
+      `COPY (${partSelectSql(table, this.schema)}) TO ${sqlString(tmp)} (FORMAT parquet)`,
     );
     fs.renameSync(tmp, path.join(this.dir, name));
     let rejects: string | undefined;
-    if (this.rejects.length > 0) {
+    if (part.rejects.length > 0) {
       rejects = `${partName(index)}.rejects.jsonl`;
-      writeFileAtomic(path.join(this.dir, rejects), this.rejects.join("\n") + "\n");
+      writeFileAtomic(path.join(this.dir, rejects), part.rejects.join("\n") + "\n");
     }
     this.manifest.parts.push({
       file: name,
       ...(rejects ? { rejects } : {}),
-      read: this.read,
-      written: this.written,
-      rejected: this.rejects.length,
+      read: part.read,
+      written: part.written,
+      rejected: part.rejects.length,
     });
     writeManifest(this.dir, this.manifest);
-    await this.duck.writer.run(`DELETE FROM ${BUF}`);
-    this.read = 0;
-    this.written = 0;
-    this.rejects = [];
+    await this.duck.copier.run(`DROP TABLE ${table}`);
+    this.onPart(index);
   }
 
   close(): void {
     this.appender?.closeSync();
     this.appender = undefined;
+  }
+}
+
+/**
+ * Fixed-width numeric outputs: one TypedArray.set into the vector's memory (the scalar vector itself,
+ * or an ARRAY vector's child). DuckDB marks those fields private; when they are not there (another
+ * release), the row-by-row path below does the same work.
+ */
+function bulkSet(vector: unknown, data: NumericArray, from: number, count: number): boolean {
+  const v = vector as { items?: unknown; childData?: { items?: unknown } };
+  const items = v.items ?? v.childData?.items;
+  if (!ArrayBuffer.isView(items) || items.constructor !== data.constructor) return false;
+  const dst = items as Float32Array;
+  if (dst.length < count) return false;
+  dst.set((data as Float32Array).subarray(from, from + count));
+  return true;
+}
+
+function setRows(v: DuckDBVector, o: OutputColumn, t: Tensor, start: number, n: number, width: number): void {
+  const bool = o.datatype === "BOOL";
+  for (let i = 0; i < n; i++) {
+    const at = (start + i) * width;
+    if (o.width === 1) v.setItem(i, (bool ? t.data[at] !== 0 : t.data[at]) as DuckDBValue);
+    else {
+      const row = (t.data as Float32Array).subarray(at, at + width);
+      const items = bool ? Array.from(row, (x) => x !== 0) : row;
+      // ARRAY vectors read .items element by element; lists need a real list value.
+      v.setItem(
+        i,
+        (o.width === undefined
+          ? listValue(Array.from(items as ArrayLike<number | boolean>))
+          : { items }) as DuckDBValue,
+      );
+    }
   }
 }
 

@@ -10,7 +10,6 @@ import { silentLogger, type Logger } from "../log.js";
 import { readModel } from "../onnx/read.js";
 import { datatypeInfo, type Tensor } from "../serve/datatypes.js";
 import { modelInfoFromProto, type ModelInfo } from "../serve/model-info.js";
-import { WorkerPool } from "../serve/worker-pool.js";
 import { openDuck, type Duck } from "./duck.js";
 import type { PredictEmit } from "./events.js";
 import { BatchBuilder, bindInputs, keepColumns, type Batch, type Binding } from "./features.js";
@@ -19,6 +18,7 @@ import { jobDifference, readManifest, sha256File, type Manifest } from "./manife
 import { shardOutputPath, type PredictOptions } from "./options.js";
 import { outputColumns, type OutputSchema } from "./output-schema.js";
 import { finalize, PartWriter } from "./part-writer.js";
+import { SlabPool } from "./slab-pool.js";
 import { resolveInputs, streamFile, type InputFile } from "./source.js";
 
 export interface PredictDeps {
@@ -57,7 +57,8 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
   const batchSize = batchSizeFor(info, o.batchSize, deps.logger ?? silentLogger);
 
   const duck = await openDuck();
-  let pool: WorkerPool | undefined;
+  let pool: SlabPool | undefined;
+  let writer: PartWriter | undefined;
   try {
     const q = { where: o.where, select: o.select, table: o.inputTable };
     const files = await resolveInputs(duck, o.input, q);
@@ -109,15 +110,13 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     const workers = Math.max(1, o.workers);
     const threads =
       o.threads || (workers > 1 ? Math.max(1, Math.floor(os.availableParallelism() / workers)) : 0);
-    pool = await WorkerPool.start({
-      models: [{ id: "model", path: o.model }],
-      intraOpThreads: threads,
-      size: workers,
-      logger: deps.logger ?? silentLogger,
-      onIdle: () => {},
+    pool = await SlabPool.start({ model: o.model, intraOpThreads: threads, batchSize }, workers);
+    const parts = new PartWriter(duck, dir, schema, manifest, (index) => {
+      const p = manifest.parts[index];
+      deps.emit({ event: "part", index, read: p.read, written: p.written, rejected: p.rejected });
     });
-    const writer = new PartWriter(duck, dir, schema, manifest);
-    await writer.open();
+    writer = parts;
+    await parts.open();
 
     let done = resumed;
     let lastProgress = 0;
@@ -135,29 +134,19 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
         ...(rate > 0 ? { etaSec: (hi - lo - done) / rate } : {}),
       });
     };
-    // Batches run on the pool while the next ones are read; results are written strictly in order.
+    // Slabs run on the pool while the next ones are read; results are written strictly in order. At
+    // most two slabs per worker are in flight (one running, one queued), so memory is bounded by the
+    // slab size, whatever the input's size.
     const inflight: { batch: Batch; result: Promise<Record<string, Tensor>> }[] = [];
     const maxInflight = workers * 2;
     const completeOldest = async () => {
       const { batch, result } = inflight.shift()!;
-      writer.add(batch, await result);
+      parts.add(batch, await result);
       done += batch.read;
-      if (writer.pending >= partRows) await commitPart();
+      if (parts.pending >= partRows) await commitPart();
       progress();
     };
-    const commitPart = async (force = false) => {
-      const pending = writer.pending;
-      if (pending === 0 && !force) return;
-      await writer.commit(force);
-      const p = manifest.parts[manifest.parts.length - 1];
-      deps.emit({
-        event: "part",
-        index: manifest.parts.length - 1,
-        read: p.read,
-        written: p.written,
-        rejected: p.rejected,
-      });
-    };
+    const commitPart = (force = false) => parts.commit(force);
     const submit = async (batch: Batch) => {
       while (inflight.length >= maxInflight) await completeOldest();
       const result = batch.rows === 0 ? Promise.resolve({}) : runBatch(pool!, batch);
@@ -165,7 +154,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       inflight.push({ batch, result });
     };
 
-    const builder = new BatchBuilder(o.keep, batchSize, o.onError);
+    const builder = new BatchBuilder(o.keep, slabRows(plans[0].bindings, batchSize, partRows), o.onError);
     for (const plan of plans) {
       const from = Math.max(lo + resumed, plan.start);
       const to = Math.min(hi, plan.start + plan.file.rows);
@@ -180,8 +169,11 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     const last = builder.flush();
     if (last) await submit(last);
     while (inflight.length > 0) await completeOldest();
+    // A run with no rows still writes one (empty) part, so the output has the columns.
+    await parts.settle();
     await commitPart(manifest.parts.length === 0);
-    writer.close();
+    await parts.settle();
+    parts.close();
     progress(true);
 
     await finalize(duck, dir, manifest, { output, format, table, rejects: rejectsPath });
@@ -204,6 +196,8 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     deps.emit({ event: "done", status: "ok", ...result });
     return result;
   } finally {
+    // A part still being written in the background finishes (or fails) before DuckDB closes.
+    await writer?.settle().catch(() => {});
     await pool?.close();
     closeQuietly(duck);
   }
@@ -259,13 +253,29 @@ function defaultPartRows(s: OutputSchema, batchSize: number): number {
   const rowBytes =
     16 * s.keep.length +
     s.outputs.reduce((n, o) => n + (o.width ?? 16) * Math.max(1, datatypeInfo(o.datatype).bytes), 0);
-  const rows = Math.min(1_000_000, Math.max(batchSize, Math.floor((32 * 2 ** 20) / rowBytes)));
+  // About 8 MiB of output: the part is buffered in DuckDB (several times that in memory) until written.
+  const rows = Math.min(1_000_000, Math.max(batchSize, Math.floor((8 * 2 ** 20) / rowBytes)));
   return Math.ceil(rows / batchSize) * batchSize;
 }
 
-async function runBatch(pool: WorkerPool, batch: Batch): Promise<Record<string, Tensor>> {
+/**
+ * Rows per worker message: whole batches, about 4 MiB of input (at most 8192 rows and a part), so that a message
+ * carries enough work to hide the hop between threads and little enough to keep memory flat.
+ */
+export function slabRows(bindings: Binding[], batchSize: number, partRows: number): number {
+  const rowBytes = bindings.reduce(
+    (n, b) => n + (b.width ?? 16) * Math.max(1, datatypeInfo(b.input.datatype).bytes),
+    0,
+  );
+  const batches = Math.floor((4 * 2 ** 20) / Math.max(1, rowBytes * batchSize));
+  // Never more than a part: parts end on slab boundaries, and --part-rows should mean what it says.
+  const cap = Math.min(Math.ceil(8192 / batchSize), Math.ceil(partRows / batchSize));
+  return batchSize * Math.max(1, Math.min(batches, cap));
+}
+
+async function runBatch(pool: SlabPool, batch: Batch): Promise<Record<string, Tensor>> {
   try {
-    return (await pool.run("model", batch.feeds)).outputs;
+    return await pool.run(batch.feeds);
   } catch (e) {
     throw new UserError(`onnxruntime failed on a batch of ${batch.rows} rows: ${(e as Error).message}`, {
       hint: "check the mapped columns against the model's inputs (`mlpack inspect MODEL`)",

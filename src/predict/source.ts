@@ -25,7 +25,8 @@ import { parseNpy, parseNpz, type NpyArray } from "../data/npy.js";
 import { DT } from "../onnx/dtypes.js";
 import { type Duck, duckMessage, readError } from "./duck.js";
 import { inputFormat, readerSql, sqlString, type InputFormat } from "./formats.js";
-import type { Chunk, ColumnInfo } from "./columns.js";
+import type { Chunk, ColumnInfo, ColumnLike } from "./columns.js";
+import { flatFromArray, flatFromVector, type FlatColumn } from "./flat.js";
 
 export interface InputFile {
   path: string;
@@ -168,7 +169,7 @@ export async function* streamFile(
       await duck.conn.run(`ATTACH ${sqlString(file.path)} AS src (READ_ONLY)`);
       attached = true;
     }
-    const sql = `${selectSql(file.path, file.format, file.table, q)} LIMIT ${limit} OFFSET ${offset}`;
+    const { sql, skip } = rangeSql(file, q, offset, limit);
     let result;
     try {
       result = await duck.conn.stream(sql);
@@ -176,7 +177,9 @@ export async function* streamFile(
       throw readError(file.path, e);
     }
     let seen = 0;
-    for (;;) {
+    let toSkip = skip;
+    let left = limit;
+    while (left > 0) {
       let chunk;
       try {
         chunk = await result.fetchChunk();
@@ -184,13 +187,59 @@ export async function* streamFile(
         throw readError(file.path, e, ` after row ${offset + seen}`);
       }
       if (!chunk || chunk.rowCount === 0) break;
-      seen += chunk.rowCount;
-      const vectors = Array.from({ length: chunk.columnCount }, (_, i) => chunk.getColumnVector(i));
-      yield { rowCount: chunk.rowCount, column: (i) => ({ value: (r) => vectors[i].getItem(r) }) };
+      const from = Math.min(toSkip, chunk.rowCount);
+      toSkip -= from;
+      const n = Math.min(chunk.rowCount - from, left);
+      if (n === 0) continue;
+      seen += n;
+      left -= n;
+      const columns: ColumnLike[] = [];
+      const column = (i: number): ColumnLike => {
+        if (columns[i]) return columns[i];
+        const v = chunk.getColumnVector(i);
+        const flat = flatFromVector(v);
+        return (columns[i] = {
+          value: (r) => v.getItem(r + from),
+          ...(flat ? { flat: from === 0 ? flat : shiftFlat(flat, from) } : {}),
+        });
+      };
+      yield { rowCount: n, column };
     }
   } finally {
     if (attached) await duck.conn.run("DETACH src");
   }
+}
+
+/**
+ * The query for rows [offset, offset+limit) of a file, and how many leading rows to drop on this side.
+ * No LIMIT/OFFSET: DuckDB's LIMIT keeps insertion order by collecting the rows first, so a run held
+ * the whole input (or shard) in memory before its first batch. A whole file is read as is; a range
+ * of a Parquet file without --where is cut by file_row_number, which DuckDB pushes into the scan
+ * (row groups outside it are not read); otherwise the leading rows are read and dropped here.
+ */
+function rangeSql(
+  file: InputFile,
+  q: SourceQuery,
+  offset: number,
+  limit: number,
+): { sql: string; skip: number } {
+  const all = selectSql(file.path, file.format, file.table, q);
+  if (offset === 0 && limit >= file.rows) return { sql: all, skip: 0 };
+  if (file.format !== "parquet" || q.where) return { sql: all, skip: offset };
+  const scan = `read_parquet(${sqlString(file.path)}, file_row_number = true)`;
+  const rows = `SELECT * EXCLUDE (file_row_number) FROM ${scan} WHERE file_row_number >= ${offset} AND file_row_number < ${offset + limit}`;
+  return { sql: `SELECT ${q.select ?? "*"} FROM (${rows})`, skip: 0 };
+}
+
+function shiftFlat(f: FlatColumn, by: number): FlatColumn {
+  return {
+    data: f.data,
+    integer: f.integer,
+    start: (r) => f.start(r + by),
+    length: (r) => f.length(r + by),
+    isNull: (r) => f.isNull(r + by),
+    ...(f.hasNullItem ? { hasNullItem: (r: number) => f.hasNullItem!(r + by) } : {}),
+  };
 }
 
 interface NpyTable {
@@ -247,13 +296,18 @@ function* npyChunks(t: NpyTable, offset: number, limit: number): Generator<Chunk
     const n = Math.min(CHUNK, offset + limit - start);
     yield {
       rowCount: n,
-      column: (i) => ({
-        value: (r) => {
-          const a = t.arrays[i];
-          const row = base + r;
-          return a.dims.length === 1 ? a.data[row] : a.data.subarray(row * widths[i], (row + 1) * widths[i]);
-        },
-      }),
+      column: (i) => {
+        const a = t.arrays[i];
+        const w = widths[i];
+        const rows = a.data.subarray(base * w, (base + n) * w);
+        return {
+          value: (r) => (a.dims.length === 1 ? rows[r] : rows.subarray(r * w, (r + 1) * w)),
+          // float16 arrays hold half-precision bits: left to the per-cell path, as before
+          ...(a.dtype === DT.FLOAT16
+            ? {}
+            : { flat: flatFromArray(rows, w, a.dtype === DT.FLOAT || a.dtype === DT.DOUBLE) }),
+        };
+      },
     };
   }
 }

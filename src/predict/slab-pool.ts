@@ -1,0 +1,126 @@
+/**
+ * The worker threads of one `mlpack predict` run: each holds one onnxruntime session and takes slabs
+ * in order. A slab's input buffers are transferred (not copied) to the worker and its output buffers
+ * transferred back. A worker that dies fails the slabs it held (the run stops; --resume picks it up).
+ * Unlike serve's pool there are no deadlines or replacements: a batch job fails loudly instead.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { Worker, type WorkerOptions } from "node:worker_threads";
+import { UserError } from "../errors.js";
+import type { NumericArray } from "../onnx/tensor.js";
+import type { Tensor } from "../serve/datatypes.js";
+import type { SlabInit, SlabReply, SlabRequest } from "./slab-messages.js";
+
+interface Job {
+  id: number;
+  resolve: (outputs: Record<string, Tensor>) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  jobs: Job[];
+  dead?: string;
+}
+
+export class SlabPool {
+  private readonly slots: Slot[] = [];
+  private next = 1;
+
+  private constructor() {}
+
+  static async start(init: SlabInit, size: number): Promise<SlabPool> {
+    process.env.ORT_DISABLE_TELEMETRY ??= "1"; // as in serve: no telemetry, no CA-bundle warnings
+    const pool = new SlabPool();
+    const started = await Promise.allSettled(Array.from({ length: size }, () => pool.spawn(init)));
+    const failed = started.find((r) => r.status === "rejected");
+    if (failed) {
+      await pool.close();
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    return pool;
+  }
+
+  /** Runs a slab on the worker with the fewest slabs in hand. */
+  run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    const slot = this.slots.reduce((a, b) => (b.jobs.length < a.jobs.length ? b : a));
+    if (slot.dead) return Promise.reject(new Error(`a predict worker died: ${slot.dead}`));
+    return new Promise((resolve, reject) => {
+      const id = this.next++;
+      slot.jobs.push({ id, resolve, reject });
+      const transfer = Object.values(feeds).map((t) => (t.data as NumericArray).buffer as ArrayBuffer);
+      slot.worker.postMessage({ type: "run", job: id, feeds } satisfies SlabRequest, transfer);
+    });
+  }
+
+  async close(graceMs = 5000): Promise<void> {
+    await Promise.all(
+      this.slots.splice(0).map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.dead) return resolve();
+            const force = setTimeout(() => void s.worker.terminate().then(() => resolve()), graceMs);
+            s.worker.once("exit", () => {
+              clearTimeout(force);
+              resolve();
+            });
+            s.worker.postMessage({ type: "close" } satisfies SlabRequest);
+          }),
+      ),
+    );
+  }
+
+  private spawn(init: SlabInit): Promise<void> {
+    const { filename, options } = workerEntry();
+    const worker = new Worker(filename, { ...options, workerData: init });
+    const slot: Slot = { worker, jobs: [] };
+    return new Promise<void>((resolve, reject) => {
+      let ready = false;
+      worker.on("message", (msg: SlabReply) => {
+        if (msg.type === "ready") {
+          ready = true;
+          this.slots.push(slot);
+          resolve();
+        } else if (msg.type === "init-error") {
+          reject(
+            new UserError(`onnxruntime cannot load the model: ${msg.message}`, {
+              hint: "check the model with `mlpack validate MODEL --target ort-cpu`",
+            }),
+          );
+          void worker.terminate();
+        } else {
+          // One slab at a time, in order: the answer is for the oldest.
+          const job = slot.jobs.shift();
+          if (!job || job.id !== msg.job) return;
+          if (msg.type === "result") job.resolve(msg.outputs);
+          else job.reject(new Error(msg.message));
+        }
+      });
+      const died = (why: string) => {
+        if (!ready) return reject(new UserError(`a predict worker failed to start: ${why}`));
+        slot.dead ??= why;
+        for (const job of slot.jobs.splice(0)) job.reject(new Error(`the worker running it died: ${why}`));
+      };
+      worker.on("error", (e) => died(e.message));
+      worker.on("exit", (code) => died(`exit code ${code}`));
+    });
+  }
+}
+
+/** dist: the compiled slab-worker.js. Sources run by tsx/vitest: register tsx inside the worker first. */
+function workerEntry(): { filename: string | URL; options: WorkerOptions } {
+  const self = import.meta.url;
+  if (!self.endsWith(".ts")) return { filename: new URL("./slab-worker.js", self), options: {} };
+  const entry = new URL("./slab-worker.ts", self).href;
+  const require = createRequire(self);
+  const pkgFile = require.resolve("tsx/package.json");
+  const pkg = JSON.parse(fs.readFileSync(pkgFile, "utf8")) as {
+    exports: Record<string, { import: { default: string } }>;
+  };
+  const api = pathToFileURL(path.join(path.dirname(pkgFile), pkg.exports["./esm/api"].import.default)).href;
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return { filename: code, options: { eval: true } };
+}
