@@ -24,7 +24,12 @@ for (const [file, kind] of Object.entries(CRDS)) {
   const crd = YAML.parse(fs.readFileSync(path.join(src, file), "utf8"), { maxAliasCount: -1 });
   for (const v of crd.spec.versions) {
     const name = `${kind}-${v.name}.schema.json`;
-    const schema = { group: crd.spec.group, kind: crd.spec.names.kind, version: v.name, schema: v.schema.openAPIV3Schema };
+    const schema = {
+      group: crd.spec.group,
+      kind: crd.spec.names.kind,
+      version: v.name,
+      schema: v.schema.openAPIV3Schema,
+    };
     fs.writeFileSync(path.join(out, name), JSON.stringify(schema));
     console.log(`wrote schema/kserve/${name}`);
   }
