@@ -16,12 +16,14 @@ export interface RegularFileOptions {
   sizeHint?: string;
 }
 
-function kindOf(st: fs.Stats): string {
+/** "a directory", "a FIFO (named pipe)", ...: what a path is, for messages. */
+export function kindOf(st: fs.Stats): string {
   if (st.isDirectory()) return "a directory";
   if (st.isCharacterDevice()) return "a character device";
   if (st.isBlockDevice()) return "a block device";
   if (st.isFIFO()) return "a FIFO (named pipe)";
   if (st.isSocket()) return "a socket";
+  if (st.isFile()) return "a file";
   return "not a regular file";
 }
 

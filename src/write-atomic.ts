@@ -7,16 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { UserError } from "./errors.js";
-
-function kindOf(st: fs.Stats): string {
-  if (st.isDirectory()) return "a directory";
-  if (st.isCharacterDevice()) return "a character device";
-  if (st.isBlockDevice()) return "a block device";
-  if (st.isFIFO()) return "a FIFO (named pipe)";
-  if (st.isSocket()) return "a socket";
-  if (st.isFile()) return "a file";
-  return "not a regular file";
-}
+import { kindOf } from "./read-regular-file.js";
 
 function statOrUndefined(p: string, follow: boolean): fs.Stats | undefined {
   try {

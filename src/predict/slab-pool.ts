@@ -4,12 +4,9 @@
  * transferred back. A worker that dies fails the slabs it held (the run stops; --resume picks it up).
  * Unlike serve's pool there are no deadlines or replacements: a batch job fails loudly instead.
  */
-import fs from "node:fs";
-import path from "node:path";
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
-import { Worker, type WorkerOptions } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 import { UserError } from "../errors.js";
+import { workerEntry } from "../worker-entry.js";
 import type { NumericArray } from "../onnx/tensor.js";
 import type { Tensor } from "../serve/datatypes.js";
 import type { SlabInit, SlabReply, SlabRequest } from "./slab-messages.js";
@@ -74,7 +71,7 @@ export class SlabPool {
   }
 
   private spawn(init: SlabInit): Promise<void> {
-    const { filename, options } = workerEntry();
+    const { filename, options } = workerEntry(import.meta.url, "slab-worker");
     const worker = new Worker(filename, { ...options, workerData: init });
     const slot: Slot = { worker, jobs: [] };
     return new Promise<void>((resolve, reject) => {
@@ -108,19 +105,4 @@ export class SlabPool {
       worker.on("exit", (code) => died(`exit code ${code}`));
     });
   }
-}
-
-/** dist: the compiled slab-worker.js. Sources run by tsx/vitest: register tsx inside the worker first. */
-function workerEntry(): { filename: string | URL; options: WorkerOptions } {
-  const self = import.meta.url;
-  if (!self.endsWith(".ts")) return { filename: new URL("./slab-worker.js", self), options: {} };
-  const entry = new URL("./slab-worker.ts", self).href;
-  const require = createRequire(self);
-  const pkgFile = require.resolve("tsx/package.json");
-  const pkg = JSON.parse(fs.readFileSync(pkgFile, "utf8")) as {
-    exports: Record<string, { import: { default: string } }>;
-  };
-  const api = pathToFileURL(path.join(path.dirname(pkgFile), pkg.exports["./esm/api"].import.default)).href;
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return { filename: code, options: { eval: true } };
 }

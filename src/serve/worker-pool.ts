@@ -10,12 +10,9 @@
  * old thread is told to terminate and stops when the run returns; until then it counts as an exit
  * blocker (see exit-blockers.ts).
  */
-import fs from "node:fs";
-import path from "node:path";
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
-import { Worker, type WorkerOptions } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 import { UserError } from "../errors.js";
+import { workerEntry } from "../worker-entry.js";
 import { exitBlockers } from "../exit-blockers.js";
 import type { Logger } from "../log.js";
 import type { Tensor } from "./datatypes.js";
@@ -213,7 +210,7 @@ export class WorkerPool {
   }
 
   private spawn(): Promise<void> {
-    const { filename, options } = workerEntry();
+    const { filename, options } = workerEntry(import.meta.url, "ort-worker");
     const init: WorkerInit = { models: this.opts.models, intraOpThreads: this.opts.intraOpThreads };
     const worker = new Worker(filename, { ...options, workerData: init });
     const slot: Slot = { worker, jobs: [] };
@@ -258,19 +255,4 @@ export class WorkerPool {
       worker.on("exit", (code) => died(`exit code ${code}`));
     });
   }
-}
-
-/** dist: the compiled ort-worker.js. Sources run by tsx/vitest: register tsx inside the worker first. */
-function workerEntry(): { filename: string | URL; options: WorkerOptions } {
-  const self = import.meta.url;
-  if (!self.endsWith(".ts")) return { filename: new URL("./ort-worker.js", self), options: {} };
-  const entry = new URL("./ort-worker.ts", self).href;
-  const require = createRequire(self);
-  const pkgFile = require.resolve("tsx/package.json");
-  const pkg = JSON.parse(fs.readFileSync(pkgFile, "utf8")) as {
-    exports: Record<string, { import: { default: string } }>;
-  };
-  const api = pathToFileURL(path.join(path.dirname(pkgFile), pkg.exports["./esm/api"].import.default)).href;
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return { filename: code, options: { eval: true } };
 }
