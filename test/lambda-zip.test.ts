@@ -117,7 +117,7 @@ describe("contents", () => {
     const entry = readZipDirectory(buf).find((e) => e.name === "index.mjs")!;
     const text = extractEntry(buf, entry).toString("utf8");
     expect(text).not.toMatch(/\{\{/);
-    expect(text).toContain('|| "2")');
+    expect(text).toContain('intraOpThreadsFromEnv(process.env, Number("2"))');
     const info = JSON.parse(JSON.parse(/JSON\.parse\(("(?:[^"\\]|\\.)*")\)/.exec(text)![1]) as string) as {
       name: string;
       version: string;
