@@ -21,7 +21,9 @@ const file = path.join(dir, "mlp.onnx");
 let srv: ServeHandle;
 
 beforeAll(async () => {
-  fs.writeFileSync(file, encodeModelProto(makeMlp({ widths: [WIDTH, 64, 64, 8], seed: 7 })));
+  // Hidden layers of 1024: a run takes long enough (~1 ms) that requests queue behind busy workers
+  // and form batches even on a quiet machine (idle workers take a request at once).
+  fs.writeFileSync(file, encodeModelProto(makeMlp({ widths: [WIDTH, 1024, 1024, 8], seed: 7 })));
   srv = await startServer({
     models: [{ name: "mlp", version: "1", path: file }],
     workers: 2,
