@@ -21,12 +21,13 @@ const file = path.join(dir, "mlp.onnx");
 let srv: ServeHandle;
 
 beforeAll(async () => {
-  // Hidden layers of 1024: a run takes long enough (~1 ms) that requests queue behind busy workers
-  // and form batches even on a quiet machine (idle workers take a request at once).
-  fs.writeFileSync(file, encodeModelProto(makeMlp({ widths: [WIDTH, 1024, 1024, 8], seed: 7 })));
+  // Hidden layers of 2048 and one worker: a run takes a few ms, longer than the HTTP thread needs to
+  // take in the next requests, so requests queue behind the busy worker and form batches even on a
+  // quiet machine (an idle worker takes a lone request at once).
+  fs.writeFileSync(file, encodeModelProto(makeMlp({ widths: [WIDTH, 2048, 2048, 8], seed: 7 })));
   srv = await startServer({
     models: [{ name: "mlp", version: "1", path: file }],
-    workers: 2,
+    workers: 1,
     maxBatchSize: 16,
     maxQueueDelayMs: 5,
   });
