@@ -1,21 +1,9 @@
 import { Option, type Command } from "commander";
 import type { CliIo } from "../io.js";
 import { shouldUseColor } from "../../log.js";
+import { lineWriter } from "../line-writer.js";
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter(Boolean)];
-
-/** Feeds a writer that wants whole lines (CliIo adds the newline) from text that arrives in pieces. */
-function lineWriter(writeLine: (s: string) => void): (s: string) => void {
-  let buf = "";
-  return (s) => {
-    buf += s;
-    let i: number;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      writeLine(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-    }
-  };
-}
 
 export function registerBuild(program: Command, io: CliIo): void {
   program

@@ -1,6 +1,7 @@
 import { Option, type Command } from "commander";
 import type { CliIo } from "../io.js";
 import { UsageError } from "../../errors.js";
+import { lineWriter } from "../line-writer.js";
 
 interface PredictFlags {
   input: string;
@@ -27,19 +28,6 @@ interface PredictFlags {
   shards?: string;
   parallelism?: string;
   jobName?: string;
-}
-
-/** Feeds a writer that wants whole lines (CliIo adds the newline) from text that arrives in pieces. */
-function lineWriter(writeLine: (s: string) => void): (s: string) => void {
-  let buf = "";
-  return (s) => {
-    buf += s;
-    let i: number;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      writeLine(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-    }
-  };
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
