@@ -15,6 +15,8 @@ import type { ServeMetrics } from "./metrics.js";
 import { RunFailed, type PoolResult } from "./worker-pool.js";
 
 export interface BatchRunner {
+  /** Runs on the HTTP thread (InlineRunner), counted in mlpack_inline_batches_total. */
+  readonly inline?: boolean;
   /** Workers with nothing to do. */
   readonly idle: number;
   /** Busy workers that accept one more job queued behind the running one. */
@@ -58,6 +60,8 @@ interface Queued extends BatchItem {
 
 interface ModelQueue {
   id: string;
+  /** Where its batches run: the worker pool, or the HTTP thread for small models. */
+  runner: BatchRunner;
   batchable: boolean;
   labels: Record<string, string>;
   items: Queued[];
@@ -76,9 +80,15 @@ export class Scheduler {
 
   constructor(private readonly opts: SchedulerOptions) {}
 
-  addModel(id: string, batchable: boolean, labels: Record<string, string>): void {
+  addModel(
+    id: string,
+    batchable: boolean,
+    labels: Record<string, string>,
+    runner: BatchRunner = this.opts.runner,
+  ): void {
     const q: ModelQueue = {
       id,
+      runner,
       batchable: batchable && this.opts.maxBatchSize > 1,
       labels,
       items: [],
@@ -124,13 +134,13 @@ export class Scheduler {
       const now = this.opts.now();
       let wakeAt = Infinity;
       for (;;) {
-        const idle = this.opts.runner.idle > 0;
-        if (!idle && this.opts.runner.spare === 0) break;
         let picked: ModelQueue | undefined;
         // Round-robin over models so one busy model cannot starve another.
         for (let k = 0; k < this.queues.length && !picked; k++) {
           const q = this.queues[(this.next + k) % this.queues.length];
           if (q.items.length === 0) continue;
+          const idle = q.runner.idle > 0;
+          if (!idle && q.runner.spare === 0) continue;
           const due = q.items[0].enqueuedAt + this.opts.maxQueueDelayMs;
           const full =
             !q.batchable ||
@@ -150,8 +160,9 @@ export class Scheduler {
         if (!picked) break;
         this.dispatch(picked, now);
       }
-      // With an idle worker nothing is left waiting; with none free at all, onIdle pumps again.
-      this.arm(this.opts.runner.spare > 0 ? wakeAt : Infinity, now);
+      // A batch left waiting for a spare slot needs the timer; with no slot free at all, the
+      // runner's onIdle pumps again.
+      this.arm(wakeAt, now);
     } finally {
       this.pumping = false;
     }
@@ -216,6 +227,7 @@ export class Scheduler {
     m.queueDepth.set(q.labels, q.items.length);
     const rows = batch.reduce((n, r) => n + r.rows, 0);
     m.batchSize.observe(q.labels, q.batchable ? rows : 1);
+    if (q.runner.inline) m.inlineBatches.inc(q.labels);
     for (const r of batch) {
       r.dispatchedAt ??= now;
       m.queueSeconds.observe(q.labels, (now - r.enqueuedAt) / 1000);
@@ -224,7 +236,7 @@ export class Scheduler {
     for (const name of Object.keys(batch[0].inputs))
       feeds[name] =
         batch.length === 1 ? ownedCopy(batch[0].inputs[name]) : concatRows(batch.map((r) => r.inputs[name]));
-    this.opts.runner.run(q.id, feeds).then(
+    q.runner.run(q.id, feeds).then(
       ({ outputs, computeMs }) => {
         m.computeSeconds.observe(q.labels, computeMs / 1000);
         const done = (r: Queued, mine: Record<string, Tensor>) =>

@@ -149,6 +149,10 @@ export function createServeMetrics() {
       "onnxruntime session.run time per batch",
       LATENCY_BUCKETS,
     ),
+    inlineBatches: new Counter(
+      "mlpack_inline_batches_total",
+      "batches run on the HTTP thread rather than on a worker (small models: --inline-max-ms)",
+    ),
     batchSize: new Histogram("mlpack_batch_size", "rows per batch sent to onnxruntime", ROWS),
     queueDepth: new Gauge("mlpack_queue_depth", "requests waiting in the batching queue"),
     cacheHits: new Counter("mlpack_cache_hits_total", "responses served from the cache"),

@@ -52,6 +52,7 @@ export interface ServeOptions {
   intraOpThreads: number;
   maxBatchSize: number;
   maxQueueDelayMs: number;
+  inlineMaxMs: number;
   maxQueue: number;
   cacheSize: number;
   maxBody: number;
@@ -152,6 +153,16 @@ export const SERVE_OPTIONS = {
     min: 0,
     max: 60_000,
     default: 2,
+  },
+  inlineMaxMs: {
+    key: "inline-max-ms",
+    kind: "number",
+    valueName: "ms",
+    description:
+      "run a model on the HTTP thread itself, without the hop to a worker, when a full batch of it computes in under this time at start-up (no Loop/Scan, fixed non-batch dims); 0 turns it off",
+    min: 0,
+    max: 100,
+    default: 1,
   },
   maxQueue: {
     key: "max-queue",

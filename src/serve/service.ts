@@ -17,6 +17,7 @@ import { Scheduler } from "./batcher.js";
 import { cacheKey, LruCache } from "./cache.js";
 import { createServeMetrics, type ServeMetrics } from "./metrics.js";
 import { WorkerPool } from "./worker-pool.js";
+import { hasUnboundedOps, InlineRunner } from "./inline-runner.js";
 import { SERVE_DEFAULTS, type ServeOptions } from "./options.js";
 import { RolloutController, type RolloutOptions } from "./canary/controller.js";
 
@@ -24,7 +25,7 @@ export type ModelServiceOptions = Pick<
   ServeOptions,
   "models" | "workers" | "intraOpThreads" | "maxBatchSize" | "maxQueueDelayMs" | "maxQueue" | "cacheSize"
 > &
-  Partial<Pick<ServeOptions, "requestTimeoutMs">> &
+  Partial<Pick<ServeOptions, "requestTimeoutMs" | "inlineMaxMs">> &
   Partial<RolloutOptions>;
 
 export interface ModelServiceDeps {
@@ -86,7 +87,13 @@ export async function createModelService(
   const now = deps.now ?? (() => performance.now());
   const read = deps.readModel ?? defaultReadModel;
   const models: ModelInfo[] = [];
-  for (const spec of opts.models) models.push(modelInfoFromProto((await read(spec.path)).proto, spec));
+  const loops = new Map<ModelInfo, boolean>();
+  for (const spec of opts.models) {
+    const { proto } = await read(spec.path);
+    const info = modelInfoFromProto(proto, spec);
+    models.push(info);
+    loops.set(info, hasUnboundedOps(proto.graph!));
+  }
 
   const metrics = createServeMetrics();
   const rollouts = new RolloutController(
@@ -129,7 +136,34 @@ export async function createModelService(
     requestTimeoutMs: opts.requestTimeoutMs ?? 0,
     onTimeout: () => metrics.workerTimeouts.inc({}),
   }));
-  for (const m of models) sched.addModel(id(m), m.batchable, { model: m.name, version: m.version });
+  const inlineId = (m: ModelInfo) => `${id(m)} (inline)`;
+  const inlineMaxMs = opts.inlineMaxMs ?? SERVE_DEFAULTS.inlineMaxMs;
+  const inline =
+    inlineMaxMs > 0
+      ? await InlineRunner.start(
+          models.map((m) => ({ id: inlineId(m), info: m, loops: loops.get(m)! })),
+          {
+            intraOpThreads: opts.intraOpThreads,
+            maxBatchSize: opts.maxBatchSize,
+            maxMs: inlineMaxMs,
+            onIdle: () => sched.pump(),
+            logger,
+          },
+        ).catch(async (e: Error) => {
+          await pool.close();
+          throw e;
+        })
+      : undefined;
+  // Every model has a queue on the workers; an inline model also has one on the HTTP thread, for
+  // requests no larger than the batch it was timed with.
+  for (const m of models) {
+    const labels = { model: m.name, version: m.version };
+    sched.addModel(id(m), m.batchable, labels);
+    if (inline?.maxRows.has(inlineId(m))) sched.addModel(inlineId(m), m.batchable, labels, inline);
+  }
+  /** The queue a request of `rows` rows joins. */
+  const queueOf = (m: ModelInfo, rows: number) =>
+    rows <= (inline?.maxRows.get(inlineId(m)) ?? -1) ? inlineId(m) : id(m);
   const cache = opts.cacheSize > 0 ? new LruCache<Record<string, Tensor>>(opts.cacheSize) : undefined;
 
   let ready = true;
@@ -149,7 +183,7 @@ export async function createModelService(
     for (const [k, t] of Object.entries(v.inputs))
       inputs[k] = Array.isArray(t.data) ? t : { ...t, data: t.data.slice() as Tensor["data"] };
     return sched
-      .submit(id(shadow), { ...v, inputs })
+      .submit(queueOf(shadow, v.rows), { ...v, inputs })
       .then(
         (run) => ({ outputs: run.outputs, seconds: (now() - t0) / 1000 }),
         (e: Error) => ({ error: e.message }),
@@ -209,7 +243,7 @@ export async function createModelService(
           if (outputs) timing = { cached: true };
         }
         if (!outputs) {
-          const run = await sched.submit(id(model), v);
+          const run = await sched.submit(queueOf(model, v.rows), v);
           outputs = run.outputs;
           timing = { queueMs: run.queueMs, computeMs: run.computeMs, batchRows: run.batchRows };
           if (cache && key) {
@@ -248,6 +282,7 @@ export async function createModelService(
       closed = true;
       sched.close();
       const result = await pool.close(graceMs);
+      await inline?.close();
       cache?.clear();
       return result;
     },
