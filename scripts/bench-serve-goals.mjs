@@ -4,7 +4,8 @@
 //      JSON.parse, session.run, JSON.stringify: what anyone would write in 25 lines). Goal >= 0.8x.
 //   2. 64 connections, a 25M-weight int8 MLP (1024-4096-4096-1024, dynamic int8 by mlpack's quantizer):
 //      mlpack serve (max batch 16, 1 intra-op thread) against the same model run in process at batch 16
-//      with 1 thread. Goal >= 0.9x with JSON bodies, >= 1.0x with the binary tensor data extension.
+//      with 1 thread. Goal >= 0.9x with JSON bodies, >= 1.0x with the binary tensor data extension
+//      (binary inputs and outputs).
 //
 // Every request is 1 row of JSON (OIP v2 `data`), numbers with 4 decimals as in bench-serve.mjs (or
 // --body f32: the shortest text of random float32 values; --body f64: the 17-digit text of their
@@ -77,9 +78,10 @@ async function main() {
     );
   const smallBodies = bodiesFor(64);
   const bigBodies = bodiesFor(1024);
-  // The binary tensor data extension: the same JSON header for every body, then 4096 raw bytes.
+  // The binary tensor data extension both ways, as Triton's and KServe's clients use it: the same
+  // JSON header for every body, then 4096 raw bytes; outputs asked for in binary too.
   const binHeader = Buffer.from(
-    '{"inputs":[{"name":"input","datatype":"FP32","shape":[1,1024],"parameters":{"binary_data_size":4096}}]}',
+    '{"parameters":{"binary_data_output":true},"inputs":[{"name":"input","datatype":"FP32","shape":[1,1024],"parameters":{"binary_data_size":4096}}]}',
   );
   const binBodies = Array.from({ length: 256 }, () =>
     Buffer.concat([binHeader, Buffer.from(Float32Array.from({ length: 1024 }, () => rand() * 2 - 1).buffer)]),

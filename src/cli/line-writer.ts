@@ -10,3 +10,38 @@ export function lineWriter(writeLine: (s: string) => void): (s: string) => void 
     }
   };
 }
+
+/**
+ * Lines written together once per event-loop turn instead of one write each: process.stdout is
+ * synchronous for files and pipes, and serve's access log (a line per request) paid a write system
+ * call, and a wake-up of whatever reads the pipe, per request. `flush` writes what is pending now;
+ * call it before exiting.
+ */
+export function coalescingLines(
+  writeText: (s: string) => void,
+  maxPending = 256,
+): {
+  add: (line: string) => void;
+  flush: () => void;
+} {
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join("\n");
+    pending = [];
+    writeText(text);
+  };
+  return {
+    add(line) {
+      pending.push(line);
+      if (pending.length >= maxPending) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}

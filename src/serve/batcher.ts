@@ -108,7 +108,14 @@ export class Scheduler {
         ),
       );
     return new Promise((resolve, reject) => {
-      q.items.push({ ...item, enqueuedAt: this.opts.now(), resolve, reject });
+      q.items.push({
+        inputs: item.inputs,
+        rows: item.rows,
+        signature: item.signature,
+        enqueuedAt: this.opts.now(),
+        resolve,
+        reject,
+      });
       q.rows += item.rows;
       this.opts.metrics.queueDepth.set(q.labels, q.items.length);
       this.pump();

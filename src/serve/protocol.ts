@@ -11,6 +11,7 @@ import { MAX_JSON_DEPTH, nestedDeeperThan, preview } from "./json-limits.js";
 import { decodeBinaryValues, encodeBinaryValues } from "./binary.js";
 import { JsonDepthError, parseJsonBytes } from "./codec/json-scan.js";
 import { decodeNumberValues } from "./codec/numbers.js";
+import { float32ArrayJsonBytes } from "./codec/f32-text.js";
 
 export interface NamedTensor extends Tensor {
   name: string;
@@ -165,25 +166,28 @@ export function encodeInferResponse(
     const o = req?.outputs?.find((x) => x.name === name);
     return o ? o.binary : (req?.binaryOutput ?? false);
   };
-  const parts: string[] = [`{"model_name":${JSON.stringify(resp.modelName)}`];
-  parts.push(`,"model_version":${JSON.stringify(resp.modelVersion)}`);
-  if (resp.id !== undefined) parts.push(`,"id":${JSON.stringify(resp.id)}`);
-  parts.push(`,"outputs":[`);
+  // Text, with FP32 data as ready-made bytes (float32ArrayJsonBytes: no string per value).
+  const chunks: Buffer[] = [];
+  let text = `{"model_name":${JSON.stringify(resp.modelName)},"model_version":${JSON.stringify(resp.modelVersion)}`;
+  if (resp.id !== undefined) text += `,"id":${JSON.stringify(resp.id)}`;
+  text += `,"outputs":[`;
   const blobs: Uint8Array[] = [];
   resp.outputs.forEach((o, i) => {
-    parts.push(
-      `${i ? "," : ""}{"name":${JSON.stringify(o.name)},"datatype":"${o.datatype}","shape":[${o.shape.join(",")}],`,
-    );
+    text += `${i ? "," : ""}{"name":${JSON.stringify(o.name)},"datatype":"${o.datatype}","shape":[${o.shape.join(",")}],`;
     if (binaryFor(o.name)) {
       const blob = encodeBinaryValues(o);
       blobs.push(blob);
-      parts.push(`"parameters":{"binary_data_size":${blob.length}}}`);
+      text += `"parameters":{"binary_data_size":${blob.length}}}`;
+    } else if (o.data instanceof Float32Array) {
+      chunks.push(Buffer.from(text + `"data":`, "utf8"), float32ArrayJsonBytes(o.data));
+      text = "}";
     } else {
-      parts.push(`"data":${encodeJsonValues(o)}}`);
+      text += `"data":${encodeJsonValues(o)}}`;
     }
   });
-  parts.push("]}");
-  const header = Buffer.from(parts.join(""), "utf8");
+  text += "]}";
+  chunks.push(Buffer.from(text, "utf8"));
+  const header = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
   if (blobs.length === 0) return { contentType: "application/json", body: header };
   return {
     contentType: "application/octet-stream",

@@ -255,7 +255,14 @@ function notReadyReason(s: ModelService): string {
   return r.state === "ready" ? "" : r.reason;
 }
 
+const INFER = ROUTES.find((r) => r.label === "infer")!;
+
 function match(req: RouterRequest): { route: Route; params: Params } {
+  // Inference is nearly all the traffic: try its pattern first.
+  if (req.method === "POST") {
+    const m = INFER.pattern.exec(req.path);
+    if (m) return { route: INFER, params: { name: decode(m[1]), version: decode(m[2]) } };
+  }
   const allowed: string[] = [];
   for (const route of ROUTES) {
     const m = route.pattern.exec(req.path);
@@ -277,6 +284,7 @@ function match(req: RouterRequest): { route: Route; params: Params } {
 
 function decode(s: string | undefined): string | undefined {
   if (s === undefined) return undefined;
+  if (!s.includes("%")) return s;
   try {
     return decodeURIComponent(s);
   } catch {

@@ -1,5 +1,6 @@
 import { Option, type Command } from "commander";
 import type { CliIo } from "../io.js";
+import { coalescingLines } from "../line-writer.js";
 import {
   SERVE_OPTIONS,
   type OptionSpec,
@@ -50,15 +51,22 @@ export function registerServe(program: Command, io: CliIo): void {
     const { options, warnings } = resolveServeOptions([...sources, { kind: "flag", values }], {
       cpuCount: availableCores(),
     });
+    // stdout lines (the access log above all) are written once per event-loop turn; stderr at once.
+    const stdout = coalescingLines(io.out);
     const logger = createServeLogger({
       level: program.opts().verbose ? "debug" : options.logLevel,
       format: options.logFormat,
-      out: io.out,
-      err: io.err,
+      out: stdout.add,
+      err: (line) => {
+        stdout.flush();
+        io.err(line);
+      },
     });
     warnings.forEach((w) => logger.warn(w));
 
-    const handle = await serve(options, { logger, accessLog: (e) => logger.access(e), pipelines });
+    const handle = await serve(options, { logger, accessLog: (e) => logger.access(e), pipelines }).finally(
+      stdout.flush,
+    );
     for (const m of handle.service.models) {
       const batching = m.path.startsWith("pipeline ")
         ? "each step batched by its model"
@@ -118,6 +126,7 @@ export function registerServe(program: Command, io: CliIo): void {
     const result = await handle.close();
     process.off("SIGTERM", force);
     process.off("SIGINT", force);
+    stdout.flush();
     if (result.stuckWorkers > 0)
       logger.error(
         `${result.stuckWorkers} worker thread(s) are stuck in an onnxruntime run, which cannot be interrupted: ending the process with SIGKILL (exit status 137)`,
@@ -127,5 +136,6 @@ export function registerServe(program: Command, io: CliIo): void {
         hint: "raise --shutdown-timeout-ms, or give the orchestrator a longer grace period",
       });
     logger.info("stopped");
+    stdout.flush();
   });
 }

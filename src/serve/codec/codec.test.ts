@@ -1,7 +1,7 @@
 /** The fast data path: the byte scanner agrees with JSON.parse, float32 text round-trips exactly. */
 import { describe, expect, it } from "vitest";
 import { JsonDepthError, JsonSyntaxError, parseJsonBytes } from "./json-scan.js";
-import { float32ArrayJson, float32Text } from "./f32-text.js";
+import { float32ArrayJson, float32ArrayJsonBytes, float32Text } from "./f32-text.js";
 import { parseInferRequest, encodeInferResponse } from "../protocol.js";
 import { seededRandom } from "../../onnx/random.js";
 
@@ -142,6 +142,18 @@ describe("float32Text", () => {
       "[null,null,null,-0,0.5]",
     );
     expect(float32ArrayJson(new Float32Array(0))).toBe("[]");
+  });
+
+  it("writes the same text as bytes, straight into a buffer", () => {
+    const rand = seededRandom(5);
+    const u = new Uint32Array(50_000).map(() => (rand() * 2 ** 32) >>> 0);
+    const kinds = [
+      new Float32Array(u.buffer),
+      Float32Array.from({ length: 50_000 }, () => (rand() * 2 - 1) * 10 ** Math.floor(rand() * 30 - 15)),
+      new Float32Array([NaN, Infinity, -Infinity, -0, 0, 0.5, 1e-13, -9.99e12, 1e13, 3.4e38, 1.4e-45, 100]),
+      new Float32Array(0),
+    ];
+    for (const d of kinds) expect(float32ArrayJsonBytes(d).toString("latin1")).toBe(float32ArrayJson(d));
   });
 });
 
