@@ -69,7 +69,12 @@ describe("mlpack serve --canary (built CLI)", () => {
       write(40);
       s.child.kill("SIGHUP");
       await until(weight, (w) => w === 40, "weight 40 after SIGHUP");
-      expect(s.stdout()).toMatch(/weight 10% → 40% \(SIGHUP reload\)/);
+      // Log lines reach stdout within 20 ms (written in groups).
+      await until(
+        async () => s.stdout(),
+        (o) => /weight 10% → 40% \(SIGHUP reload\)/.test(o),
+        "the reload line",
+      );
       write(150);
       s.child.kill("SIGHUP");
       await until(

@@ -464,6 +464,9 @@ describe("gRPC in the built CLI", () => {
       };
       const r = await c.call("ModelInfer", req);
       expect(r.ok, r.details).toBe(true);
+      // Log lines reach stdout within 20 ms (written in groups).
+      for (let i = 0; i < 50 && !/ModelInfer 200/.test(s.stdout()); i++)
+        await new Promise((r) => setTimeout(r, 20));
       expect(s.stdout()).toMatch(/GRPC \/inference\.GRPCInferenceService\/ModelInfer 200/);
       const t0 = performance.now();
       s.child.kill("SIGTERM");
