@@ -58,8 +58,12 @@ export class InlineRunner implements BatchRunner {
     const sessions = new Map<string, ort.InferenceSession>();
     const maxRows = new Map<string, number>();
     for (const c of candidates) {
+      const name = `${c.info.name}@${c.info.version}`;
       const probe = probeFeeds(c, opts.maxBatchSize);
-      if (!probe) continue;
+      if (typeof probe === "string") {
+        opts.logger.debug(`${name}: runs on the workers (${probe})`);
+        continue;
+      }
       let session: ort.InferenceSession | undefined;
       try {
         session = await ort.InferenceSession.create(c.info.path, inlineSessionOptions(opts.intraOpThreads));
@@ -67,7 +71,7 @@ export class InlineRunner implements BatchRunner {
         const verdict = ms < opts.maxMs ? "on the HTTP thread" : "on the workers";
         (ms < opts.maxMs ? opts.logger.info : opts.logger.debug).call(
           opts.logger,
-          `${c.id}: a batch of ${probe.rows} row(s) computes in ${ms.toFixed(3)} ms (--inline-max-ms ${opts.maxMs}): runs ${verdict}`,
+          `${name}: a batch of ${probe.rows} row(s) computes in ${ms.toFixed(3)} ms (--inline-max-ms ${opts.maxMs}): runs ${verdict}`,
         );
         if (ms < opts.maxMs) {
           sessions.set(c.id, session);
@@ -75,7 +79,7 @@ export class InlineRunner implements BatchRunner {
           session = undefined;
         }
       } catch (e) {
-        opts.logger.debug(`${c.id}: the inline probe failed (${(e as Error).message}); runs on the workers`);
+        opts.logger.debug(`${name}: the inline probe failed (${(e as Error).message}); runs on the workers`);
       } finally {
         await session?.release();
       }
@@ -131,23 +135,24 @@ export function hasUnboundedOps(graph: GraphProto): boolean {
 
 /**
  * Zero inputs for the largest request that may run inline: --max-batch-size rows of a batchable
- * model, the fixed shape of another. Undefined when a non-batch dim is not fixed (a request's size
- * would be unbounded) or an input holds strings.
+ * model, the fixed shape of another. A reason instead when a non-batch dim is not fixed (a request's
+ * size would be unbounded), an input holds strings, or the graph loops.
  */
 function probeFeeds(
   c: InlineCandidate,
   maxBatchSize: number,
-): { feeds: Record<string, ort.Tensor>; rows: number } | undefined {
-  if (c.loops) return undefined;
+): { feeds: Record<string, ort.Tensor>; rows: number } | string {
+  if (c.loops) return "it has Loop or Scan: its compute time depends on input values";
   const feeds: Record<string, ort.Tensor> = {};
   const rows = c.info.batchable ? maxBatchSize : 1;
   for (const input of c.info.inputs) {
-    if (!input.shape || input.datatype === "BYTES") return undefined;
+    if (input.datatype === "BYTES") return `input "${input.name}" holds strings`;
     const dims: number[] = [];
-    for (const [i, d] of input.shape.entries()) {
+    for (const [i, d] of (input.shape ?? [null]).entries()) {
       if (i === 0 && c.info.batchable) dims.push(rows);
       else if (typeof d === "number") dims.push(d);
-      else return undefined;
+      else
+        return `input "${input.name}" has a variable dim${c.info.batchable ? " besides the batch dim" : ""}: a request's size is unbounded`;
     }
     const info = datatypeInfo(input.datatype);
     const n = dims.reduce((a, b) => a * b, 1);
