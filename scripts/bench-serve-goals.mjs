@@ -25,16 +25,9 @@ import os from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { runLoad } from "../dist/serve/load-generator.js";
+import { flags, listening, loadInWorker, median, p99 } from "./lib/serve-bench.mjs";
 
-if (!isMainThread) {
-  const { bodies, ...opts } = workerData;
-  const result = await runLoad({ ...opts, bodies: bodies.map((b) => Buffer.from(b)) });
-  parentPort.postMessage(result);
-} else {
-  await main();
-}
+await main();
 
 async function main() {
   const ort = (await import("onnxruntime-node")).default;
@@ -44,11 +37,7 @@ async function main() {
   const { seededRandom } = await import("../dist/onnx/random.js");
   const { float32Text } = await import("../dist/serve/codec/f32-text.js");
 
-  const args = process.argv.slice(2);
-  const opt = (name, def) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args[i + 1] : def;
-  };
+  const opt = flags();
   const rounds = Number(opt("rounds", 3));
   const seconds = Number(opt("seconds", 3));
   const bodyKind = opt("body", "4dp");
@@ -88,20 +77,8 @@ async function main() {
   );
   const binHeaders = { "inference-header-content-length": String(binHeader.length) };
 
-  const listen = (child) =>
-    new Promise((resolve, reject) => {
-      let out = "";
-      let url;
-      child.stdout.on("data", (d) => {
-        if (url) return;
-        out += d;
-        const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
-        if (m) resolve({ child, url: (url = m[1]) });
-      });
-      child.on("exit", (code) => reject(new Error(`server exited ${code}: ${out}`)));
-    });
   const mlpack = (bin, file, extra = []) =>
-    listen(
+    listening(
       spawn(process.execPath, [bin, "serve", `mlp=${file}`, "--port=0", ...extra], {
         stdio: ["ignore", "pipe", "inherit"],
       }),
@@ -124,7 +101,7 @@ async function main() {
       });
     }).listen(0, "127.0.0.1", function () { console.log("listening on http://127.0.0.1:" + this.address().port); });`;
   const minimal = (file) =>
-    listen(
+    listening(
       spawn(process.execPath, ["--input-type=module", "-e", minimalCode, file], {
         cwd: root,
         stdio: ["ignore", "pipe", "inherit"],
@@ -146,20 +123,14 @@ async function main() {
 
   const totals = { sent: 0, errors: 0 };
   const load = async (server, bodies, connections, secs, headers = undefined) => {
-    const w = new Worker(new URL(import.meta.url), {
-      workerData: {
-        url: `${server.url}/v2/models/mlp/infer`,
-        bodies,
-        connections,
-        requests: 1_000_000,
-        deadlineMs: secs * 1000,
-        engine: "raw",
-        ...(headers ? { headers } : {}),
-      },
-    });
-    const r = await new Promise((resolve, reject) => {
-      w.once("message", resolve);
-      w.once("error", reject);
+    const r = await loadInWorker({
+      url: `${server.url}/v2/models/mlp/infer`,
+      bodies,
+      connections,
+      requests: 1_000_000,
+      deadlineMs: secs * 1000,
+      engine: "raw",
+      ...(headers ? { headers } : {}),
     });
     const ok = r.statuses["200"] ?? 0;
     totals.sent += r.sent;
@@ -214,7 +185,6 @@ async function main() {
   await session.release();
   fs.rmSync(dir, { recursive: true, force: true });
 
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const m = Object.fromEntries(
     Object.entries(samples).map(([k, v]) => [
       k,
@@ -242,10 +212,4 @@ async function main() {
     console.log(`ratio  c64: this build / ${old}   ${(m[keys[2]].rate / m[keys[6]].rate).toFixed(3)}`);
   }
   console.log(totals.errors === 0 && r1 >= 0.8 && r2 >= 0.9 && r3 >= 1.0 ? "PASS" : "BELOW GOAL");
-}
-
-function p99(xs) {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))];
 }

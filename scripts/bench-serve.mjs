@@ -23,16 +23,9 @@ import os from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { runLoad } from "../dist/serve/load-generator.js";
+import { flags, listening, loadInWorker, median } from "./lib/serve-bench.mjs";
 
-if (!isMainThread) {
-  const { bodies, ...opts } = workerData;
-  const result = await runLoad({ ...opts, bodies: bodies.map((b) => Buffer.from(b)) });
-  parentPort.postMessage(result);
-} else {
-  await main();
-}
+await main();
 
 async function main() {
   const ort = (await import("onnxruntime-node")).default;
@@ -41,10 +34,7 @@ async function main() {
   const { seededRandom } = await import("../dist/onnx/random.js");
 
   const args = process.argv.slice(2);
-  const opt = (name, def) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args[i + 1] : def;
-  };
+  const opt = flags(args);
   const rounds = Number(opt("rounds", 5));
   const seconds = Number(opt("seconds", 4));
   const batch = Number(opt("batch", 32));
@@ -98,8 +88,8 @@ async function main() {
 
   // --- servers: the real CLI, batching on and off ----------------------------------------------------
   const startServer = (maxBatch, serverThreads = threads) =>
-    new Promise((resolve, reject) => {
-      const child = spawn(
+    listening(
+      spawn(
         process.execPath,
         [
           path.join(root, "bin/mlpack.js"),
@@ -113,18 +103,8 @@ async function main() {
           `--max-queue=${connections * 2}`,
         ],
         { stdio: ["ignore", "pipe", "inherit"] },
-      );
-      let out = "";
-      let url;
-      child.stdout.on("data", (d) => {
-        // After start-up, stdout is the access log (a line a request): read and drop it.
-        if (url) return;
-        out += d;
-        const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
-        if (m) resolve({ child, url: (url = m[1]) });
-      });
-      child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-    });
+      ),
+    );
   const batchedByThreads = [];
   for (const t of threadCounts) batchedByThreads.push(await startServer(batch, t));
   const batched = batchedByThreads[0];
@@ -135,20 +115,14 @@ async function main() {
     const per = Math.ceil(connections / loadThreads);
     const results = await Promise.all(
       Array.from({ length: loadThreads }, (_, t) => {
-        const w = new Worker(new URL(import.meta.url), {
-          workerData: {
-            url: `${server.url}/v2/models/mlp/infer`,
-            bodies,
-            connections: per,
-            requests: Math.ceil(maxRequests / loadThreads),
-            deadlineMs: secs * 1000,
-            firstIndex: t * 1000,
-            engine,
-          },
-        });
-        return new Promise((resolve, reject) => {
-          w.once("message", resolve);
-          w.once("error", reject);
+        return loadInWorker({
+          url: `${server.url}/v2/models/mlp/infer`,
+          bodies,
+          connections: per,
+          requests: Math.ceil(maxRequests / loadThreads),
+          deadlineMs: secs * 1000,
+          firstIndex: t * 1000,
+          engine,
         });
       }),
     );
@@ -188,7 +162,6 @@ async function main() {
   await session.release();
   fs.rmSync(dir, { recursive: true, force: true });
 
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
   const [inBatched, srvBatched, srvSingle] = Object.keys(variants).map((k) => m[k]);
   console.log(
