@@ -19,6 +19,7 @@ import { writeFileAtomic } from "../write-atomic.js";
 import type { Duck } from "./duck.js";
 import type { Batch } from "./features.js";
 import { copyOptions, sqlIdent, sqlString, type OutputFormat } from "./formats.js";
+import { concatParquet } from "./parquet-concat.js";
 import { partName, writeManifest, type Manifest } from "./manifest.js";
 import {
   bufferTableSql,
@@ -125,7 +126,8 @@ export class PartWriter {
     const name = `${partName(index)}.parquet`;
     const tmp = path.join(this.dir, `.${name}.tmp`);
     await this.duck.copier.run(
-      `COPY (${partSelectSql(table, this.schema)}) TO ${sqlString(tmp)} (FORMAT parquet)`,
+      // The output's codec: Parquet output is these parts joined as they are (parquet-concat.ts).
+      `COPY (${partSelectSql(table, this.schema)}) TO ${sqlString(tmp)} ${copyOptions("parquet")}`,
     );
     fs.renameSync(tmp, path.join(this.dir, name));
     let rejects: string | undefined;
@@ -192,10 +194,14 @@ export interface FinalTarget {
   rejects: string;
 }
 
-/** Streams every part, in order, into the output (temp name, then rename), and gathers the rejects. */
+/**
+ * Joins every part, in order, into the output (temp name, then rename), and gathers the rejects.
+ * Parquet output is the parts' bytes joined (one part: a hard link); other formats are re-encoded by
+ * DuckDB, which streams the parts.
+ */
 export async function finalize(duck: Duck, dir: string, manifest: Manifest, t: FinalTarget): Promise<void> {
-  const parts = manifest.parts.map((p) => sqlString(path.join(dir, p.file))).join(", ");
-  const all = `SELECT * FROM read_parquet([${parts}])`;
+  const files = manifest.parts.map((p) => path.join(dir, p.file));
+  const all = `SELECT * FROM read_parquet([${files.map(sqlString).join(", ")}])`;
   if (t.format === "duckdb") {
     // One transaction: readers of the database see the old table or the whole new one.
     await duck.conn.run(`ATTACH ${sqlString(t.output)} AS dst`);
@@ -212,11 +218,33 @@ export async function finalize(duck: Duck, dir: string, manifest: Manifest, t: F
       path.dirname(path.resolve(t.output)),
       `.${path.basename(t.output)}.${process.pid}.tmp`,
     );
-    await duck.conn.run(`COPY (${all}) TO ${sqlString(tmp)} ${copyOptions(t.format)}`);
+    fs.rmSync(tmp, { force: true });
+    if (!(t.format === "parquet" && joinParts(files, tmp))) {
+      fs.rmSync(tmp, { force: true });
+      await duck.conn.run(`COPY (${all}) TO ${sqlString(tmp)} ${copyOptions(t.format)}`);
+    }
     fs.renameSync(tmp, t.output);
   }
   const rejectFiles = manifest.parts.filter((p) => p.rejects).map((p) => path.join(dir, p.rejects!));
   if (rejectFiles.length > 0)
     writeFileAtomic(t.rejects, rejectFiles.map((f) => fs.readFileSync(f, "utf8")).join(""));
   else fs.rmSync(t.rejects, { force: true });
+}
+
+/** The parts as one Parquet file at `tmp` without re-encoding; false when DuckDB has to do it. */
+function joinParts(files: string[], tmp: string): boolean {
+  if (files.length === 0) return false;
+  if (files.length === 1)
+    try {
+      // The part stays listed in the manifest until the folder is removed, so it is linked, not moved.
+      fs.linkSync(files[0], tmp);
+      return true;
+    } catch {
+      // another file system, or no hard links: copied below
+    }
+  try {
+    return concatParquet(files, tmp);
+  } catch {
+    return false; // an I/O error part-way: DuckDB gets its turn (and reports it if it fails too)
+  }
 }
