@@ -49,6 +49,8 @@ export class PartWriter {
     private readonly manifest: Manifest,
     /** Told about each part once the manifest lists it. */
     private readonly onPart: (index: number) => void = () => {},
+    /** Parts in the output's own format are joined without re-encoding at the end (finalize). */
+    private readonly partFormat: PartFormat = "parquet",
   ) {}
 
   /** A fresh buffer table: DELETE would keep the rows' storage (an in-memory database never checkpoints). */
@@ -123,12 +125,13 @@ export class PartWriter {
     part: { read: number; written: number; rejects: string[] },
   ): Promise<void> {
     const index = this.manifest.parts.length;
-    const name = `${partName(index)}.parquet`;
+    const name = `${partName(index)}.${this.partFormat}`;
     const tmp = path.join(this.dir, `.${name}.tmp`);
-    await this.duck.copier.run(
-      // The output's codec: Parquet output is these parts joined as they are (parquet-concat.ts).
-      `COPY (${partSelectSql(table, this.schema)}) TO ${sqlString(tmp)} ${copyOptions("parquet")}`,
-    );
+    // The output's options (codec, header): the output is these parts joined as they are. A CSV
+    // header is written by the first part only.
+    const options =
+      this.partFormat === "csv" ? `(FORMAT csv, HEADER ${index === 0})` : copyOptions(this.partFormat);
+    await this.duck.copier.run(`COPY (${partSelectSql(table, this.schema)}) TO ${sqlString(tmp)} ${options}`);
     fs.renameSync(tmp, path.join(this.dir, name));
     let rejects: string | undefined;
     if (part.rejects.length > 0) {
@@ -194,10 +197,23 @@ export interface FinalTarget {
   rejects: string;
 }
 
+export type PartFormat = "parquet" | "csv" | "jsonl";
+
+/**
+ * Parts are written in the output's format (a DuckDB table's parts are Parquet), or in the format of
+ * the parts an interrupted run left, so that one run's parts never mix formats.
+ */
+export function partFormatFor(output: OutputFormat, manifest: Manifest): PartFormat {
+  const first = manifest.parts[0]?.file;
+  if (first) return path.extname(first).slice(1) as PartFormat;
+  return output === "duckdb" ? "parquet" : output;
+}
+
 /**
  * Joins every part, in order, into the output (temp name, then rename), and gathers the rejects.
- * Parquet output is the parts' bytes joined (one part: a hard link); other formats are re-encoded by
- * DuckDB, which streams the parts.
+ * Parts in the output's format are joined as bytes (Parquet: the footers merged; CSV and JSON Lines:
+ * the files one after the other; one part: a hard link). Otherwise (a DuckDB table, or Parquet parts
+ * an older run left for another format) DuckDB streams the parts into the output.
  */
 export async function finalize(duck: Duck, dir: string, manifest: Manifest, t: FinalTarget): Promise<void> {
   const files = manifest.parts.map((p) => path.join(dir, p.file));
@@ -219,7 +235,8 @@ export async function finalize(duck: Duck, dir: string, manifest: Manifest, t: F
       `.${path.basename(t.output)}.${process.pid}.tmp`,
     );
     fs.rmSync(tmp, { force: true });
-    if (!(t.format === "parquet" && joinParts(files, tmp))) {
+    const same = files.length > 0 && files.every((f) => path.extname(f) === `.${t.format}`);
+    if (!(same && joinParts(files, tmp, t.format))) {
       fs.rmSync(tmp, { force: true });
       await duck.conn.run(`COPY (${all}) TO ${sqlString(tmp)} ${copyOptions(t.format)}`);
     }
@@ -231,9 +248,8 @@ export async function finalize(duck: Duck, dir: string, manifest: Manifest, t: F
   else fs.rmSync(t.rejects, { force: true });
 }
 
-/** The parts as one Parquet file at `tmp` without re-encoding; false when DuckDB has to do it. */
-function joinParts(files: string[], tmp: string): boolean {
-  if (files.length === 0) return false;
+/** The parts as one file at `tmp` without re-encoding; false when DuckDB has to do it. */
+function joinParts(files: string[], tmp: string, format: OutputFormat): boolean {
   if (files.length === 1)
     try {
       // The part stays listed in the manifest until the folder is removed, so it is linked, not moved.
@@ -243,7 +259,17 @@ function joinParts(files: string[], tmp: string): boolean {
       // another file system, or no hard links: copied below
     }
   try {
-    return concatParquet(files, tmp);
+    if (format === "parquet") return concatParquet(files, tmp);
+    const out = fs.openSync(tmp, "w");
+    try {
+      for (const f of files) {
+        const data = fs.readFileSync(f); // one part: a few MiB
+        fs.writeSync(out, data, 0, data.length);
+      }
+    } finally {
+      fs.closeSync(out);
+    }
+    return true;
   } catch {
     return false; // an I/O error part-way: DuckDB gets its turn (and reports it if it fails too)
   }

@@ -16,7 +16,7 @@ import { outputFormat } from "./formats.js";
 import { jobDifference, readManifest, sha256File, type Manifest } from "./manifest.js";
 import { shardOutputPath, type PredictOptions } from "./options.js";
 import { outputColumns, type OutputSchema } from "./output-schema.js";
-import { finalize, PartWriter } from "./part-writer.js";
+import { finalize, PartWriter, partFormatFor } from "./part-writer.js";
 import { SlabPool } from "./slab-pool.js";
 import { resolveInputs, streamFile, type InputFile } from "./source.js";
 
@@ -126,10 +126,17 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       output,
     });
 
-    const parts = new PartWriter(db, dir, schema, manifest, (index) => {
-      const p = manifest.parts[index];
-      deps.emit({ event: "part", index, read: p.read, written: p.written, rejected: p.rejected });
-    });
+    const parts = new PartWriter(
+      db,
+      dir,
+      schema,
+      manifest,
+      (index) => {
+        const p = manifest.parts[index];
+        deps.emit({ event: "part", index, read: p.read, written: p.written, rejected: p.rejected });
+      },
+      partFormatFor(format, manifest),
+    );
     writer = parts;
     await parts.open();
 
