@@ -141,6 +141,32 @@ console.log(`bench:predict — ${os.cpus().length} CPUs, ${ROUNDS} interleaved r
 const big = await compare("mlp25m", [1024, 4096, 4096, 1024], Number(args["big-rows"] ?? 16384));
 const small = await compare("small", [64, 128, 64, 10], Number(args["small-rows"] ?? 200_000));
 
+// Where the small model's time goes: DuckDB alone (as predict runs it: one thread), streaming the
+// input's list column in chunks and writing the predictions' Parquet, each against the model alone.
+async function duckAlone(input, rows) {
+  const inst = await DuckDBInstance.create(":memory:", { threads: "1", preserve_insertion_order: "true" });
+  const c = await inst.connect();
+  let t0 = performance.now();
+  const r = await c.stream(`SELECT * FROM read_parquet('${input}')`);
+  for (let ch; (ch = await r.fetchChunk()) && ch.rowCount > 0;) ch.getColumnVector(1);
+  const read = (rows / (performance.now() - t0)) * 1000;
+  t0 = performance.now();
+  await c.run(
+    `COPY (SELECT i AS id, [i * 0.1 + k for k in range(10)]::FLOAT[] AS output FROM range(${rows}) t(i)) ` +
+      `TO '${path.join(dir, "duck-write.parquet")}' (FORMAT parquet, COMPRESSION zstd)`,
+  );
+  const write = (rows / (performance.now() - t0)) * 1000;
+  c.closeSync();
+  inst.closeSync();
+  return { read, write };
+}
+const alone = await duckAlone(path.join(dir, "small.parquet"), Number(args["small-rows"] ?? 200_000));
+console.log(
+  `\nsmall model, DuckDB alone: reading the input ${fmt(alone.read)} rows/s ` +
+    `(${(alone.read / small.baseline).toFixed(2)}x the model in process), writing the predictions ` +
+    `${fmt(alone.write)} rows/s (${(alone.write / small.baseline).toFixed(2)}x)`,
+);
+
 const rssRows = Number(args["rss-rows"] ?? 1_000_000);
 const model = path.join(dir, "small.onnx");
 const mib = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
