@@ -10,8 +10,8 @@
 // "End to end" is the run's rows over its whole time (model hash, worker start, DuckDB, the final copy
 // of the parts into the output); "streaming" is the rate while rows flow, from the last progress event.
 //
-// Then peak RSS of `mlpack predict` on 100k, 500k and 1M-row inputs at the same batch size, and at
-// batch 64 against batch 1024: memory follows the batch (and part) size, not the input size.
+// Then peak RSS of `mlpack predict` on 100k, 500k, 1M and 2M-row inputs at the same batch size, and
+// at batch 64 against batch 1024: memory follows the batch (and part) size, not the input size.
 //
 // Usage: npm run bench:predict [-- --rounds 3 --batch 64 --big-rows 16384 --small-rows 200000
 //                                 --rss-rows 1000000 --threads 0]
@@ -38,11 +38,11 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlpack-bench-predict-"));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (n) => Math.round(n).toLocaleString("en-US");
 
-async function makeInput(file, rows, width) {
+async function makeInput(file, rows, width, options = "") {
   const inst = await DuckDBInstance.create(":memory:");
   const c = await inst.connect();
   await c.run(
-    `COPY (SELECT i AS id, [sin(i * 0.001 + k) for k in range(${width})]::FLOAT[] AS input FROM range(${rows}) t(i)) TO '${file}' (FORMAT parquet)`,
+    `COPY (SELECT i AS id, [sin(i * 0.001 + k) for k in range(${width})]::FLOAT[] AS input FROM range(${rows}) t(i)) TO '${file}' (FORMAT parquet${options})`,
   );
   c.closeSync();
   inst.closeSync();
@@ -141,24 +141,60 @@ console.log(`bench:predict — ${os.cpus().length} CPUs, ${ROUNDS} interleaved r
 const big = await compare("mlp25m", [1024, 4096, 4096, 1024], Number(args["big-rows"] ?? 16384));
 const small = await compare("small", [64, 128, 64, 10], Number(args["small-rows"] ?? 200_000));
 
+// Where the small model's time goes: DuckDB alone (as predict runs it: one thread), streaming the
+// input's list column in chunks and writing the predictions' Parquet, each against the model alone.
+async function duckAlone(input, rows) {
+  const inst = await DuckDBInstance.create(":memory:", { threads: "1", preserve_insertion_order: "true" });
+  const c = await inst.connect();
+  let t0 = performance.now();
+  const r = await c.stream(`SELECT * FROM read_parquet('${input}')`);
+  for (let ch; (ch = await r.fetchChunk()) && ch.rowCount > 0;) ch.getColumnVector(1);
+  const read = (rows / (performance.now() - t0)) * 1000;
+  t0 = performance.now();
+  await c.run(
+    `COPY (SELECT i AS id, [i * 0.1 + k for k in range(10)]::FLOAT[] AS output FROM range(${rows}) t(i)) ` +
+      `TO '${path.join(dir, "duck-write.parquet")}' (FORMAT parquet, COMPRESSION zstd)`,
+  );
+  const write = (rows / (performance.now() - t0)) * 1000;
+  c.closeSync();
+  inst.closeSync();
+  return { read, write };
+}
+const alone = await duckAlone(path.join(dir, "small.parquet"), Number(args["small-rows"] ?? 200_000));
+console.log(
+  `\nsmall model, DuckDB alone: reading the input ${fmt(alone.read)} rows/s ` +
+    `(${(alone.read / small.baseline).toFixed(2)}x the model in process), writing the predictions ` +
+    `${fmt(alone.write)} rows/s (${(alone.write / small.baseline).toFixed(2)}x)`,
+);
+
 const rssRows = Number(args["rss-rows"] ?? 1_000_000);
 const model = path.join(dir, "small.onnx");
 const mib = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-const sizes = [rssRows / 10, rssRows / 2, rssRows];
+const sizes = [rssRows / 10, rssRows / 2, rssRows, rssRows * 2];
 const peaks = [];
+let smallGroups = 0;
 for (const n of sizes) {
   const file = path.join(dir, `rss-${n}.parquet`);
   await makeInput(file, n, 64);
   peaks.push(predict(model, file, path.join(dir, "rss-out.parquet"), 64).rss);
   if (n !== rssRows) fs.rmSync(file);
+  else {
+    // The same rows in row groups of 16,384 (DuckDB's default is 122,880): what the reader holds
+    // follows the input's row groups.
+    const small = path.join(dir, "rss-rg16k.parquet");
+    await makeInput(small, n, 64, ", ROW_GROUP_SIZE 16384");
+    smallGroups = predict(model, small, path.join(dir, "rss-out.parquet"), 64).rss;
+    fs.rmSync(small);
+  }
 }
 const full = path.join(dir, `rss-${rssRows}.parquet`);
 const rFullBig = predict(model, full, path.join(dir, "rss-out.parquet"), 1024);
 console.log(
   `\npeak RSS (small model, 64 floats in per row, batch 64): ` +
     sizes.map((n, i) => `${fmt(n)} rows ${mib(peaks[i])}`).join(", ") +
-    ` (x${(peaks[2] / peaks[0]).toFixed(2)} for 10x the rows); ${fmt(rssRows)} rows at batch 1024: ` +
-    `${mib(rFullBig.rss)}; input file ${mib(fs.statSync(full).size)}`,
+    ` (x${(peaks[3] / peaks[0]).toFixed(2)} for 20x the rows); ${fmt(rssRows)} rows at batch 1024: ` +
+    `${mib(rFullBig.rss)}; ${fmt(rssRows)} rows in row groups of 16,384: ${mib(smallGroups)}; ` +
+    `input file ${mib(fs.statSync(full).size)}`,
 );
 console.log(
   `\ngoal >= 0.9x end to end: mlp25m ${big.ratio >= 0.9 ? "met" : "NOT met"} (${big.ratio.toFixed(2)}x, streaming ${big.streamingRatio.toFixed(2)}x), ` +

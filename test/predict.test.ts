@@ -79,11 +79,17 @@ describe("mlpack predict", () => {
       "input=a,b,c,d",
       "--keep",
       "id",
+      // 4 parts, joined as text: one header, every row once, in order
+      "--batch-size",
+      "16",
+      "--part-rows",
+      "32",
     ]);
     expect(r.code, r.stderr).toBe(0);
     const text = fs.readFileSync(f("out.csv"), "utf8").split("\n");
     expect(text[0]).toBe("id,output");
     expect(text.length).toBe(102); // header, 100 rows, final newline
+    expect(text.slice(1, -1).map((l) => Number(l.split(",")[0]))).toEqual([...Array(100).keys()]);
     await run(
       `COPY (SELECT id, input FROM '${f("in.parquet")}' LIMIT 20) TO '${f("in.jsonl")}' (FORMAT json)`,
     );
@@ -96,6 +102,10 @@ describe("mlpack predict", () => {
       f("out.jsonl"),
       "--keep",
       "id",
+      "--batch-size",
+      "4",
+      "--part-rows",
+      "8",
     ]);
     expect(j.code, j.stderr).toBe(0);
     const lines = fs
@@ -105,6 +115,7 @@ describe("mlpack predict", () => {
       .map((l) => JSON.parse(l) as { id: number; output: number[] });
     const ref = await reference(model, [features(19)], [4]);
     expect(lines.length).toBe(20);
+    expect(lines.map((l) => l.id)).toEqual([...Array(20).keys()]);
     expect(close(lines[19].output, ref[0])).toBe(true);
   });
 

@@ -13,11 +13,19 @@ export interface Duck {
   close(): void;
 }
 
-export async function openDuck(threads = 2): Promise<Duck> {
+/**
+ * One DuckDB thread by default: the model's worker needs the other core of a small machine, and each
+ * extra thread decodes (and holds) a row group of its own. DuckDB is built here without jemalloc, and
+ * glibc keeps what it frees until told to trim: the flush thresholds make DuckDB trim after every 16 MB
+ * freed instead of 128/512 MB (peak RSS on 1M rows of 64 floats: 452 -> 415 MiB, 2M: 512 -> 431 MiB).
+ */
+export async function openDuck(threads = 1): Promise<Duck> {
   // Insertion order is what makes row numbers, resume offsets and shards deterministic.
   const instance = await DuckDBInstance.create(":memory:", {
     threads: String(threads),
     preserve_insertion_order: "true",
+    allocator_flush_threshold: "16MB",
+    allocator_bulk_deallocation_flush_threshold: "16MB",
   });
   const conn = await instance.connect();
   const writer = await instance.connect();

@@ -19,6 +19,7 @@ import { writeFileAtomic } from "../write-atomic.js";
 import type { Duck } from "./duck.js";
 import type { Batch } from "./features.js";
 import { copyOptions, sqlIdent, sqlString, type OutputFormat } from "./formats.js";
+import { concatParquet } from "./parquet-concat.js";
 import { partName, writeManifest, type Manifest } from "./manifest.js";
 import {
   bufferTableSql,
@@ -48,6 +49,8 @@ export class PartWriter {
     private readonly manifest: Manifest,
     /** Told about each part once the manifest lists it. */
     private readonly onPart: (index: number) => void = () => {},
+    /** Parts in the output's own format are joined without re-encoding at the end (finalize). */
+    private readonly partFormat: PartFormat = "parquet",
   ) {}
 
   /** A fresh buffer table: DELETE would keep the rows' storage (an in-memory database never checkpoints). */
@@ -122,11 +125,13 @@ export class PartWriter {
     part: { read: number; written: number; rejects: string[] },
   ): Promise<void> {
     const index = this.manifest.parts.length;
-    const name = `${partName(index)}.parquet`;
+    const name = `${partName(index)}.${this.partFormat}`;
     const tmp = path.join(this.dir, `.${name}.tmp`);
-    await this.duck.copier.run(
-      `COPY (${partSelectSql(table, this.schema)}) TO ${sqlString(tmp)} (FORMAT parquet)`,
-    );
+    // The output's options (codec, header): the output is these parts joined as they are. A CSV
+    // header is written by the first part only.
+    const options =
+      this.partFormat === "csv" ? `(FORMAT csv, HEADER ${index === 0})` : copyOptions(this.partFormat);
+    await this.duck.copier.run(`COPY (${partSelectSql(table, this.schema)}) TO ${sqlString(tmp)} ${options}`);
     fs.renameSync(tmp, path.join(this.dir, name));
     let rejects: string | undefined;
     if (part.rejects.length > 0) {
@@ -192,10 +197,27 @@ export interface FinalTarget {
   rejects: string;
 }
 
-/** Streams every part, in order, into the output (temp name, then rename), and gathers the rejects. */
+export type PartFormat = "parquet" | "csv" | "jsonl";
+
+/**
+ * Parts are written in the output's format (a DuckDB table's parts are Parquet), or in the format of
+ * the parts an interrupted run left, so that one run's parts never mix formats.
+ */
+export function partFormatFor(output: OutputFormat, manifest: Manifest): PartFormat {
+  const first = manifest.parts[0]?.file;
+  if (first) return path.extname(first).slice(1) as PartFormat;
+  return output === "duckdb" ? "parquet" : output;
+}
+
+/**
+ * Joins every part, in order, into the output (temp name, then rename), and gathers the rejects.
+ * Parts in the output's format are joined as bytes (Parquet: the footers merged; CSV and JSON Lines:
+ * the files one after the other; one part: a hard link). Otherwise (a DuckDB table, or Parquet parts
+ * an older run left for another format) DuckDB streams the parts into the output.
+ */
 export async function finalize(duck: Duck, dir: string, manifest: Manifest, t: FinalTarget): Promise<void> {
-  const parts = manifest.parts.map((p) => sqlString(path.join(dir, p.file))).join(", ");
-  const all = `SELECT * FROM read_parquet([${parts}])`;
+  const files = manifest.parts.map((p) => path.join(dir, p.file));
+  const all = `SELECT * FROM read_parquet([${files.map(sqlString).join(", ")}])`;
   if (t.format === "duckdb") {
     // One transaction: readers of the database see the old table or the whole new one.
     await duck.conn.run(`ATTACH ${sqlString(t.output)} AS dst`);
@@ -212,11 +234,43 @@ export async function finalize(duck: Duck, dir: string, manifest: Manifest, t: F
       path.dirname(path.resolve(t.output)),
       `.${path.basename(t.output)}.${process.pid}.tmp`,
     );
-    await duck.conn.run(`COPY (${all}) TO ${sqlString(tmp)} ${copyOptions(t.format)}`);
+    fs.rmSync(tmp, { force: true });
+    const same = files.length > 0 && files.every((f) => path.extname(f) === `.${t.format}`);
+    if (!(same && joinParts(files, tmp, t.format))) {
+      fs.rmSync(tmp, { force: true });
+      await duck.conn.run(`COPY (${all}) TO ${sqlString(tmp)} ${copyOptions(t.format)}`);
+    }
     fs.renameSync(tmp, t.output);
   }
   const rejectFiles = manifest.parts.filter((p) => p.rejects).map((p) => path.join(dir, p.rejects!));
   if (rejectFiles.length > 0)
     writeFileAtomic(t.rejects, rejectFiles.map((f) => fs.readFileSync(f, "utf8")).join(""));
   else fs.rmSync(t.rejects, { force: true });
+}
+
+/** The parts as one file at `tmp` without re-encoding; false when DuckDB has to do it. */
+function joinParts(files: string[], tmp: string, format: OutputFormat): boolean {
+  if (files.length === 1)
+    try {
+      // The part stays listed in the manifest until the folder is removed, so it is linked, not moved.
+      fs.linkSync(files[0], tmp);
+      return true;
+    } catch {
+      // another file system, or no hard links: copied below
+    }
+  try {
+    if (format === "parquet") return concatParquet(files, tmp);
+    const out = fs.openSync(tmp, "w");
+    try {
+      for (const f of files) {
+        const data = fs.readFileSync(f); // one part: a few MiB
+        fs.writeSync(out, data, 0, data.length);
+      }
+    } finally {
+      fs.closeSync(out);
+    }
+    return true;
+  } catch {
+    return false; // an I/O error part-way: DuckDB gets its turn (and reports it if it fails too)
+  }
 }

@@ -7,9 +7,8 @@ import os from "node:os";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { silentLogger, type Logger } from "../log.js";
-import { readModel } from "../onnx/read.js";
 import { datatypeInfo, type Tensor } from "../serve/datatypes.js";
-import { modelInfoFromProto, type ModelInfo } from "../serve/model-info.js";
+import type { TensorSpec } from "../serve/model-info.js";
 import { openDuck, type Duck } from "./duck.js";
 import type { PredictEmit } from "./events.js";
 import { BatchBuilder, bindInputs, keepColumns, type Batch, type Binding } from "./features.js";
@@ -17,7 +16,7 @@ import { outputFormat } from "./formats.js";
 import { jobDifference, readManifest, sha256File, type Manifest } from "./manifest.js";
 import { shardOutputPath, type PredictOptions } from "./options.js";
 import { outputColumns, type OutputSchema } from "./output-schema.js";
-import { finalize, PartWriter } from "./part-writer.js";
+import { finalize, PartWriter, partFormatFor } from "./part-writer.js";
 import { SlabPool } from "./slab-pool.js";
 import { resolveInputs, streamFile, type InputFile } from "./source.js";
 
@@ -53,15 +52,35 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
   const base = format === "duckdb" ? `${output}.${table}` : output;
   const rejectsPath = o.rejects ? shardOutputPath(o.rejects, o.shard) : `${base}.rejects.jsonl`;
   const dir = `${base}.parts`;
-  const info = await modelInfo(o.model);
-  const batchSize = batchSizeFor(info, o.batchSize, deps.logger ?? silentLogger);
+  checkModelFile(o.model);
 
-  const duck = await openDuck();
+  // The workers load the model (seconds for a big one) while the input is resolved and the model
+  // hashed; their sessions also say what the inputs and outputs are, so it is never parsed here.
+  const workers = Math.max(1, o.workers);
+  const threads =
+    o.threads || (workers > 1 ? Math.max(1, Math.floor(os.availableParallelism() / workers)) : 0);
+  const starting = SlabPool.start({ model: o.model, intraOpThreads: threads }, workers);
+  starting.catch(() => {}); // awaited below
   let pool: SlabPool | undefined;
+  let duck: Duck | undefined;
   let writer: PartWriter | undefined;
   try {
+    const modelHash = sha256File(o.model);
     const q = { where: o.where, select: o.select, table: o.inputTable };
-    const files = await resolveInputs(duck, o.input, q);
+    const opened = openDuck().then(async (d) => {
+      duck = d;
+      return resolveInputs(d, o.input, q);
+    });
+    // The model's errors come first, as when it was read before anything else.
+    const [started, resolved] = await Promise.allSettled([starting, opened]);
+    if (started.status === "fulfilled") pool = started.value;
+    else throw started.reason;
+    if (resolved.status === "rejected") throw resolved.reason;
+    const files = resolved.value;
+    const db = duck!; // set once openDuck resolved
+    const info = modelInfo(pool);
+    const batchSize = batchSizeFor(info, o.batchSize, deps.logger ?? silentLogger);
+    pool.batchSize = batchSize;
     let start = 0;
     const plans: FilePlan[] = files.map((file) => {
       const plan = {
@@ -78,7 +97,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     const hi = o.shard ? Math.floor(((o.shard.index + 1) * total) / o.shard.count) : total;
 
     const job = {
-      model: sha256File(o.model),
+      model: modelHash,
       inputs: files.map((f) => ({ path: path.resolve(f.path), size: f.size, mtimeMs: f.mtimeMs })),
       where: o.where ?? null,
       select: o.select ?? null,
@@ -107,14 +126,17 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       output,
     });
 
-    const workers = Math.max(1, o.workers);
-    const threads =
-      o.threads || (workers > 1 ? Math.max(1, Math.floor(os.availableParallelism() / workers)) : 0);
-    pool = await SlabPool.start({ model: o.model, intraOpThreads: threads, batchSize }, workers);
-    const parts = new PartWriter(duck, dir, schema, manifest, (index) => {
-      const p = manifest.parts[index];
-      deps.emit({ event: "part", index, read: p.read, written: p.written, rejected: p.rejected });
-    });
+    const parts = new PartWriter(
+      db,
+      dir,
+      schema,
+      manifest,
+      (index) => {
+        const p = manifest.parts[index];
+        deps.emit({ event: "part", index, read: p.read, written: p.written, rejected: p.rejected });
+      },
+      partFormatFor(format, manifest),
+    );
     writer = parts;
     await parts.open();
 
@@ -161,7 +183,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       if (to <= from) continue;
       builder.setFile(plan.file, plan.bindings, plan.keep);
       let row = from - plan.start;
-      for await (const chunk of streamFile(duck, plan.file, q, row, to - from)) {
+      for await (const chunk of streamFile(db, plan.file, q, row, to - from)) {
         for (const batch of builder.add(chunk, row)) await submit(batch);
         row += chunk.rowCount;
       }
@@ -176,7 +198,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     parts.close();
     progress(true);
 
-    await finalize(duck, dir, manifest, { output, format, table, rejects: rejectsPath });
+    await finalize(db, dir, manifest, { output, format, table, rejects: rejectsPath });
     fs.rmSync(dir, { recursive: true, force: true });
     const read = manifest.parts.reduce((n, p) => n + p.read, 0);
     const written = manifest.parts.reduce((n, p) => n + p.written, 0);
@@ -199,13 +221,29 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     // A part still being written in the background finishes (or fails) before DuckDB closes.
     await writer?.settle().catch(() => {});
     await pool?.close();
-    closeQuietly(duck);
+    if (!pool) await starting.then((p) => p.close()).catch(() => {});
+    if (duck) closeQuietly(duck);
   }
 }
 
-async function modelInfo(model: string): Promise<ModelInfo> {
-  const loaded = await readModel(model);
-  const info = modelInfoFromProto(loaded.proto, { name: "model", version: "1", path: model });
+function checkModelFile(model: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(model);
+  } catch {
+    throw new UserError(`model ${model}: no such file`, { hint: "check the path to the .onnx file" });
+  }
+  if (!st.isFile())
+    throw new UserError(`model ${model}: not a regular file`, { hint: "pass the path to the .onnx file" });
+}
+
+interface ModelInfo {
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+}
+
+function modelInfo(pool: SlabPool): ModelInfo {
+  const info = { inputs: pool.inputs, outputs: pool.outputs };
   for (const i of info.inputs)
     if (["BYTES", "FP16"].includes(i.datatype) || !datatypeInfo(i.datatype))
       throw new UserError(`model input "${i.name}" is ${i.datatype}; mlpack predict feeds numeric inputs`, {

@@ -9,6 +9,7 @@ import { UserError } from "../errors.js";
 import { workerEntry } from "../worker-entry.js";
 import type { NumericArray } from "../onnx/tensor.js";
 import type { Tensor } from "../serve/datatypes.js";
+import type { TensorSpec } from "../serve/model-info.js";
 import type { SlabInit, SlabReply, SlabRequest } from "./slab-messages.js";
 
 interface Job {
@@ -26,6 +27,11 @@ interface Slot {
 export class SlabPool {
   private readonly slots: Slot[] = [];
   private next = 1;
+  /** The model's inputs and outputs, as the first worker's session loaded them. */
+  inputs: TensorSpec[] = [];
+  outputs: TensorSpec[] = [];
+  /** Rows per session.run, set once the model's inputs say what is possible. */
+  batchSize = 1;
 
   private constructor() {}
 
@@ -49,7 +55,10 @@ export class SlabPool {
       const id = this.next++;
       slot.jobs.push({ id, resolve, reject });
       const transfer = Object.values(feeds).map((t) => (t.data as NumericArray).buffer as ArrayBuffer);
-      slot.worker.postMessage({ type: "run", job: id, feeds } satisfies SlabRequest, transfer);
+      slot.worker.postMessage(
+        { type: "run", job: id, feeds, batchSize: this.batchSize } satisfies SlabRequest,
+        transfer,
+      );
     });
   }
 
@@ -79,6 +88,10 @@ export class SlabPool {
       worker.on("message", (msg: SlabReply) => {
         if (msg.type === "ready") {
           ready = true;
+          if (this.slots.length === 0) {
+            this.inputs = msg.inputs;
+            this.outputs = msg.outputs;
+          }
           this.slots.push(slot);
           resolve();
         } else if (msg.type === "init-error") {

@@ -9,7 +9,8 @@ import ort from "onnxruntime-node";
 import type { NumericArray } from "../onnx/tensor.js";
 import type { Tensor } from "../serve/datatypes.js";
 import { fromOrtTensor } from "../serve/ort-tensors.js";
-import { datatypeInfo } from "../serve/datatypes.js";
+import { datatypeFromOrt, datatypeInfo } from "../serve/datatypes.js";
+import type { TensorSpec } from "../serve/model-info.js";
 import type { SlabInit, SlabReply, SlabRequest } from "./slab-messages.js";
 
 const init = workerData as SlabInit;
@@ -25,7 +26,11 @@ async function start(): Promise<void> {
       graphOptimizationLevel: "all",
       logSeverityLevel: 4,
     });
-    port.postMessage({ type: "ready" } satisfies SlabReply);
+    port.postMessage({
+      type: "ready",
+      inputs: session.inputMetadata.map(spec),
+      outputs: session.outputMetadata.map(spec),
+    } satisfies SlabReply);
   } catch (e) {
     port.postMessage({ type: "init-error", message: firstLine(e) } satisfies SlabReply);
   }
@@ -33,7 +38,7 @@ async function start(): Promise<void> {
 
 async function run(msg: Extract<SlabRequest, { type: "run" }>): Promise<void> {
   try {
-    const outputs = await runSlab(msg.feeds);
+    const outputs = await runSlab(msg.feeds, msg.batchSize);
     const transfer = Object.values(outputs).map((t) => (t.data as NumericArray).buffer as ArrayBuffer);
     port.postMessage({ type: "result", job: msg.job, outputs } satisfies SlabReply, transfer);
   } catch (e) {
@@ -41,12 +46,12 @@ async function run(msg: Extract<SlabRequest, { type: "run" }>): Promise<void> {
   }
 }
 
-async function runSlab(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+async function runSlab(feeds: Record<string, Tensor>, batchSize: number): Promise<Record<string, Tensor>> {
   const names = Object.keys(feeds);
   const rows = feeds[names[0]].shape[0];
   const gathered: Record<string, Tensor> = {};
-  for (let start = 0; start < rows; start += init.batchSize) {
-    const n = Math.min(init.batchSize, rows - start);
+  for (let start = 0; start < rows; start += batchSize) {
+    const n = Math.min(batchSize, rows - start);
     const slice: Record<string, ort.Tensor> = {};
     for (const name of names) {
       const t = feeds[name];
@@ -79,6 +84,22 @@ async function runSlab(feeds: Record<string, Tensor>): Promise<Record<string, Te
     }
   }
   return gathered;
+}
+
+/** onnxruntime's view of an input or output as the TensorSpec the rest of predict uses. */
+function spec(m: ort.InferenceSession.ValueMetadata): TensorSpec {
+  if (!m.isTensor)
+    throw new Error(`"${m.name}" is not a tensor (a sequence or map); mlpack predict carries tensors`);
+  return {
+    name: m.name,
+    // an element type the protocol has no name for (float8, int4...): refused like BYTES
+    datatype: datatypeFromOrt(m.type) ?? "BYTES",
+    // no declared shape comes back as []; an unknown, unnamed dim as -1 or ""
+    shape:
+      m.shape.length === 0
+        ? null
+        : m.shape.map((d) => (d === "" || (typeof d === "number" && d < 0) ? null : d)),
+  };
 }
 
 function firstLine(e: unknown): string {

@@ -70,7 +70,7 @@ export function registerPredict(program: Command, io: CliIo): void {
     .option("--batch-size <n>", "rows per inference call", "64")
     .option("--workers <n>", "worker threads, each with its own onnxruntime session", "1")
     .option("--threads <n>", "onnxruntime intra-op threads per worker (0: its default)", "0")
-    .option("--part-rows <n>", "rows per output part, the unit of --resume (default: ~32 MiB of outputs)")
+    .option("--part-rows <n>", "rows per output part, the unit of --resume (default: ~8 MiB of outputs)")
     .option("--resume", "continue an interrupted run from its last complete part")
     .option("--restart", "discard the parts an interrupted run left and start over")
     .option("--shard <I/N>", "process the I-th of N equal, contiguous slices of the input rows")
