@@ -3,6 +3,10 @@
  * value) and encodes back to the same bytes, so a Parquet footer can be edited field by field (offsets
  * shifted, row groups appended) without a schema for everything else it holds. Integers are bigints
  * (Parquet's i64 offsets and row counts), binaries are bytes, nested structs/lists/maps stay generic.
+ *
+ * Hand-written rather than the `thrift` package: that one decodes only into classes generated from
+ * an IDL and drops fields it does not know, so a footer written by a newer DuckDB would lose them on
+ * the way through; a field-preserving round trip is what the part merge needs, and it is ~250 lines.
  */
 
 export const T = {
