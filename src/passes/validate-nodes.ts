@@ -281,8 +281,16 @@ function checkAttributes(
 function checkTypes(ctx: ValidationContext, scope: GraphScope, node: Node, refOf: RefOf, s: OpSchema): void {
   const d = ctx.diagnostics;
   const { allowed: allowedOf } = schemaTables(s);
-  // Type parameter -> the first type bound to it; made only for nodes that bind one.
-  let bound: Map<string, { type: string; from: string }> | undefined;
+  // Type parameter -> the first type bound to it: the first binding in variables (most ops bind one
+  // parameter), more in a Map, so that the usual node allocates nothing here.
+  let firstParam: string | undefined;
+  let first: { type: string; from: string } | undefined;
+  let more: Map<string, { type: string; from: string }> | undefined;
+  const boundOf = (param: string) => (param === firstParam ? first : more?.get(param));
+  const bind = (param: string, b: { type: string; from: string }) => {
+    if (firstParam === undefined) [firstParam, first] = [param, b];
+    else (more ??= new Map()).set(param, b);
+  };
   const checkOne = (kind: string, name: string, index: number, formals: OpSchema["inputs"]) => {
     const type = name === "" ? undefined : scope.types.get(name);
     if (!type) return;
@@ -318,7 +326,7 @@ function checkTypes(ctx: ValidationContext, scope: GraphScope, node: Node, refOf
       return;
     }
     if (f.option === "variadic" && !f.homogeneous) return;
-    const prev = bound?.get(f.type);
+    const prev = boundOf(f.type);
     if (prev && prev.type !== t) {
       d.error(
         "type-mismatch",
@@ -329,7 +337,7 @@ function checkTypes(ctx: ValidationContext, scope: GraphScope, node: Node, refOf
           hint: "make both the same type (insert a Cast)",
         },
       );
-    } else if (!prev) (bound ??= new Map()).set(f.type, { type: t, from: `"${name}"` });
+    } else if (!prev) bind(f.type, { type: t, from: `"${name}"` });
   };
   const { inputs, outputs } = node;
   for (let i = 0; i < inputs.length; i++) checkOne("input", inputs[i], i, s.inputs);
