@@ -31,8 +31,36 @@ const GRAPH_DEPTH = 2;
 const NODE_DEPTH = 3;
 const ATTRIBUTE_DEPTH = 4;
 
-const NODE_PROTOTYPE = Object.getPrototypeOf(create(NodeProtoSchema)) as object;
-const ATTRIBUTE_PROTOTYPE = Object.getPrototypeOf(create(AttributeProtoSchema)) as object;
+/** Placeholder for a node's lists while it is read (never left in a result). */
+const EMPTY: never[] = [];
+
+/**
+ * Messages as create() makes them (its prototype, then $typeName and the lists in its order), but
+ * from a constructor: V8 then keeps every property inside the object, where Object.create() puts
+ * most of them in a second allocation.
+ */
+function NodeMessage(this: Record<string, unknown>) {
+  this.$typeName = NodeProtoSchema.typeName;
+  // Placeholders: the lists are filled at their exact length when the node has been read.
+  this.input = EMPTY;
+  this.output = EMPTY;
+  this.attribute = EMPTY;
+  this.metadataProps = [];
+  this.deviceConfigurations = [];
+}
+NodeMessage.prototype = Object.getPrototypeOf(create(NodeProtoSchema)) as object;
+
+function AttributeMessage(this: Record<string, unknown>) {
+  this.$typeName = AttributeProtoSchema.typeName;
+  this.floats = [];
+  this.ints = [];
+  this.strings = [];
+  this.tensors = [];
+  this.graphs = [];
+  this.sparseTensors = [];
+  this.typeProtos = [];
+}
+AttributeMessage.prototype = Object.getPrototypeOf(create(AttributeProtoSchema)) as object;
 /** AttributeProto.AttributeType is a closed enum: other values would become unknown fields. */
 const MAX_ATTRIBUTE_TYPE = 14;
 
@@ -174,14 +202,7 @@ class Decoder {
   }
 
   private node(end: number): NodeProto {
-    const n = Object.create(NODE_PROTOTYPE) as NodeProto;
-    // Own properties in the order create(NodeProtoSchema) makes them; the lists are filled at the end.
-    (n as { $typeName: string }).$typeName = NodeProtoSchema.typeName;
-    n.input = EMPTY;
-    n.output = EMPTY;
-    n.attribute = EMPTY as never;
-    n.metadataProps = [];
-    n.deviceConfigurations = [];
+    const n = new (NodeMessage as unknown as new () => NodeProto)();
     const inputs = this.inputs;
     const outputs = this.outputs;
     const attributes = this.attributes;
@@ -234,15 +255,7 @@ class Decoder {
   private attribute(end: number): AttributeProto {
     const r = this.r;
     const start = r.pos;
-    const a = Object.create(ATTRIBUTE_PROTOTYPE) as AttributeProto;
-    (a as { $typeName: string }).$typeName = AttributeProtoSchema.typeName;
-    a.floats = [];
-    a.ints = [];
-    a.strings = [];
-    a.tensors = [];
-    a.graphs = [];
-    a.sparseTensors = [];
-    a.typeProtos = [];
+    const a = new (AttributeMessage as unknown as new () => AttributeProto)();
     while (r.pos < end) {
       const [field, wire] = this.tag();
       if (field === 1 && wire === WireType.LengthDelimited) a.name = this.string(end);
@@ -349,5 +362,3 @@ function wireTypes(schema: Schema): Map<number, number> {
   }
   return m;
 }
-/** Placeholder for a node's lists while it is read (never left in a result). */
-const EMPTY: string[] = [];
