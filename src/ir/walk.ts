@@ -52,7 +52,8 @@ export interface TopoResult {
   order: Node[];
   /** Nodes that could not be ordered because they sit on or behind a cycle. */
   cyclic: Node[];
-  /** Value name -> file position of the first node that writes it (validate reuses this table). */
+  /** Value name -> file position of the first node that writes it (validate reuses this table;
+   * its iteration order means nothing). */
   producers: Map<string, number>;
 }
 
@@ -64,9 +65,13 @@ export interface TopoResult {
 export function topoSort(g: Graph): TopoResult {
   const nodes = g.nodes;
   const count = nodes.length;
+  // Filled from the last node back, so the first writer's position is the one left: one set per
+  // output instead of a lookup and a set.
   const prod = new Map<string, number>();
-  for (let i = 0; i < count; i++)
-    for (const o of nodes[i].outputs) if (o !== "" && !prod.has(o)) prod.set(o, i);
+  for (let i = count - 1; i >= 0; i--) {
+    const outs = nodes[i].outputs;
+    for (let k = outs.length - 1; k >= 0; k--) if (outs[k] !== "") prod.set(outs[k], i);
+  }
   // Most graphs are stored sorted, and then Kahn's stable order is the file order (the smallest
   // unplaced node always has all its producers placed): one check instead of edges and a heap.
   if (isSorted(nodes, prod)) return { order: nodes.slice(), cyclic: [], producers: prod };
