@@ -279,68 +279,97 @@ function checkAttributes(
   }
 }
 
+/**
+ * Type parameter -> the first type bound to it, and the value that bound it. One instance, reset
+ * per node: the first binding in fields (most ops bind one parameter), more in a Map, so that the
+ * usual node allocates nothing here.
+ */
+class Bindings {
+  param: string | undefined;
+  type = "";
+  name = "";
+  more: Map<string, { type: string; name: string }> | undefined;
+  reset(): void {
+    this.param = undefined;
+    this.more = undefined;
+  }
+  get(param: string): { type: string; name: string } | undefined {
+    return param === this.param ? this : this.more?.get(param);
+  }
+  set(param: string, type: string, name: string): void {
+    if (this.param === undefined) [this.param, this.type, this.name] = [param, type, name];
+    else (this.more ??= new Map()).set(param, { type, name });
+  }
+}
+const bindings = new Bindings();
+
 function checkTypes(ctx: ValidationContext, scope: GraphScope, node: Node, refOf: RefOf, s: OpSchema): void {
+  const tables = schemaTables(s);
+  bindings.reset();
+  const { inputs, outputs } = node;
+  for (let i = 0; i < inputs.length; i++)
+    checkType(ctx, scope, node, refOf, s, tables, "input", inputs[i], i, s.inputs);
+  for (let i = 0; i < outputs.length; i++)
+    checkType(ctx, scope, node, refOf, s, tables, "output", outputs[i], i, s.outputs);
+}
+
+function checkType(
+  ctx: ValidationContext,
+  scope: GraphScope,
+  node: Node,
+  refOf: RefOf,
+  s: OpSchema,
+  tables: SchemaTables,
+  kind: string,
+  name: string,
+  index: number,
+  formals: OpSchema["inputs"],
+): void {
   const d = ctx.diagnostics;
-  const { allowed: allowedOf } = schemaTables(s);
-  // Type parameter -> the first type bound to it: the first binding in variables (most ops bind one
-  // parameter), more in a Map, so that the usual node allocates nothing here.
-  let firstParam: string | undefined;
-  let first: { type: string; from: string } | undefined;
-  let more: Map<string, { type: string; from: string }> | undefined;
-  const boundOf = (param: string) => (param === firstParam ? first : more?.get(param));
-  const bind = (param: string, b: { type: string; from: string }) => {
-    if (firstParam === undefined) [firstParam, first] = [param, b];
-    else (more ??= new Map()).set(param, b);
-  };
-  const checkOne = (kind: string, name: string, index: number, formals: OpSchema["inputs"]) => {
-    const type = name === "" ? undefined : scope.types.get(name);
-    if (!type) return;
-    const f = formalAt(formals, index);
-    if (!f) return;
-    const t = normalizeType(type);
-    const constraint = allowedOf.get(f.type);
-    if (!constraint) {
-      if (normalizeType(f.type) !== t) {
-        d.error(
-          "type-constraint",
-          `${kind} "${f.name}" ("${name}") is ${type}, ${node.opType} requires ${f.type}`,
-          {
-            node: refOf(),
-            value: name,
-            hint: `insert a Cast to ${f.type}`,
-          },
-        );
-      }
-      return;
-    }
-    const allowed = constraint.list;
-    if (allowed.length > 0 && !constraint.normalized.has(t)) {
+  const type = name === "" ? undefined : scope.types.get(name);
+  if (!type) return;
+  const f = formalAt(formals, index);
+  if (!f) return;
+  const t = normalizeType(type);
+  const constraint = tables.allowed.get(f.type);
+  if (!constraint) {
+    if (normalizeType(f.type) !== t) {
       d.error(
         "type-constraint",
-        `${kind} "${f.name}" ("${name}") is ${type}, not allowed for ${f.type} of ${node.opType}-${s.sinceVersion}`,
+        `${kind} "${f.name}" ("${name}") is ${type}, ${node.opType} requires ${f.type}`,
         {
           node: refOf(),
           value: name,
-          hint: `allowed: ${allowed.slice(0, 8).join(", ")}${allowed.length > 8 ? ", ..." : ""}; insert a Cast`,
+          hint: `insert a Cast to ${f.type}`,
         },
       );
-      return;
     }
-    if (f.option === "variadic" && !f.homogeneous) return;
-    const prev = boundOf(f.type);
-    if (prev && prev.type !== t) {
-      d.error(
-        "type-mismatch",
-        `${kind} "${f.name}" ("${name}") is ${type} but ${prev.from} is ${prev.type}; both bind ${f.type}`,
-        {
-          node: refOf(),
-          value: name,
-          hint: "make both the same type (insert a Cast)",
-        },
-      );
-    } else if (!prev) bind(f.type, { type: t, from: `"${name}"` });
-  };
-  const { inputs, outputs } = node;
-  for (let i = 0; i < inputs.length; i++) checkOne("input", inputs[i], i, s.inputs);
-  for (let i = 0; i < outputs.length; i++) checkOne("output", outputs[i], i, s.outputs);
+    return;
+  }
+  const allowed = constraint.list;
+  if (allowed.length > 0 && !constraint.normalized.has(t)) {
+    d.error(
+      "type-constraint",
+      `${kind} "${f.name}" ("${name}") is ${type}, not allowed for ${f.type} of ${node.opType}-${s.sinceVersion}`,
+      {
+        node: refOf(),
+        value: name,
+        hint: `allowed: ${allowed.slice(0, 8).join(", ")}${allowed.length > 8 ? ", ..." : ""}; insert a Cast`,
+      },
+    );
+    return;
+  }
+  if (f.option === "variadic" && !f.homogeneous) return;
+  const prev = bindings.get(f.type);
+  if (prev && prev.type !== t) {
+    d.error(
+      "type-mismatch",
+      `${kind} "${f.name}" ("${name}") is ${type} but "${prev.name}" is ${prev.type}; both bind ${f.type}`,
+      {
+        node: refOf(),
+        value: name,
+        hint: "make both the same type (insert a Cast)",
+      },
+    );
+  } else if (!prev) bindings.set(f.type, t, name);
 }
