@@ -29,14 +29,20 @@ export function typeToString(t: TypeProto | undefined): string | undefined {
 
 /** Spec type strings sometimes carry spaces ("map(string, int64)"); compare without them. */
 export function normalizeType(s: string): string {
+  // Nearly every value has the same type as the one before ("tensor(float)"): no Map lookup then.
+  if (s === lastType) return lastNormalized;
   let out = normalized.get(s);
   if (out === undefined) {
     // The spec prints map values both as "map(int64, tensor(float))" and as "map(int64, float)".
     out = s.replace(/\s+/g, "").replace(/map\((\w+),tensor\((\w+)\)\)/g, "map($1,$2)");
     if (normalized.size < 10_000) normalized.set(s, out);
   }
+  lastType = s;
+  lastNormalized = out;
   return out;
 }
+let lastType = "";
+let lastNormalized = "";
 /** The schema's type strings are few and are compared for every node: normalize each once. */
 const normalized = new Map<string, string>();
 

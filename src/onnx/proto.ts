@@ -18,6 +18,7 @@ import {
   TensorProto_DataLocation,
   AttributeProto_AttributeType,
 } from "onnx-buf";
+import { fastDecodeModel } from "./fast-decode.js";
 import type {
   ModelProto,
   TensorProto,
@@ -66,7 +67,8 @@ export {
 };
 
 export function decodeModelProto(bytes: Uint8Array): ModelProto {
-  return fromBinary(ModelProtoSchema, bytes);
+  // The lean reader gives the same result, or gives up and leaves it (and its errors) to fromBinary.
+  return fastDecodeModel(bytes) ?? fromBinary(ModelProtoSchema, bytes);
 }
 
 export function encodeModelProto(model: ModelProto): Uint8Array {

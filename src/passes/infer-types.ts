@@ -92,6 +92,23 @@ function controlFlowOutputType(node: Node, i: number): string | undefined {
   return undefined;
 }
 
+/** Does a node read a value it writes itself (a cycle of one, or a hostile file)? */
+function readsOwnOutput(inputs: string[], outputs: string[]): boolean {
+  for (const o of outputs) if (o !== "" && inputs.includes(o)) return true;
+  return false;
+}
+
+/** The type of the first input bound to `param`, as bindTypeParams picks it (without its array and Map). */
+function boundType(s: OpSchema, inputs: string[], types: TypeTable, param: string): string | undefined {
+  for (let i = 0; i < inputs.length; i++) {
+    const f = formalAt(s.inputs, i);
+    if (!f || f.type !== param || (f.option === "variadic" && !f.homogeneous)) continue;
+    const t = types.get(inputs[i]);
+    if (t) return t;
+  }
+  return undefined;
+}
+
 /** Types of every value visible in g: outer scope, inputs, initializers, value_info, inferred. */
 export function inferGraphTypes(
   g: Graph,
@@ -115,26 +132,34 @@ export function inferGraphTypes(
     const domain = normalizeDomain(node.domain);
     const opset = opsets.get(domain);
     const schema = opset === undefined ? undefined : resolveSchema(domain, node.opType, opset);
-    const bound = schema
-      ? bindTypeParams(
-          schema,
-          node.inputs.map((n) => types.get(n)),
-        )
-      : new Map<string, string>();
-    node.outputs.forEach((out, i) => {
-      if (out === "" || types.has(out)) return;
+    // Type parameters bound by the inputs' types. The usual node (few inputs, none of them its own
+    // output) finds them by a scan when an output needs one, without an array and a Map per node;
+    // otherwise they are bound up front, before this node's outputs get types.
+    const { inputs, outputs } = node;
+    const bound =
+      schema && (inputs.length > 8 || readsOwnOutput(inputs, outputs))
+        ? bindTypeParams(
+            schema,
+            inputs.map((n) => types.get(n)),
+          )
+        : undefined;
+    for (let i = 0; i < outputs.length; i++) {
+      const out = outputs[i];
+      if (out === "" || types.has(out)) continue;
       let t: string | undefined = attrType(node) ?? controlFlowOutputType(node, i);
       const f = schema && formalAt(schema.outputs, i);
       if (!t && schema && f) {
         if (!isTypeParam(schema, f.type)) t = f.type;
-        else if (bound.has(f.type)) t = bound.get(f.type);
         else {
-          const allowed = schema.typeConstraints.find((c) => c.param === f.type)?.allowed ?? [];
-          if (allowed.length === 1) t = allowed[0];
+          t = bound ? bound.get(f.type) : boundType(schema, inputs, types, f.type);
+          if (t === undefined) {
+            const allowed = schema.typeConstraints.find((c) => c.param === f.type)?.allowed ?? [];
+            if (allowed.length === 1) t = allowed[0];
+          }
         }
       }
       if (t) types.set(out, t);
-    });
+    }
   }
   return types;
 }

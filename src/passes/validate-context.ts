@@ -42,8 +42,9 @@ function positionOf(g: Graph, node: Node): number {
   return m.get(node) ?? -1;
 }
 
-export function nodeRef(scope: GraphScope, node: Node): DiagnosticNode {
-  const name = node.name || `#${positionOf(scope.graph, node)}`;
+/** How diagnostics name a node; `index` (its file position) saves the lookup when the caller has it. */
+export function nodeRef(scope: GraphScope, node: Node, index?: number): DiagnosticNode {
+  const name = node.name || `#${index ?? positionOf(scope.graph, node)}`;
   return { name, opType: node.opType, domain: node.domain, graph: scope.path };
 }
 

@@ -1,6 +1,5 @@
 /** Structure of every graph: SSA names, defined reads, produced outputs, order, cycles, unused initializers. */
 import { implicitInputs } from "../ir/walk.js";
-import type { Node } from "../ir/graph.js";
 import { nodeRef, type GraphScope, type ValidationContext } from "./validate-context.js";
 
 export function validateGraphs(ctx: ValidationContext): void {
@@ -12,31 +11,34 @@ function validateGraph(ctx: ValidationContext, scope: GraphScope): void {
   const g = scope.graph;
   const where = scope.isMain ? "" : ` in ${scope.path}`;
 
-  // What defined each value: a description, or the producing node (described only when needed).
-  const defined = new Map<string, string | Node>();
-  const describeDef = (w: string | Node) =>
-    typeof w === "string" ? w : `output of node "${nodeRef(scope, w).name}"`;
-  // `what` may be a function: describing every node output up front cost a string per value.
-  const whatOf = (w: string | (() => string)) => (typeof w === "string" ? w : w());
-  const define = (name: string, what: string | (() => string), node?: ReturnType<typeof nodeRef>) => {
-    const prev = defined.get(name);
-    if (prev !== undefined) {
+  // What defined each value before the nodes (inputs, initializers); node outputs are looked up in
+  // the topological sort's producer table (first writer per name) instead of copying it into more
+  // million-entry Maps and Sets, which made garbage collection the largest cost on large graphs.
+  const prod = scope.topo.producers;
+  const nodes = g.nodes;
+  const preDefined = new Map<string, string>();
+  const describeDef = (name: string) => {
+    const i = prod.get(name)!;
+    return preDefined.get(name) ?? `output of node "${nodeRef(scope, nodes[i], i).name}"`;
+  };
+  const define = (name: string, what: string) => {
+    if (preDefined.has(name)) {
       d.error(
         "duplicate-value",
-        `value "${name}" is defined twice (${describeDef(prev)}, and ${whatOf(what)})${where}`,
+        `value "${name}" is defined twice (${describeDef(name)}, and ${what})${where}`,
         {
-          node,
+          node: undefined,
           value: name,
           hint: "every value must have exactly one producer (SSA); rename one of them",
         },
       );
-    } else defined.set(name, whatOf(what));
+    } else preDefined.set(name, what);
   };
   const inputNames = new Set<string>();
   for (const v of g.inputs) {
     if (inputNames.has(v.name)) define(v.name, "a graph input");
     inputNames.add(v.name);
-    defined.set(v.name, "a graph input");
+    preDefined.set(v.name, "a graph input");
     if (scope.isMain && !v.type) {
       d.error("missing-type", `graph input "${v.name}" has no type`, {
         value: v.name,
@@ -50,6 +52,7 @@ function validateGraph(ctx: ValidationContext, scope: GraphScope): void {
     define(t.name, "an initializer");
   }
   for (const s of g.sparseInitializers) if (s.values) define(s.values.name, "a sparse initializer");
+  const isDefined = (name: string) => preDefined.has(name) || prod.has(name);
 
   const { order, cyclic } = scope.topo;
   if (cyclic.length > 0) {
@@ -62,8 +65,8 @@ function validateGraph(ctx: ValidationContext, scope: GraphScope): void {
         hint: "an ONNX graph must be acyclic; use Loop for iteration",
       },
     );
-  } else if (order.some((n, i) => n !== g.nodes[i])) {
-    const first = order.find((n, i) => n !== g.nodes[i])!;
+  } else if (order.some((n, i) => n !== nodes[i])) {
+    const first = order.find((n, i) => n !== nodes[i])!;
     d.error(
       "unsorted-nodes",
       `nodes are not in topological order (node "${nodeRef(scope, first).name}" reads a value produced later)${where}`,
@@ -74,16 +77,15 @@ function validateGraph(ctx: ValidationContext, scope: GraphScope): void {
     );
   }
 
-  // Reads are checked in file order against what is defined so far, plus enclosing scopes.
-  const producedSoFar = new Set<string>([...defined.keys()]);
-  const allOutputs = new Set<string>();
-  for (const n of g.nodes) for (const o of n.outputs) if (o !== "") allOutputs.add(o);
-  for (const n of g.nodes) {
-    // The node's reference (a position lookup and an object) is made only when a problem names it.
+  // Every read must be defined somewhere in the graph or an enclosing one (reads of values produced
+  // later are the order check's business above).
+  for (let j = 0; j < nodes.length; j++) {
+    const n = nodes[j];
+    // The node's reference (an object) is made only when a problem names it.
     let ref: ReturnType<typeof nodeRef> | undefined;
-    const refOf = () => (ref ??= nodeRef(scope, n));
+    const refOf = () => (ref ??= nodeRef(scope, n, j));
     for (const i of n.inputs) {
-      if (i === "" || producedSoFar.has(i) || allOutputs.has(i) || scope.outer.has(i)) continue;
+      if (i === "" || isDefined(i) || scope.outer.has(i)) continue;
       d.error(
         "undefined-value",
         `input "${i}" is not a graph input, an initializer, or any node's output${where}`,
@@ -94,16 +96,30 @@ function validateGraph(ctx: ValidationContext, scope: GraphScope): void {
         },
       );
     }
-    for (const o of n.outputs) {
+    const outs = n.outputs;
+    // A name repeated within one node's outputs: a scan for the usual few, a Set for hostile many.
+    const seen = outs.length > 8 ? new Set<string>() : undefined;
+    for (let k = 0; k < outs.length; k++) {
+      const o = outs[k];
       if (o === "") continue;
-      if (defined.has(o)) define(o, `output of node "${refOf().name}"`, refOf());
-      else defined.set(o, n);
+      const first = prod.get(o)!;
+      const again = preDefined.has(o) || first < j || (seen ? seen.has(o) : outs.indexOf(o) < k);
+      seen?.add(o);
+      if (!again) continue;
+      d.error(
+        "duplicate-value",
+        `value "${o}" is defined twice (${describeDef(o)}, and output of node "${refOf().name}")${where}`,
+        {
+          node: refOf(),
+          value: o,
+          hint: "every value must have exactly one producer (SSA); rename one of them",
+        },
+      );
     }
-    for (const o of n.outputs) producedSoFar.add(o);
   }
 
   for (const o of g.outputs) {
-    if (!defined.has(o.name) && !scope.outer.has(o.name)) {
+    if (!isDefined(o.name) && !scope.outer.has(o.name)) {
       d.error(
         "output-not-produced",
         `graph output "${o.name}" is not produced by any node, input or initializer${where}`,
@@ -121,15 +137,18 @@ function validateGraph(ctx: ValidationContext, scope: GraphScope): void {
     }
   }
 
-  // Only "is it read anywhere" matters here: a Set of names, not consumers()' list per value.
-  const used = new Set<string>();
-  for (const n of g.nodes) {
-    for (const i of n.inputs) used.add(i);
-    if (n.subgraphs.size > 0) for (const i of implicitInputs(n)) used.add(i);
+  // Only "is it read anywhere" matters, and only for initializers: a Set of their names, not of
+  // every value read.
+  const unused = new Set(g.initializers.map((t) => t.name));
+  if (unused.size > 0) {
+    for (const n of nodes) {
+      for (const i of n.inputs) unused.delete(i);
+      if (n.subgraphs.size > 0) for (const i of implicitInputs(n)) unused.delete(i);
+    }
   }
   const outputs = new Set(g.outputs.map((o) => o.name));
   for (const t of g.initializers) {
-    if (!used.has(t.name) && !outputs.has(t.name)) {
+    if (unused.has(t.name) && !outputs.has(t.name)) {
       d.warning("unused-initializer", `initializer "${t.name}" is never used${where}`, {
         value: t.name,
         hint: "it only makes the file bigger; remove it",

@@ -9,9 +9,10 @@ import {
   hasOp,
   knownDomains,
 } from "../ops/schema/registry.js";
-import { formalAt, isTypeParam } from "./infer-types.js";
+import { formalAt } from "./infer-types.js";
 import { normalizeType } from "../ir/types.js";
 import { nodeRef, type GraphScope, type ValidationContext } from "./validate-context.js";
+import type { DiagnosticNode } from "../diagnostics.js";
 
 const ATTR_TYPE_NAMES: Record<number, AttrType> = {
   1: "float",
@@ -58,20 +59,26 @@ export function validateNodes(ctx: ValidationContext): void {
   const known = new Set(knownDomains());
   const reportedUnchecked = new Set<string>();
   for (const scope of ctx.scopes) {
-    for (const node of scope.graph.nodes) {
-      const ref = nodeRef(scope, node);
+    const nodes = scope.graph.nodes;
+    for (let index = 0; index < nodes.length; index++) {
+      const node = nodes[index];
+      // The node's reference (an object, and a "#index" string for unnamed nodes) is made only when
+      // a diagnostic names it: making one per node and check was a large share of validate's garbage.
+      let cached: DiagnosticNode | undefined;
+      const ref = () => (cached ??= nodeRef(scope, node, index));
       const d = ctx.diagnostics;
       const domain = normalizeDomain(node.domain);
       const label = domain || "ai.onnx";
       const opset = scope.opsets.get(domain);
       if (opset === undefined) {
         d.error("missing-opset-import", `domain "${label}" is used but not imported`, {
-          node: ref,
+          node: ref(),
           hint: `add an opset_import entry for "${label}"`,
         });
         continue;
       }
-      if (ctx.functions.has(`${node.domain}::${node.opType}`)) continue;
+      // No "domain::op" string per node when the model defines no functions (most models).
+      if (ctx.functions.size > 0 && ctx.functions.has(`${node.domain}::${node.opType}`)) continue;
       if (!known.has(domain)) {
         const key = `${domain}::${node.opType}`;
         if (!reportedUnchecked.has(key)) {
@@ -79,14 +86,14 @@ export function validateNodes(ctx: ValidationContext): void {
           d.info(
             "unchecked-op",
             `custom op ${key} has no schema in mlpack; its inputs and attributes are not checked`,
-            { node: ref },
+            { node: ref() },
           );
         }
         continue;
       }
       const schema = resolveSchema(domain, node.opType, opset);
       if (!schema) {
-        reportUnknownOp(ctx, scope, node, domain, opset);
+        reportUnknownOp(ctx, node, ref, domain, opset);
         continue;
       }
       if (schema.deprecated) {
@@ -94,26 +101,28 @@ export function validateNodes(ctx: ValidationContext): void {
           "deprecated-op",
           `${node.opType}-${schema.sinceVersion} is deprecated in ${label} opset ${opset}`,
           {
-            node: ref,
+            node: ref(),
             hint: `use the op that replaced it (see the ONNX changelog), or import an older opset`,
           },
         );
       }
-      checkArity(ctx, scope, node, schema);
-      checkAttributes(ctx, scope, node, schema);
-      checkTypes(ctx, scope, node, schema);
+      checkArity(ctx, node, ref, schema);
+      checkAttributes(ctx, scope, node, ref, schema);
+      checkTypes(ctx, scope, node, ref, schema);
     }
   }
 }
 
+type RefOf = () => DiagnosticNode;
+
 function reportUnknownOp(
   ctx: ValidationContext,
-  scope: GraphScope,
   node: Node,
+  refOf: RefOf,
   domain: string,
   opset: number,
 ): void {
-  const ref = nodeRef(scope, node);
+  const ref = refOf();
   const label = domain || "ai.onnx";
   const versions = schemaVersions(domain, node.opType);
   if (versions.length > 0) {
@@ -136,9 +145,8 @@ function reportUnknownOp(
   });
 }
 
-function checkArity(ctx: ValidationContext, scope: GraphScope, node: Node, s: OpSchema): void {
+function checkArity(ctx: ValidationContext, node: Node, ref: RefOf, s: OpSchema): void {
   const d = ctx.diagnostics;
-  const ref = nodeRef(scope, node);
   const range = (min: number, max: number) =>
     max >= Number.MAX_SAFE_INTEGER ? `at least ${min}` : min === max ? `${min}` : `${min} to ${max}`;
   const check = (
@@ -156,7 +164,7 @@ function checkArity(ctx: ValidationContext, scope: GraphScope, node: Node, s: Op
         `${kind}-count`,
         `${node.opType}-${s.sinceVersion} takes ${range(min, max)} ${kind}s, the node has ${count}`,
         {
-          node: ref,
+          node: ref(),
           hint: `see the ${node.opType} signature: ${formals.map((f) => f.name + (f.option === "optional" ? "?" : f.option === "variadic" ? "..." : "")).join(", ")}`,
         },
       );
@@ -166,7 +174,7 @@ function checkArity(ctx: ValidationContext, scope: GraphScope, node: Node, s: Op
       const f = formalAt(formals, i);
       if (f && f.option === "single" && actual[i] === "") {
         d.error(`missing-${kind}`, `required ${kind} "${f.name}" (#${i}) is empty`, {
-          node: ref,
+          node: ref(),
           hint: `connect a value to ${f.name}`,
         });
       }
@@ -176,30 +184,75 @@ function checkArity(ctx: ValidationContext, scope: GraphScope, node: Node, s: Op
   check("output", node.outputs, s.outputs, s.minOutputs, s.maxOutputs);
 }
 
-function checkAttributes(ctx: ValidationContext, scope: GraphScope, node: Node, s: OpSchema): void {
+/** What the per-node checks look up in a schema, built once per schema rather than once per node. */
+interface SchemaTables {
+  attrs: Map<string, OpSchema["attributes"][number]>;
+  /** The unknown-attribute hint. */
+  attrHint: string;
+  /** Type parameter -> its allowed types, normalized (empty when the spec lists none). */
+  allowed: Map<string, { list: string[]; normalized: Set<string> }>;
+}
+const tables = new WeakMap<OpSchema, SchemaTables>();
+
+function schemaTables(s: OpSchema): SchemaTables {
+  let t = tables.get(s);
+  if (!t) {
+    const allowed = new Map<string, { list: string[]; normalized: Set<string> }>();
+    for (const c of s.typeConstraints) {
+      // The first constraint for a parameter wins, as the find() this replaces did.
+      if (!allowed.has(c.param))
+        allowed.set(c.param, { list: c.allowed, normalized: new Set(c.allowed.map(normalizeType)) });
+    }
+    t = {
+      attrs: new Map(s.attributes.map((a) => [a.name, a])),
+      attrHint: s.attributes.length
+        ? `its attributes are: ${s.attributes.map((x) => x.name).join(", ")}`
+        : `${s.name} takes no attributes; remove it`,
+      allowed,
+    };
+    tables.set(s, t);
+  }
+  return t;
+}
+
+function checkAttributes(
+  ctx: ValidationContext,
+  scope: GraphScope,
+  node: Node,
+  refOf: RefOf,
+  s: OpSchema,
+): void {
   const d = ctx.diagnostics;
-  const ref = nodeRef(scope, node);
-  const byName = new Map(s.attributes.map((a) => [a.name, a]));
-  const seen = new Set<string>();
-  for (const a of node.attributes) {
-    if (seen.has(a.name))
-      d.error("duplicate-attribute", `attribute "${a.name}" is given twice`, { node: ref, hint: "keep one" });
-    seen.add(a.name);
+  const { attrs: byName, attrHint } = schemaTables(s);
+  const list = node.attributes;
+  // Names given so far: a scan over the usual few attributes, a Set when a node has many.
+  const seenSet = list.length > 8 ? new Set<string>() : undefined;
+  const seenBefore = (name: string, k: number) => {
+    if (seenSet) return seenSet.has(name);
+    for (let j = 0; j < k; j++) if (list[j].name === name) return true;
+    return false;
+  };
+  for (let k = 0; k < list.length; k++) {
+    const a = list[k];
+    if (seenBefore(a.name, k))
+      d.error("duplicate-attribute", `attribute "${a.name}" is given twice`, {
+        node: refOf(),
+        hint: "keep one",
+      });
+    seenSet?.add(a.name);
     if (a.refAttrName && !scope.isFunction) {
       d.error(
         "attribute-reference",
         `attribute "${a.name}" refers to "${a.refAttrName}", which only a function body may do`,
-        { node: ref },
+        { node: refOf() },
       );
       continue;
     }
     const spec = byName.get(a.name);
     if (!spec) {
       d.error("unknown-attribute", `${node.opType}-${s.sinceVersion} has no attribute "${a.name}"`, {
-        node: ref,
-        hint: s.attributes.length
-          ? `its attributes are: ${s.attributes.map((x) => x.name).join(", ")}`
-          : `${node.opType} takes no attributes; remove it`,
+        node: refOf(),
+        hint: s.attributes.length ? attrHint : `${node.opType} takes no attributes; remove it`,
       });
       continue;
     }
@@ -210,72 +263,113 @@ function checkAttributes(ctx: ValidationContext, scope: GraphScope, node: Node, 
         "attribute-type",
         `attribute "${a.name}" is ${actual ?? "empty"}, ${node.opType} expects ${spec.type}`,
         {
-          node: ref,
+          node: refOf(),
           hint: `store it as ${spec.type}`,
         },
       );
     }
   }
   for (const spec of s.attributes) {
-    if (spec.required && !seen.has(spec.name)) {
+    if (spec.required && !(seenSet ? seenSet.has(spec.name) : seenBefore(spec.name, list.length))) {
       d.error("missing-attribute", `required attribute "${spec.name}" (${spec.type}) is missing`, {
-        node: ref,
+        node: refOf(),
         hint: `add attribute "${spec.name}" (${spec.type}) to the node`,
       });
     }
   }
 }
 
-function checkTypes(ctx: ValidationContext, scope: GraphScope, node: Node, s: OpSchema): void {
+/**
+ * Type parameter -> the first type bound to it, and the value that bound it. One instance, reset
+ * per node: the first binding in fields (most ops bind one parameter), more in a Map, so that the
+ * usual node allocates nothing here.
+ */
+class Bindings {
+  param: string | undefined;
+  type = "";
+  name = "";
+  more: Map<string, { type: string; name: string }> | undefined;
+  reset(): void {
+    this.param = undefined;
+    this.more = undefined;
+  }
+  get(param: string): { type: string; name: string } | undefined {
+    return param === this.param ? this : this.more?.get(param);
+  }
+  set(param: string, type: string, name: string): void {
+    if (this.param === undefined) [this.param, this.type, this.name] = [param, type, name];
+    else (this.more ??= new Map()).set(param, { type, name });
+  }
+}
+const bindings = new Bindings();
+
+function checkTypes(ctx: ValidationContext, scope: GraphScope, node: Node, refOf: RefOf, s: OpSchema): void {
+  const tables = schemaTables(s);
+  bindings.reset();
+  const { inputs, outputs } = node;
+  for (let i = 0; i < inputs.length; i++)
+    checkType(ctx, scope, node, refOf, s, tables, "input", inputs[i], i, s.inputs);
+  for (let i = 0; i < outputs.length; i++)
+    checkType(ctx, scope, node, refOf, s, tables, "output", outputs[i], i, s.outputs);
+}
+
+function checkType(
+  ctx: ValidationContext,
+  scope: GraphScope,
+  node: Node,
+  refOf: RefOf,
+  s: OpSchema,
+  tables: SchemaTables,
+  kind: string,
+  name: string,
+  index: number,
+  formals: OpSchema["inputs"],
+): void {
   const d = ctx.diagnostics;
-  const ref = nodeRef(scope, node);
-  const bound = new Map<string, { type: string; from: string }>();
-  const checkOne = (kind: string, name: string, index: number, formals: OpSchema["inputs"]) => {
-    const type = name === "" ? undefined : scope.types.get(name);
-    const f = formalAt(formals, index);
-    if (!type || !f) return;
-    const t = normalizeType(type);
-    if (!isTypeParam(s, f.type)) {
-      if (normalizeType(f.type) !== t) {
-        d.error(
-          "type-constraint",
-          `${kind} "${f.name}" ("${name}") is ${type}, ${node.opType} requires ${f.type}`,
-          {
-            node: ref,
-            value: name,
-            hint: `insert a Cast to ${f.type}`,
-          },
-        );
-      }
-      return;
-    }
-    const allowed = s.typeConstraints.find((c) => c.param === f.type)?.allowed ?? [];
-    if (allowed.length > 0 && !allowed.some((a) => normalizeType(a) === t)) {
+  const type = name === "" ? undefined : scope.types.get(name);
+  if (!type) return;
+  const f = formalAt(formals, index);
+  if (!f) return;
+  const t = normalizeType(type);
+  const constraint = tables.allowed.get(f.type);
+  if (!constraint) {
+    if (normalizeType(f.type) !== t) {
       d.error(
         "type-constraint",
-        `${kind} "${f.name}" ("${name}") is ${type}, not allowed for ${f.type} of ${node.opType}-${s.sinceVersion}`,
+        `${kind} "${f.name}" ("${name}") is ${type}, ${node.opType} requires ${f.type}`,
         {
-          node: ref,
+          node: refOf(),
           value: name,
-          hint: `allowed: ${allowed.slice(0, 8).join(", ")}${allowed.length > 8 ? ", ..." : ""}; insert a Cast`,
+          hint: `insert a Cast to ${f.type}`,
         },
       );
-      return;
     }
-    if (f.option === "variadic" && !f.homogeneous) return;
-    const prev = bound.get(f.type);
-    if (prev && prev.type !== t) {
-      d.error(
-        "type-mismatch",
-        `${kind} "${f.name}" ("${name}") is ${type} but ${prev.from} is ${prev.type}; both bind ${f.type}`,
-        {
-          node: ref,
-          value: name,
-          hint: "make both the same type (insert a Cast)",
-        },
-      );
-    } else if (!prev) bound.set(f.type, { type: t, from: `"${name}"` });
-  };
-  node.inputs.forEach((n, i) => checkOne("input", n, i, s.inputs));
-  node.outputs.forEach((n, i) => checkOne("output", n, i, s.outputs));
+    return;
+  }
+  const allowed = constraint.list;
+  if (allowed.length > 0 && !constraint.normalized.has(t)) {
+    d.error(
+      "type-constraint",
+      `${kind} "${f.name}" ("${name}") is ${type}, not allowed for ${f.type} of ${node.opType}-${s.sinceVersion}`,
+      {
+        node: refOf(),
+        value: name,
+        hint: `allowed: ${allowed.slice(0, 8).join(", ")}${allowed.length > 8 ? ", ..." : ""}; insert a Cast`,
+      },
+    );
+    return;
+  }
+  if (f.option === "variadic" && !f.homogeneous) return;
+  const prev = bindings.get(f.type);
+  if (prev && prev.type !== t) {
+    d.error(
+      "type-mismatch",
+      `${kind} "${f.name}" ("${name}") is ${type} but "${prev.name}" is ${prev.type}; both bind ${f.type}`,
+      {
+        node: refOf(),
+        value: name,
+        hint: "make both the same type (insert a Cast)",
+      },
+    );
+  } else if (!prev) bindings.set(f.type, t, name);
 }
