@@ -15,12 +15,19 @@ abstract class Metric<T> {
     readonly type: "counter" | "gauge" | "histogram",
   ) {}
 
+  /** The last label object looked up: the batcher passes each model's one object every time. */
+  private lastLabels: Labels | undefined;
+  private lastSeries: Series<T> | undefined;
+
   protected get(labels: Labels, init: () => T): Series<T> {
+    if (labels === this.lastLabels) return this.lastSeries!;
     // On every request, several times: a string built in place rather than an array joined.
     let key = "";
     for (const k in labels) key += labels[k] + "\u0001";
     let s = this.series.get(key);
     if (!s) this.series.set(key, (s = { labels, value: init() }));
+    this.lastLabels = labels;
+    this.lastSeries = s;
     return s;
   }
 

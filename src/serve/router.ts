@@ -213,20 +213,19 @@ export async function handleRequest(
   const id = requestId(req, ctx);
   if (opts.accessLog) {
     const t = ctx.timing;
-    opts.accessLog({
-      id,
-      method: req.method,
-      path: req.path,
-      route: label,
-      status,
-      ...(ctx.model ? { model, version } : {}),
-      ...(t?.queueMs !== undefined ? { queueMs: ms(t.queueMs) } : {}),
-      ...(t?.computeMs !== undefined ? { computeMs: ms(t.computeMs) } : {}),
-      totalMs: ms(totalMs),
-      ...(t?.batchRows !== undefined ? { batchSize: t.batchRows } : {}),
-      ...(t?.cached ? { cached: true } : {}),
-      ...(errorMessage !== undefined ? { error: errorMessage } : {}),
-    });
+    // Assigned field by field (a line a request): the same keys, in the same order, as spreads gave.
+    const e = { id, method: req.method, path: req.path, route: label, status } as AccessLogEntry;
+    if (ctx.model) {
+      e.model = model;
+      e.version = version;
+    }
+    if (t?.queueMs !== undefined) e.queueMs = ms(t.queueMs);
+    if (t?.computeMs !== undefined) e.computeMs = ms(t.computeMs);
+    e.totalMs = ms(totalMs);
+    if (t?.batchRows !== undefined) e.batchSize = t.batchRows;
+    if (t?.cached) e.cached = true;
+    if (errorMessage !== undefined) e.error = errorMessage;
+    opts.accessLog(e);
   }
   return {
     status,

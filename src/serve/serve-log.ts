@@ -47,11 +47,12 @@ export interface ServeLoggerOptions {
 }
 
 const INFERENCE_ROUTES = new Set(["infer", "predict"]);
+const LEVEL_RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 export function createServeLogger(opts: ServeLoggerOptions): ServeLogger {
   const min = LOG_LEVELS.indexOf(opts.level);
   const now = opts.now ?? (() => new Date());
-  const on = (level: LogLevel) => LOG_LEVELS.indexOf(level) >= min;
+  const on = (level: LogLevel) => LEVEL_RANK[level] >= min;
   const emit = (level: LogLevel, msg: string) => {
     if (!on(level)) return;
     const sink = level === "warn" || level === "error" ? opts.err : opts.out;
@@ -71,15 +72,15 @@ export function createServeLogger(opts: ServeLoggerOptions): ServeLogger {
         opts.out(JSON.stringify({ time: now().toISOString(), level, msg: "request", ...e }));
         return;
       }
-      const parts = [`${e.method} ${e.path} ${e.status}`, `id=${e.id}`];
-      if (e.model) parts.push(`model=${e.model}@${e.version}`);
-      if (e.batchSize !== undefined) parts.push(`batch=${e.batchSize}`);
-      if (e.cached) parts.push("cached");
-      if (e.queueMs !== undefined) parts.push(`queue=${e.queueMs}ms`);
-      if (e.computeMs !== undefined) parts.push(`compute=${e.computeMs}ms`);
-      parts.push(`total=${e.totalMs}ms`);
-      if (e.error) parts.push(`error=${JSON.stringify(e.error)}`);
-      opts.out(parts.join(" "));
+      let line = `${e.method} ${e.path} ${e.status} id=${e.id}`;
+      if (e.model) line += ` model=${e.model}@${e.version}`;
+      if (e.batchSize !== undefined) line += ` batch=${e.batchSize}`;
+      if (e.cached) line += " cached";
+      if (e.queueMs !== undefined) line += ` queue=${e.queueMs}ms`;
+      if (e.computeMs !== undefined) line += ` compute=${e.computeMs}ms`;
+      line += ` total=${e.totalMs}ms`;
+      if (e.error) line += ` error=${JSON.stringify(e.error)}`;
+      opts.out(line);
     },
   };
 }
