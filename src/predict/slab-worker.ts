@@ -12,6 +12,7 @@ import { fromOrtTensor } from "../serve/ort-tensors.js";
 import { datatypeFromOrt, datatypeInfo } from "../serve/datatypes.js";
 import type { TensorSpec } from "../serve/model-info.js";
 import type { SlabInit, SlabReply, SlabRequest } from "./slab-messages.js";
+import { errorLine, ortSessionOptions } from "../ort-session.js";
 
 const init = workerData as SlabInit;
 const port = parentPort!;
@@ -19,20 +20,14 @@ let session: ort.InferenceSession | undefined;
 
 async function start(): Promise<void> {
   try {
-    session = await ort.InferenceSession.create(init.model, {
-      ...(init.intraOpThreads ? { intraOpNumThreads: init.intraOpThreads } : {}),
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-      graphOptimizationLevel: "all",
-      logSeverityLevel: 4,
-    });
+    session = await ort.InferenceSession.create(init.model, ortSessionOptions(init.intraOpThreads));
     port.postMessage({
       type: "ready",
       inputs: session.inputMetadata.map(spec),
       outputs: session.outputMetadata.map(spec),
     } satisfies SlabReply);
   } catch (e) {
-    port.postMessage({ type: "init-error", message: firstLine(e) } satisfies SlabReply);
+    port.postMessage({ type: "init-error", message: errorLine(e) } satisfies SlabReply);
   }
 }
 
@@ -42,7 +37,7 @@ async function run(msg: Extract<SlabRequest, { type: "run" }>): Promise<void> {
     const transfer = Object.values(outputs).map((t) => (t.data as NumericArray).buffer as ArrayBuffer);
     port.postMessage({ type: "result", job: msg.job, outputs } satisfies SlabReply, transfer);
   } catch (e) {
-    port.postMessage({ type: "error", job: msg.job, message: firstLine(e) } satisfies SlabReply);
+    port.postMessage({ type: "error", job: msg.job, message: errorLine(e) } satisfies SlabReply);
   }
 }
 
@@ -100,10 +95,6 @@ function spec(m: ort.InferenceSession.ValueMetadata): TensorSpec {
         ? null
         : m.shape.map((d) => (d === "" || (typeof d === "number" && d < 0) ? null : d)),
   };
-}
-
-function firstLine(e: unknown): string {
-  return String((e as Error)?.message ?? e).split("\n")[0];
 }
 
 let current: Promise<void> = Promise.resolve();

@@ -22,6 +22,7 @@ import type { ModelInfo } from "./model-info.js";
 import { fromOrtTensor, toOrtFeeds } from "./ort-tensors.js";
 import type { BatchRunner } from "./batcher.js";
 import { RunFailed, type PoolResult } from "./worker-pool.js";
+import { errorLine, ortSessionOptions } from "../ort-session.js";
 
 /** A model that may run inline. */
 export interface InlineCandidate {
@@ -66,7 +67,11 @@ export class InlineRunner implements BatchRunner {
       }
       let session: ort.InferenceSession | undefined;
       try {
-        session = await ort.InferenceSession.create(c.info.path, inlineSessionOptions(opts.intraOpThreads));
+        // Intra-op threads sleep after a run: spinning would take the core the event loop needs.
+        session = await ort.InferenceSession.create(
+          c.info.path,
+          ortSessionOptions(opts.intraOpThreads, { spin: false }),
+        );
         const ms = await timeRuns(session, probe.feeds);
         const verdict = ms < opts.maxMs ? "on the HTTP thread" : "on the workers";
         (ms < opts.maxMs ? opts.logger.info : opts.logger.debug).call(
@@ -106,7 +111,7 @@ export class InlineRunner implements BatchRunner {
       // are read first, so their requests join the next batch.
       result = await session.run(toOrtFeeds(ort.Tensor, feeds));
     } catch (e) {
-      throw new RunFailed("error", String((e as Error)?.message ?? e).split("\n")[0]);
+      throw new RunFailed("error", errorLine(e));
     } finally {
       this.running = false;
       // After the batch's requests have been resolved by the caller's continuation.
@@ -171,19 +176,4 @@ async function timeRuns(session: ort.InferenceSession, feeds: Record<string, ort
     times.push(performance.now() - t0);
   }
   return times.sort((a, b) => a - b)[2];
-}
-
-/**
- * Sessions on the HTTP thread: onnxruntime's intra-op pool threads spin after each run by default,
- * which would take the core the event loop needs; they sleep instead.
- */
-function inlineSessionOptions(intraOpThreads: number): ort.InferenceSession.SessionOptions {
-  return {
-    intraOpNumThreads: intraOpThreads,
-    interOpNumThreads: 1,
-    executionMode: "sequential",
-    graphOptimizationLevel: "all",
-    logSeverityLevel: 4,
-    extra: { session: { intra_op: { allow_spinning: "0" } } },
-  };
 }

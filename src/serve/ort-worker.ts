@@ -6,6 +6,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import ort from "onnxruntime-node";
 import type { Tensor } from "./datatypes.js";
 import { fromOrtTensor, toOrtFeeds } from "./ort-tensors.js";
+import { errorLine, ortSessionOptions } from "../ort-session.js";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker-messages.js";
 
 const init = workerData as WorkerInit;
@@ -15,20 +16,11 @@ const sessions = new Map<string, ort.InferenceSession>();
 async function start(): Promise<void> {
   try {
     for (const m of init.models) {
-      sessions.set(
-        m.id,
-        await ort.InferenceSession.create(m.path, {
-          intraOpNumThreads: init.intraOpThreads,
-          interOpNumThreads: 1,
-          executionMode: "sequential",
-          graphOptimizationLevel: "all",
-          logSeverityLevel: 4,
-        }),
-      );
+      sessions.set(m.id, await ort.InferenceSession.create(m.path, ortSessionOptions(init.intraOpThreads)));
     }
     port.postMessage({ type: "ready" } satisfies WorkerReply);
   } catch (e) {
-    port.postMessage({ type: "init-error", message: firstLine(e) } satisfies WorkerReply);
+    port.postMessage({ type: "init-error", message: errorLine(e) } satisfies WorkerReply);
   }
 }
 
@@ -50,12 +42,8 @@ async function run(msg: Extract<WorkerRequest, { type: "run" }>): Promise<void> 
     }
     port.postMessage({ type: "result", job: msg.job, outputs, computeMs } satisfies WorkerReply, transfer);
   } catch (e) {
-    port.postMessage({ type: "error", job: msg.job, message: firstLine(e) } satisfies WorkerReply);
+    port.postMessage({ type: "error", job: msg.job, message: errorLine(e) } satisfies WorkerReply);
   }
-}
-
-function firstLine(e: unknown): string {
-  return String((e as Error)?.message ?? e).split("\n")[0];
 }
 
 let current: Promise<void> = Promise.resolve();
