@@ -13,9 +13,8 @@ import {
   parseShadowArg,
   resolveCandidates,
   type CanaryArg,
-  type CanarySpec,
   type CandidateRef,
-  type ShadowSpec,
+  type RolloutOptions,
 } from "./canary/spec.js";
 
 /** Size units for --max-body (powers of 1024). */
@@ -42,7 +41,7 @@ export interface ModelSpec {
 }
 
 /** Resolved options: what the library functions take. */
-export interface ServeOptions {
+export interface ServeOptions extends RolloutOptions {
   models: ModelSpec[];
   host: string;
   port: number;
@@ -63,15 +62,6 @@ export interface ServeOptions {
   maxConnections: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
-  /** In-process rollouts (canary/option-specs.ts). */
-  canary?: CanarySpec[];
-  shadow?: ShadowSpec[];
-  canaryMaxErrorIncrease: number;
-  canaryMaxP99Ratio: number;
-  /** As Prometheus writes it ("2m"). */
-  canaryWindow: string;
-  canaryMinRequests: number;
-  shadowTolerance: number;
   /** The admin endpoint's port; none when undefined. */
   adminPort?: number;
   adminHost: string;

@@ -14,19 +14,11 @@ import type { ServeMetrics } from "../metrics.js";
 import type { Tensor } from "../datatypes.js";
 import { durationSeconds } from "./option-specs.js";
 import { compareOutputs } from "./compare.js";
-import { stableVersion, type CanarySpec, type ShadowSpec } from "./spec.js";
+import { stableVersion, type CanarySpec, type RolloutOptions, type ShadowSpec } from "./spec.js";
 import { WeightedSplit } from "./split.js";
 import { RequestWindow } from "./window.js";
 
-export interface RolloutOptions {
-  canary?: CanarySpec[];
-  shadow?: ShadowSpec[];
-  canaryMaxErrorIncrease: number;
-  canaryMaxP99Ratio: number;
-  canaryWindow: string;
-  canaryMinRequests: number;
-  shadowTolerance: number;
-}
+export type { RolloutOptions } from "./spec.js";
 
 export type RollbackCause = "error_ratio" | "p99" | "admin" | "reload";
 

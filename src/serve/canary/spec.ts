@@ -38,6 +38,18 @@ function parseRef(s: string, baseDir?: string): CandidateRef {
 }
 
 /** "name@version=10" or "candidate.onnx=10". */
+/** The in-process rollout options (flags and config keys: option-specs.ts); part of ServeOptions. */
+export interface RolloutOptions {
+  canary?: CanarySpec[];
+  shadow?: ShadowSpec[];
+  canaryMaxErrorIncrease: number;
+  canaryMaxP99Ratio: number;
+  /** As Prometheus writes it ("2m"). */
+  canaryWindow: string;
+  canaryMinRequests: number;
+  shadowTolerance: number;
+}
+
 export function parseCanaryArg(raw: unknown, baseDir?: string): CanaryArg {
   if (typeof raw !== "string")
     throw new Error(`expected "name@version=PERCENT" or "path.onnx=PERCENT", got ${JSON.stringify(raw)}`);
