@@ -88,14 +88,7 @@ export function parseInferRequest(body: Uint8Array, inferenceHeaderLength?: numb
     const t = expectObject(raw, `inputs[${i}]`);
     const name = t.name;
     if (typeof name !== "string" || name === "") throw badRequest(`inputs[${i}] needs a "name" string`);
-    if (name.length > 256) throw badRequest(`inputs[${i}]: the name is ${name.length} characters long`);
-    if (seen.has(name)) throw badRequest(`input "${name}" is given twice`);
-    seen.add(name);
-    const datatype = t.datatype;
-    if (!isOipDatatype(datatype))
-      throw badRequest(
-        `input "${name}": datatype ${preview(datatype)} is not one of ${OIP_DATATYPES.join(", ")}`,
-      );
+    const datatype = checkInputHeader(seen, i, name, t.datatype);
     const shape = parseShape(t.shape, name);
     const count = elementCount(shape);
     const params = t.parameters === undefined ? {} : expectObject(t.parameters, `input "${name}" parameters`);
@@ -194,6 +187,21 @@ export function encodeInferResponse(
     body: Buffer.concat([header, ...blobs]),
     inferenceHeaderLength: header.length,
   };
+}
+
+/**
+ * The checks of an input's name and datatype that REST and gRPC share: a sane length, no name twice
+ * (`seen` collects them), a known datatype.
+ */
+export function checkInputHeader(seen: Set<string>, i: number, name: string, datatype: unknown): OipDatatype {
+  if (name.length > 256) throw badRequest(`inputs[${i}]: the name is ${name.length} characters long`);
+  if (seen.has(name)) throw badRequest(`input "${name}" is given twice`);
+  seen.add(name);
+  if (!isOipDatatype(datatype))
+    throw badRequest(
+      `input "${name}": datatype ${preview(datatype)} is not one of ${OIP_DATATYPES.join(", ")}`,
+    );
+  return datatype;
 }
 
 /** The simple endpoint's body: `{"inputs": {"name": nested array}, "model"?: "...", "version"?: "..."}`. */

@@ -5,12 +5,12 @@
  * (decodeJsonValues, decodeBinaryValues), so a bad request is INVALID_ARGUMENT, never a crash.
  */
 import { badRequest } from "../errors.js";
-import { datatypeInfo, elementCount, isOipDatatype, OIP_DATATYPES, type OipDatatype } from "../datatypes.js";
+import { datatypeInfo, elementCount, type OipDatatype } from "../datatypes.js";
 import type { Tensor } from "../datatypes.js";
 import { preview } from "../json-limits.js";
 import { decodeBinaryValues, encodeBinaryValues } from "../binary.js";
 import { decodeJsonValues } from "../values.js";
-import type { InferRequest, InferResponse, NamedTensor } from "../protocol.js";
+import { checkInputHeader, type InferRequest, type InferResponse, type NamedTensor } from "../protocol.js";
 
 type Long = string | number;
 
@@ -92,14 +92,7 @@ export function fromGrpcRequest(req: ModelInferRequest): InferRequest & { raw: b
   const tensors = inputs.map((t, i): NamedTensor => {
     const name = t.name ?? "";
     if (name === "") throw badRequest(`inputs[${i}] needs a name`);
-    if (name.length > 256) throw badRequest(`inputs[${i}]: the name is ${name.length} characters long`);
-    if (seen.has(name)) throw badRequest(`input "${name}" is given twice`);
-    seen.add(name);
-    const datatype = t.datatype;
-    if (!isOipDatatype(datatype))
-      throw badRequest(
-        `input "${name}": datatype ${preview(datatype ?? "")} is not one of ${OIP_DATATYPES.join(", ")}`,
-      );
+    const datatype = checkInputHeader(seen, i, name, t.datatype ?? "");
     const shape = parseShape(t.shape ?? [], name);
     const count = elementCount(shape);
     const set = setFields(t.contents);
