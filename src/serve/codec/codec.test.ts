@@ -144,6 +144,13 @@ describe("float32Text", () => {
     expect(float32ArrayJson(new Float32Array(0))).toBe("[]");
   });
 
+  it("writes round decimals without trailing zeros (0.0001, not 0.00010)", () => {
+    const d = new Float32Array([0.0001, 0.01, 1e-8, 0.00001, 100, 3e6, 0.1, 0.25, 1234.5]);
+    const want = "[0.0001,0.01,0.00000001,0.00001,100,3000000,0.1,0.25,1234.5]";
+    expect(float32ArrayJson(d)).toBe(want);
+    expect(float32ArrayJsonBytes(d).toString("latin1")).toBe(want);
+  });
+
   it("writes the same text as bytes, straight into a buffer", () => {
     const rand = seededRandom(5);
     const u = new Uint32Array(50_000).map(() => (rand() * 2 ** 32) >>> 0);
@@ -151,6 +158,7 @@ describe("float32Text", () => {
       new Float32Array(u.buffer),
       Float32Array.from({ length: 50_000 }, () => (rand() * 2 - 1) * 10 ** Math.floor(rand() * 30 - 15)),
       new Float32Array([NaN, Infinity, -Infinity, -0, 0, 0.5, 1e-13, -9.99e12, 1e13, 3.4e38, 1.4e-45, 100]),
+      Float32Array.from({ length: 50_000 }, () => Math.round(rand() * 1e5) / 10 ** Math.floor(rand() * 9)),
       new Float32Array(0),
     ];
     for (const d of kinds) expect(float32ArrayJsonBytes(d).toString("latin1")).toBe(float32ArrayJson(d));

@@ -10,42 +10,63 @@
 const P10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const ZEROS = Array.from({ length: 23 }, (_, i) => "0".repeat(i));
 const fround = Math.fround;
+const F32 = new Float32Array(1);
+const BITS = new Uint32Array(F32.buffer);
+/**
+ * KG[e]: for a float32 with biased exponent e, the smallest k with 10^-k <= its ulp (2^(e-150)): at
+ * that scale some multiple of 10^-k lies in the value's rounding interval, and one scale coarser at
+ * most one does (the grid is wider than the interval).
+ */
+const KG = Int32Array.from({ length: 256 }, (_, e) => Math.ceil((150 - e) * Math.log10(2)));
 
 /** Set by shortestDigits: the value is BM · 10^-BK. */
 let BM = 0;
 let BK = 0;
 
+/** m·10^-k read back the way a parser does (nearest double, then float32) equals a. */
+function reads(a: number, k: number): boolean {
+  let m: number;
+  let d: number;
+  if (k >= 0) {
+    m = Math.round(a * P10[k]);
+    d = m / P10[k];
+  } else {
+    m = Math.round(a / P10[-k]);
+    d = m * P10[-k];
+  }
+  BM = m;
+  BK = k;
+  return fround(d) === a;
+}
+
 /**
- * The fewest significant digits of `a` (positive, finite, within [1e-13, 1e13)) that read back as the
- * same float32, in BM and BK; false when the integer arithmetic cannot tell (then use `slow`).
+ * The fewest significant digits of `a` (positive, finite, normal, within [1e-13, 1e13)) that read back
+ * as the same float32, in BM and BK; false when the arithmetic cannot tell (then use `slow`).
+ *
+ * Scales 10^k with |k| <= 22 are exact doubles, so m / 10^k is the correctly rounded double of the
+ * decimal m·10^-k, and fround of it is what a parser yields. The decimals that read back as `a` form
+ * an interval about one ulp wide. One scale coarser than KG the grid is wider than that, so at most one
+ * grid point (the nearest to `a`) reads back; any shorter decimal that reads back is a point of that
+ * grid too, so it is the same decimal with trailing zeros dropped. If none does, the answer is at KG
+ * (or, at the edges of a binade where the interval is narrower, one or two scales finer). One or two
+ * probes a value instead of a search over all digit counts.
  */
 function shortestDigits(a: number): boolean {
-  // Scales 10^k with |k| <= 22 are exact doubles, so m / 10^k is the correctly rounded double of the
-  // decimal m·10^-k, and fround of it is what a parser yields.
-  const e = Math.floor(Math.log10(a));
-  // Binary search on the digit count: if p digits round-trip, so do p + 1; 9 always do.
-  let lo = 1;
-  let hi = 9;
-  BM = 0;
-  while (lo <= hi) {
-    const p = (lo + hi) >> 1;
-    const k = p - 1 - e;
-    let m: number;
-    let d: number;
-    if (k >= 0) {
-      m = Math.round(a * P10[k]);
-      d = m / P10[k];
-    } else {
-      m = Math.round(a / P10[-k]);
-      d = m * P10[-k];
+  F32[0] = a;
+  const kg = KG[BITS[0] >>> 23];
+  let k = kg - 1;
+  if (reads(a, k)) {
+    let m = BM;
+    while (m !== 0 && m % 10 === 0) {
+      m /= 10;
+      k--;
     }
-    if (fround(d) === a) {
-      BM = m;
-      BK = k;
-      hi = p - 1;
-    } else lo = p + 1;
+    BM = m;
+    BK = k;
+    return m !== 0 && m < 1e9;
   }
-  return BM !== 0;
+  for (k = kg; k <= kg + 2 && k <= 22; k++) if (reads(a, k)) return BM !== 0 && BM < 1e9;
+  return false;
 }
 
 /** The shortest round-tripping text of a float32 value `v` (a double that is exactly a float32). */
@@ -71,6 +92,41 @@ function slow(v: number): string {
   return String(+v.toPrecision(9));
 }
 
+/** Decimal digits of m (0 < m < 1e9, as shortestDigits gives). */
+function digitCount(m: number): number {
+  return m < 1e4
+    ? m < 10
+      ? 1
+      : m < 100
+        ? 2
+        : m < 1e3
+          ? 3
+          : 4
+    : m < 1e6
+      ? m < 1e5
+        ? 5
+        : 6
+      : m < 1e7
+        ? 7
+        : m < 1e8
+          ? 8
+          : 9;
+}
+
+/**
+ * The n digits of m at out[pos, pos + n), written from the last with 32-bit integer arithmetic (a
+ * digit table or Math.floor per digit measured twice as slow); returns pos + n.
+ */
+function putDigits(out: Buffer, m: number, pos: number, n: number): number {
+  const end = pos + n;
+  for (let j = end - 1; j >= pos; j--) {
+    const q = (m / 10) | 0;
+    out[j] = 0x30 + m - q * 10;
+    m = q;
+  }
+  return end;
+}
+
 /** A Float32Array as a JSON array text. */
 export function float32ArrayJson(d: Float32Array): string {
   const n = d.length;
@@ -80,7 +136,6 @@ export function float32ArrayJson(d: Float32Array): string {
   return s + "]";
 }
 
-const DIGITS = new Uint8Array(16);
 const NULL = [110, 117, 108, 108];
 
 /**
@@ -110,26 +165,34 @@ export function float32ArrayJsonBytes(d: Float32Array): Buffer {
       continue;
     }
     if (v < 0) out[pos++] = 0x2d;
-    let m = BM;
-    let n = 0;
-    while (m > 0) {
-      const q = Math.floor(m / 10);
-      DIGITS[n++] = 0x30 + (m - q * 10);
-      m = q;
-    }
+    const m = BM;
     const k = BK;
+    const n = digitCount(m);
     if (k <= 0) {
-      for (let j = n - 1; j >= 0; j--) out[pos++] = DIGITS[j];
+      pos = putDigits(out, m, pos, n);
       for (let j = 0; j < -k; j++) out[pos++] = 0x30;
     } else if (k >= n) {
       out[pos++] = 0x30;
       out[pos++] = 0x2e;
       for (let j = 0; j < k - n; j++) out[pos++] = 0x30;
-      for (let j = n - 1; j >= 0; j--) out[pos++] = DIGITS[j];
+      pos = putDigits(out, m, pos, n);
     } else {
-      for (let j = n - 1; j >= k; j--) out[pos++] = DIGITS[j];
-      out[pos++] = 0x2e;
-      for (let j = k - 1; j >= 0; j--) out[pos++] = DIGITS[j];
+      // n digits with the point after the first n - k: the low k digits first, from the end.
+      const end = pos + n + 1;
+      const dot = end - 1 - k;
+      let r = m;
+      for (let j = end - 1; j > dot; j--) {
+        const q = (r / 10) | 0;
+        out[j] = 0x30 + r - q * 10;
+        r = q;
+      }
+      out[dot] = 0x2e;
+      for (let j = dot - 1; j >= pos; j--) {
+        const q = (r / 10) | 0;
+        out[j] = 0x30 + r - q * 10;
+        r = q;
+      }
+      pos = end;
     }
   }
   out[pos++] = 0x5d;
