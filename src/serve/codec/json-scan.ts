@@ -153,8 +153,9 @@ class Scanner {
     // Every number takes at least 2 bytes with its separator: an upper bound without a first pass.
     let out = new Float64Array(Math.min(1024, ((b.length - start) >> 1) + 1));
     let n = 0;
+    let pos = start;
     for (;;) {
-      const c = b[this.pos];
+      let c = b[pos];
       if (!(c === 0x2d || (c >= 0x30 && c <= 0x39))) {
         this.pos = start;
         return undefined;
@@ -164,65 +165,116 @@ class Scanner {
         grown.set(out);
         out = grown;
       }
-      out[n++] = this.number();
-      this.ws();
-      const d = b[this.pos];
-      if (d === 0x2c) {
-        this.pos++;
+      // The common literal inline: -?[1-9]?[0-9]*(.[0-9]+)? of at most 15 digits, then "," or "]".
+      // Anything else (an exponent, a leading zero's edge cases, more digits, whitespace) is read
+      // again from its first byte by number().
+      const at = pos;
+      const neg = c === 0x2d;
+      if (neg) c = b[++pos];
+      let m = 0;
+      let digits = 0;
+      while (c >= 0x30 && c <= 0x39) {
+        m = m * 10 + (c - 0x30);
+        digits++;
+        c = b[++pos];
+      }
+      let frac = 0;
+      if (c === 0x2e) {
+        c = b[++pos];
+        while (c >= 0x30 && c <= 0x39) {
+          m = m * 10 + (c - 0x30);
+          digits++;
+          frac++;
+          c = b[++pos];
+        }
+      }
+      if (
+        (c === 0x2c || c === 0x5d) &&
+        digits <= 15 &&
+        digits > frac &&
+        (digits - frac === 1 || b[neg ? at + 1 : at] !== 0x30) && // no leading zero
+        (frac > 0 || b[pos - 1] !== 0x2e) // no "1."
+      ) {
+        const v = frac === 0 ? m : m / P10[frac];
+        out[n++] = neg ? -v : v;
+      } else {
+        this.pos = at;
+        out[n++] = this.number();
         this.ws();
-      } else if (d === 0x5d) {
-        this.pos++;
+        pos = this.pos;
+        c = b[pos];
+      }
+      if (c === 0x2c) {
+        c = b[++pos];
+        if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+          this.pos = pos;
+          this.ws();
+          pos = this.pos;
+        }
+      } else if (c === 0x5d) {
+        this.pos = pos + 1;
         return out.subarray(0, n);
-      } else this.fail('expected "," or "]"');
+      } else {
+        this.pos = pos;
+        this.fail('expected "," or "]"');
+      }
     }
   }
 
+  /** One number at `pos` (the position is kept in a local: this loop is most of a request's decoding). */
   private number(): number {
     const b = this.b;
     const start = this.pos;
-    let c = b[this.pos];
+    let pos = start;
+    let c = b[pos];
     const neg = c === 0x2d;
-    if (neg) c = b[++this.pos];
+    if (neg) c = b[++pos];
     let m = 0;
     let digits = 0;
     let exp = 0;
-    if (c === 0x30) c = b[++this.pos];
+    if (c === 0x30) c = b[++pos];
     else if (c >= 0x31 && c <= 0x39)
       do {
         m = m * 10 + (c - 0x30);
         digits++;
-        c = b[++this.pos];
+        c = b[++pos];
       } while (c >= 0x30 && c <= 0x39);
-    else this.fail("expected a digit");
+    else this.failAt(pos, "expected a digit");
     if (c === 0x2e) {
-      c = b[++this.pos];
-      if (!(c >= 0x30 && c <= 0x39)) this.fail("expected a digit after the decimal point");
+      c = b[++pos];
+      if (!(c >= 0x30 && c <= 0x39)) this.failAt(pos, "expected a digit after the decimal point");
       do {
         m = m * 10 + (c - 0x30);
         if (m !== 0) digits++;
         exp--;
-        c = b[++this.pos];
+        c = b[++pos];
       } while (c >= 0x30 && c <= 0x39);
     }
     if (c === 0x65 || c === 0x45) {
-      c = b[++this.pos];
+      c = b[++pos];
       let eneg = false;
       if (c === 0x2b || c === 0x2d) {
         eneg = c === 0x2d;
-        c = b[++this.pos];
+        c = b[++pos];
       }
-      if (!(c >= 0x30 && c <= 0x39)) this.fail("expected a digit in the exponent");
+      if (!(c >= 0x30 && c <= 0x39)) this.failAt(pos, "expected a digit in the exponent");
       let e = 0;
       do {
         if (e < 1e6) e = e * 10 + (c - 0x30);
-        c = b[++this.pos];
+        c = b[++pos];
       } while (c >= 0x30 && c <= 0x39);
       exp += eneg ? -e : e;
     }
+    this.pos = pos;
     let v: number;
     if (digits <= 15 && exp >= -22 && exp <= 22) v = exp < 0 ? m / P10[-exp] : m * P10[exp];
-    else return Number(this.buf.toString("latin1", start, this.pos));
+    else return Number(this.buf.toString("latin1", start, pos));
     return neg ? -v : v;
+  }
+
+  private failAt(pos: number, what: string): never {
+    this.pos = pos;
+    return this.fail(what);
   }
 
   string(): string {
