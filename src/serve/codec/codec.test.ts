@@ -214,6 +214,40 @@ describe("infer bodies on the fast path", () => {
     ).toThrow(/malformed JSON: expected a JSON value at byte/);
   });
 
+  it("FP32 data of 16 to 20 digits (numpy's tolist) reads as JSON.parse and a Float32Array do", () => {
+    const rand = seededRandom(12);
+    const u = new Uint32Array(1);
+    const f = new Float32Array(u.buffer);
+    const texts: string[] = [];
+    for (let i = 0; i < 40_000; i++) {
+      u[0] = (rand() * 2 ** 32) >>> 0;
+      if (!Number.isFinite(f[0])) continue;
+      const v = f[0];
+      texts.push(String(v)); // a float32 widened to a double: up to 17 digits, exponents included
+      // The midpoint between v and the next float32 up, exactly and just either side, in 17-20 digits.
+      u[0]++;
+      const mid = (v + f[0]) / 2;
+      for (const d of [17, 18, 19, 20]) {
+        const t = mid.toPrecision(Math.min(d, 21));
+        texts.push(
+          t,
+          t.replace(/(\d)(e|$)/, (_, x: string, e: string) => `${x}1${e}`),
+        );
+      }
+    }
+    const body = `{"inputs":[{"name":"x","datatype":"FP32","shape":[${texts.length}],"data":[${texts.join(",")}]}]}`;
+    const got = parseInferRequest(bytes(body)).inputs[0].data as Float32Array;
+    const want = Float32Array.from((JSON.parse(body) as { inputs: { data: number[] }[] }).inputs[0].data);
+    for (let i = 0; i < texts.length; i++)
+      if (!Object.is(got[i], want[i])) expect([texts[i], got[i]]).toEqual([texts[i], want[i]]);
+  });
+
+  it("data read before a later duplicate datatype key is read again exactly", () => {
+    const text = "0.30000001192092896123";
+    const body = `{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[${text}],"datatype":"FP64"}]}`;
+    expect(parseInferRequest(bytes(body)).inputs[0].data).toEqual(new Float64Array([Number(text)]));
+  });
+
   it("a float32 tensor goes out and comes back bit for bit", () => {
     const rand = seededRandom(8);
     const u = new Uint32Array(4096);
