@@ -11,7 +11,7 @@ import { MAX_JSON_DEPTH, nestedDeeperThan, preview } from "./json-limits.js";
 import { decodeBinaryValues, encodeBinaryValues } from "./binary.js";
 import { JsonDepthError, parseJsonBytes } from "./codec/json-scan.js";
 import { decodeNumberValues } from "./codec/numbers.js";
-import { float32ArrayJsonBytes } from "./codec/f32-text.js";
+import { float32ArrayJsonInto, float32ArrayJsonMaxBytes } from "./codec/f32-text.js";
 
 export interface NamedTensor extends Tensor {
   name: string;
@@ -159,8 +159,9 @@ export function encodeInferResponse(
     const o = req?.outputs?.find((x) => x.name === name);
     return o ? o.binary : (req?.binaryOutput ?? false);
   };
-  // Text, with FP32 data as ready-made bytes (float32ArrayJsonBytes: no string per value).
-  const chunks: Buffer[] = [];
+  // Text, with FP32 data written as bytes straight into the one buffer (no string per value, no
+  // second copy): `parts` alternates text and FP32 arrays.
+  const parts: (string | Float32Array)[] = [];
   let text = `{"model_name":${JSON.stringify(resp.modelName)},"model_version":${JSON.stringify(resp.modelVersion)}`;
   if (resp.id !== undefined) text += `,"id":${JSON.stringify(resp.id)}`;
   text += `,"outputs":[`;
@@ -172,15 +173,21 @@ export function encodeInferResponse(
       blobs.push(blob);
       text += `"parameters":{"binary_data_size":${blob.length}}}`;
     } else if (o.data instanceof Float32Array) {
-      chunks.push(Buffer.from(text + `"data":`, "utf8"), float32ArrayJsonBytes(o.data));
+      parts.push(text + `"data":`, o.data);
       text = "}";
     } else {
       text += `"data":${encodeJsonValues(o)}}`;
     }
   });
-  text += "]}";
-  chunks.push(Buffer.from(text, "utf8"));
-  const header = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  parts.push(text + "]}");
+  let max = 0;
+  for (const p of parts)
+    max += typeof p === "string" ? Buffer.byteLength(p, "utf8") : float32ArrayJsonMaxBytes(p.length);
+  const out = Buffer.allocUnsafe(max);
+  let pos = 0;
+  for (const p of parts)
+    pos = typeof p === "string" ? pos + out.write(p, pos, "utf8") : float32ArrayJsonInto(out, pos, p);
+  const header = out.subarray(0, pos);
   if (blobs.length === 0) return { contentType: "application/json", body: header };
   return {
     contentType: "application/octet-stream",

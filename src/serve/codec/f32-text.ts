@@ -138,14 +138,23 @@ export function float32ArrayJson(d: Float32Array): string {
 
 const NULL = [110, 117, 108, 108];
 
+/** Bytes float32ArrayJsonInto may write for `n` values: a comma, a sign, "0.", up to 13 zeros and 9
+ * digits each (|v| >= 1e-13; others take the shorter exponent form), and the brackets. */
+export function float32ArrayJsonMaxBytes(n: number): number {
+  return n * 26 + 2;
+}
+
 /**
  * float32ArrayJson's text as UTF-8 bytes, written straight into one buffer: no string per value, so
  * no garbage per value (on a 1024-wide output the strings cost more in GC than in formatting).
  */
 export function float32ArrayJsonBytes(d: Float32Array): Buffer {
-  // 26 bytes a value are enough: a comma, a sign, "0.", up to 13 zeros and 9 digits (|v| >= 1e-13).
-  const out = Buffer.allocUnsafe(d.length * 26 + 2);
-  let pos = 0;
+  const out = Buffer.allocUnsafe(float32ArrayJsonMaxBytes(d.length));
+  return out.subarray(0, float32ArrayJsonInto(out, 0, d));
+}
+
+/** Writes float32ArrayJson's text into `out` at `pos` (room for float32ArrayJsonMaxBytes); returns the end. */
+export function float32ArrayJsonInto(out: Buffer, pos: number, d: Float32Array): number {
   out[pos++] = 0x5b;
   for (let i = 0; i < d.length; i++) {
     if (i > 0) out[pos++] = 0x2c;
@@ -196,5 +205,5 @@ export function float32ArrayJsonBytes(d: Float32Array): Buffer {
     }
   }
   out[pos++] = 0x5d;
-  return out.subarray(0, pos);
+  return pos;
 }
