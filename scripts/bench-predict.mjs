@@ -5,16 +5,22 @@
 // small 64-128-64-10 MLP, where reading and writing rows dominate. Rounds run interleaved (baseline,
 // predict, baseline, predict, ...) and medians are compared, so machine noise hits both alike.
 //
-// The MLP runs 16k rows so that start-up (hashing and loading a 100 MB model twice: once to read its
-// inputs, once in the worker) and filling and draining the pipeline do not decide the figure alone.
+// The MLP runs 16k rows so that start-up (hashing the 100 MB model and loading it in the worker, about
+// 0.5 s of a 6 s run on 2 cores) and filling and draining the pipeline do not decide the figure alone.
 // "End to end" is the run's rows over its whole time (model hash, worker start, DuckDB, the final copy
 // of the parts into the output); "streaming" is the rate while rows flow, from the last progress event.
+// The baseline leaves out session creation, so only "end to end" is the whole cost; both are printed.
+//
+// Both sides use onnxruntime's default threads unless --threads is given, except that `mlpack predict`
+// picks one intra-op thread for a model too small to split (see defaultThreads in src/predict/predict.ts):
+// the small model is therefore also timed in process on one thread, the faster setting for it, and the
+// ratio against that is printed too, so the figure is not flattered by a slow baseline.
 //
 // Then peak RSS of `mlpack predict` on 100k, 500k, 1M and 2M-row inputs at the same batch size, and
 // at batch 64 against batch 1024: memory follows the batch (and part) size, not the input size.
 //
 // Usage: npm run bench:predict [-- --rounds 3 --batch 64 --big-rows 16384 --small-rows 200000
-//                                 --rss-rows 1000000 --threads 0]
+//                                 --rss-rows 1000000 --threads 0]   (--rss-rows 0: no memory part)
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -49,12 +55,12 @@ async function makeInput(file, rows, width, options = "") {
 }
 
 /** onnxruntime-node in this process: every batch prepared up front, then timed session.run calls. */
-async function baseline(model, rows, width) {
+async function baseline(model, rows, width, threads = THREADS) {
   const s = await ort.InferenceSession.create(model, {
     graphOptimizationLevel: "all",
     executionMode: "sequential",
     interOpNumThreads: 1,
-    ...(THREADS ? { intraOpNumThreads: THREADS } : {}),
+    ...(threads ? { intraOpNumThreads: threads } : {}),
   });
   const batches = [];
   for (let start = 0; start < rows; start += BATCH) {
@@ -114,16 +120,18 @@ function predict(model, input, output, batch = BATCH) {
   return { rowsPerSec: (done.read / done.ms) * 1000, streaming, rss };
 }
 
-async function compare(label, widths, rows) {
+async function compare(label, widths, rows, oneThread = false) {
   const model = path.join(dir, `${label}.onnx`);
   await writeModel(makeMlp({ widths, seed: 1 }), model);
   const input = path.join(dir, `${label}.parquet`);
   await makeInput(input, rows, widths[0]);
   const base = [];
+  const one = [];
   const ours = [];
   const steady = [];
   for (let r = 0; r < ROUNDS; r++) {
     base.push(await baseline(model, rows, widths[0]));
+    if (oneThread) one.push(await baseline(model, rows, widths[0], 1));
     const p = predict(model, input, path.join(dir, `${label}-out.parquet`));
     ours.push(p.rowsPerSec);
     steady.push(p.streaming);
@@ -134,12 +142,19 @@ async function compare(label, widths, rows) {
       `onnxruntime in process ${fmt(b).padStart(8)} rows/s   mlpack predict end to end ${fmt(o).padStart(8)} rows/s ` +
       `(ratio ${(o / b).toFixed(2)}x), streaming ${fmt(s).padStart(8)} rows/s (ratio ${(s / b).toFixed(2)}x)`,
   );
+  if (oneThread) {
+    const b1 = median(one);
+    console.log(
+      `${"".padEnd(6)} in process on 1 intra-op thread ${fmt(b1)} rows/s: predict end to end ${(o / b1).toFixed(2)}x, ` +
+        `streaming ${(s / b1).toFixed(2)}x of that`,
+    );
+  }
   return { label, baseline: b, predict: o, ratio: o / b, streamingRatio: s / b };
 }
 
 console.log(`bench:predict — ${os.cpus().length} CPUs, ${ROUNDS} interleaved rounds, medians\n`);
 const big = await compare("mlp25m", [1024, 4096, 4096, 1024], Number(args["big-rows"] ?? 16384));
-const small = await compare("small", [64, 128, 64, 10], Number(args["small-rows"] ?? 200_000));
+const small = await compare("small", [64, 128, 64, 10], Number(args["small-rows"] ?? 200_000), !THREADS);
 
 // Where the small model's time goes: DuckDB alone (as predict runs it: one thread), streaming the
 // input's list column in chunks and writing the predictions' Parquet, each against the model alone.
@@ -168,34 +183,37 @@ console.log(
 );
 
 const rssRows = Number(args["rss-rows"] ?? 1_000_000);
-const model = path.join(dir, "small.onnx");
-const mib = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-const sizes = [rssRows / 10, rssRows / 2, rssRows, rssRows * 2];
-const peaks = [];
-let smallGroups = 0;
-for (const n of sizes) {
-  const file = path.join(dir, `rss-${n}.parquet`);
-  await makeInput(file, n, 64);
-  peaks.push(predict(model, file, path.join(dir, "rss-out.parquet"), 64).rss);
-  if (n !== rssRows) fs.rmSync(file);
-  else {
-    // The same rows in row groups of 16,384 (DuckDB's default is 122,880): what the reader holds
-    // follows the input's row groups.
-    const small = path.join(dir, "rss-rg16k.parquet");
-    await makeInput(small, n, 64, ", ROW_GROUP_SIZE 16384");
-    smallGroups = predict(model, small, path.join(dir, "rss-out.parquet"), 64).rss;
-    fs.rmSync(small);
+// --rss-rows 0 skips the memory part (a quicker run while exploring).
+if (rssRows > 0) {
+  const model = path.join(dir, "small.onnx");
+  const mib = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  const sizes = [rssRows / 10, rssRows / 2, rssRows, rssRows * 2];
+  const peaks = [];
+  let smallGroups = 0;
+  for (const n of sizes) {
+    const file = path.join(dir, `rss-${n}.parquet`);
+    await makeInput(file, n, 64);
+    peaks.push(predict(model, file, path.join(dir, "rss-out.parquet"), 64).rss);
+    if (n !== rssRows) fs.rmSync(file);
+    else {
+      // The same rows in row groups of 16,384 (DuckDB's default is 122,880): what the reader holds
+      // follows the input's row groups.
+      const small = path.join(dir, "rss-rg16k.parquet");
+      await makeInput(small, n, 64, ", ROW_GROUP_SIZE 16384");
+      smallGroups = predict(model, small, path.join(dir, "rss-out.parquet"), 64).rss;
+      fs.rmSync(small);
+    }
   }
+  const full = path.join(dir, `rss-${rssRows}.parquet`);
+  const rFullBig = predict(model, full, path.join(dir, "rss-out.parquet"), 1024);
+  console.log(
+    `\npeak RSS (small model, 64 floats in per row, batch 64): ` +
+      sizes.map((n, i) => `${fmt(n)} rows ${mib(peaks[i])}`).join(", ") +
+      ` (x${(peaks[3] / peaks[0]).toFixed(2)} for 20x the rows); ${fmt(rssRows)} rows at batch 1024: ` +
+      `${mib(rFullBig.rss)}; ${fmt(rssRows)} rows in row groups of 16,384: ${mib(smallGroups)}; ` +
+      `input file ${mib(fs.statSync(full).size)}`,
+  );
 }
-const full = path.join(dir, `rss-${rssRows}.parquet`);
-const rFullBig = predict(model, full, path.join(dir, "rss-out.parquet"), 1024);
-console.log(
-  `\npeak RSS (small model, 64 floats in per row, batch 64): ` +
-    sizes.map((n, i) => `${fmt(n)} rows ${mib(peaks[i])}`).join(", ") +
-    ` (x${(peaks[3] / peaks[0]).toFixed(2)} for 20x the rows); ${fmt(rssRows)} rows at batch 1024: ` +
-    `${mib(rFullBig.rss)}; ${fmt(rssRows)} rows in row groups of 16,384: ${mib(smallGroups)}; ` +
-    `input file ${mib(fs.statSync(full).size)}`,
-);
 console.log(
   `\ngoal >= 0.9x end to end: mlp25m ${big.ratio >= 0.9 ? "met" : "NOT met"} (${big.ratio.toFixed(2)}x, streaming ${big.streamingRatio.toFixed(2)}x), ` +
     `small ${small.ratio >= 0.9 ? "met" : "NOT met"} (${small.ratio.toFixed(2)}x, streaming ${small.streamingRatio.toFixed(2)}x)`,

@@ -85,6 +85,36 @@ describe("predict fast paths", () => {
     ]);
   });
 
+  it("copies rows that lie back to back with one set per column; a NULL --keep value mid-slab falls back to values", async () => {
+    const c1 = await chunkOf(
+      "SELECT i::BIGINT AS id, [i, i * 2]::FLOAT[] AS x, [i, -i]::DOUBLE[2] AS y FROM range(5) t(i)",
+    );
+    expect(c1.column(1).flat!.run!(1, 3, 2)).toBe(2);
+    expect(c1.column(1).flat!.run!(1, 3, 3)).toBe(-1); // not the model's width
+    expect(c1.column(2).flat!.run!(1, 3, 2)).toBe(2);
+    const b = new BatchBuilder(["id"], 4, "skip");
+    b.setFile(file, [binding("FP32", 2, [1])], [0]);
+    const first = b.add(c1, 0);
+    expect(first).toHaveLength(1);
+    expect(first[0].keep[0]).toBeInstanceOf(BigInt64Array);
+    expect(Array.from(first[0].keep[0] as BigInt64Array)).toEqual([0n, 1n, 2n, 3n]);
+    expect(Array.from(first[0].feeds.x.data as Float32Array)).toEqual([0, 0, 1, 2, 2, 4, 3, 6]);
+    // DOUBLE[2] into an FP32 input: converted by the same set
+    const d = new BatchBuilder([], 8, "skip");
+    d.setFile(file, [binding("FP32", 2, [2])], []);
+    d.add(c1, 0);
+    expect(Array.from(d.flush()!.feeds.x.data as Float32Array)).toEqual([0, 0, 1, -1, 2, -2, 3, -3, 4, -4]);
+    const c2 = await chunkOf(
+      "SELECT CASE WHEN i = 1 THEN NULL ELSE i + 5 END::BIGINT AS id, [i, i]::FLOAT[] AS x FROM range(2) t(i)",
+    );
+    const last = b.add(c2, 5);
+    expect(last).toHaveLength(0);
+    const tail = b.flush()!;
+    expect([tail.rows, tail.read]).toEqual([3, 3]);
+    expect(tail.keep[0]).toEqual([4n, 5n, null]);
+    expect(Array.from(tail.feeds.x.data as Float32Array)).toEqual([4, 8, 0, 0, 1, 1]);
+  });
+
   it("feature columns (--map) and integer inputs: fractions are rejected, bigints converted", async () => {
     const c = await chunkOf("SELECT i::BIGINT AS a, i * 0.5 AS b FROM range(3) t(i)");
     const b = new BatchBuilder([], 8, "skip");

@@ -13,6 +13,7 @@ import { makeMlp } from "../src/onnx/fixtures.js";
 import { writeModel } from "../src/onnx/write.js";
 import { makePredictJob } from "../src/predict/k8s-job.js";
 import { parseMap, parseShard, shardOutputPath } from "../src/predict/options.js";
+import { defaultThreads } from "../src/predict/predict.js";
 
 const dir = tempDir("mlpack-predict-");
 const f = (name: string) => path.join(dir, name);
@@ -366,5 +367,13 @@ describe("predict options", () => {
     expect(() => parseMap(["x"])).toThrow(/INPUT=COLUMN/);
     expect(shardOutputPath("out/p.parquet", { index: 1, count: 3 })).toBe("out/p.shard-1-of-3.parquet");
     expect(shardOutputPath("out/p-{shard}.csv", { index: 1, count: 3 })).toBe("out/p-1.csv");
+  });
+
+  it("picks onnxruntime threads: one for a small model, its default for a big one, cores shared by workers", () => {
+    expect(defaultThreads(69_336, 1, 64, 2)).toBe(1); // 64-128-64-10
+    expect(defaultThreads(69_336, 1, 8192, 2)).toBe(0); // the same model at a big batch
+    expect(defaultThreads(100_700_615, 1, 64, 2)).toBe(0); // the 25M-parameter MLP
+    expect(defaultThreads(100_700_615, 2, 64, 8)).toBe(4);
+    expect(defaultThreads(69_336, 3, 64, 2)).toBe(1);
   });
 });

@@ -37,8 +37,8 @@ export interface Batch {
   /** Input rows consumed: rows + rejects.length. */
   read: number;
   feeds: Record<string, Tensor>;
-  /** Kept column values, one array per --keep column. */
-  keep: unknown[][];
+  /** Kept column values, one array per --keep column (typed when the column is plain numbers). */
+  keep: (unknown[] | NumericArray)[];
   rejects: Reject[];
 }
 
@@ -126,7 +126,9 @@ export class BatchBuilder {
   private read = 0;
   private buffers: NumericArray[] | null = null;
   private widths: (number | undefined)[] = [];
-  private keep: unknown[][] = [];
+  /** Per --keep column: a typed array while its values come from a flat numeric column, else values. */
+  private keep: (unknown[] | NumericArray | undefined)[] = [];
+  private readonly runStarts: number[] = [];
   private rejects: Reject[] = [];
   /** Per-cell numbers of the columns that take the slow path, reused row after row. */
   private readonly scratch: number[][] = [];
@@ -147,33 +149,102 @@ export class BatchBuilder {
     const done: Batch[] = [];
     const cols = cur.bindings.map((b) => b.columns.map((c) => chunk.column(c)));
     const keepCols = cur.keepIdx.map((c) => chunk.column(c));
-    for (let r = 0; r < chunk.rowCount; r++) {
+    let r = 0;
+    while (r < chunk.rowCount) {
       if (!this.buffers) this.start(cur.bindings);
-      this.read++;
-      const bad = this.fillRow(cur, cols, r);
-      if (bad) {
-        const reject: Reject = {
-          file: cur.file.path,
-          row: firstRow + r + 1,
-          column: bad.column,
-          reason: bad.reason,
-          keep: Object.fromEntries(this.keepNames.map((k, i) => [k, jsonCell(keepCols[i].value(r))])),
-        };
-        if (this.onError === "fail")
-          throw new UserError(
-            `${reject.file}: row ${reject.row}, column "${reject.column}": ${reject.reason}`,
-            {
-              hint: "fix the input, or pass --on-error skip to write bad rows to a rejects file and go on",
-            },
-          );
-        this.rejects.push(reject);
+      const m = Math.min(chunk.rowCount - r, this.slabRows - this.rows);
+      if (this.copyRun(cols, keepCols, r, m)) {
+        r += m;
+        this.read += m;
+        this.rows += m;
+        if (this.rows === this.slabRows) done.push(this.finish());
         continue;
       }
-      for (let k = 0; k < keepCols.length; k++) this.keep[k].push(keepCols[k].value(r));
-      this.rows++;
+      for (const end = r + m; r < end; r++) {
+        this.read++;
+        const bad = this.fillRow(cur, cols, r);
+        if (bad) {
+          const reject: Reject = {
+            file: cur.file.path,
+            row: firstRow + r + 1,
+            column: bad.column,
+            reason: bad.reason,
+            keep: Object.fromEntries(this.keepNames.map((k, i) => [k, jsonCell(keepCols[i].value(r))])),
+          };
+          if (this.onError === "fail")
+            throw new UserError(
+              `${reject.file}: row ${reject.row}, column "${reject.column}": ${reject.reason}`,
+              {
+                hint: "fix the input, or pass --on-error skip to write bad rows to a rejects file and go on",
+              },
+            );
+          this.rejects.push(reject);
+          continue;
+        }
+        for (let k = 0; k < keepCols.length; k++) this.keepOne(k, keepCols[k], r, this.rows);
+        this.rows++;
+      }
       if (this.rows === this.slabRows) done.push(this.finish());
     }
     return done;
+  }
+
+  /**
+   * The fast path: rows [r, r + m) of the chunk copied with one TypedArray.set per input (and per
+   * numeric --keep column), when every input is one flat column whose rows lie back to back with no
+   * NULLs and whose values need no conversion check. Such rows can have nothing to reject. False
+   * (nothing copied) when any column does not qualify; the rows then go one at a time.
+   */
+  private copyRun(cols: ColumnLike[][], keepCols: ColumnLike[], r: number, m: number): boolean {
+    const { infos } = this.cur!;
+    const starts = this.runStarts;
+    for (let b = 0; b < cols.length; b++) {
+      const f = cols[b].length === 1 ? cols[b][0].flat : undefined;
+      const width = this.widths[b];
+      if (!f?.run || width === undefined || width === 0) return false;
+      const dst = this.buffers![b];
+      const src = f.data;
+      const plain = src.constructor === dst.constructor || (infos[b].kind === "float" && !isBig(src));
+      if (!plain) return false;
+      starts[b] = f.run(r, m, width);
+      if (starts[b] < 0) return false;
+    }
+    for (let b = 0; b < cols.length; b++) {
+      const width = this.widths[b]!;
+      const src = cols[b][0].flat!.data as Float32Array;
+      (this.buffers![b] as Float32Array).set(
+        src.subarray(starts[b], starts[b] + m * width),
+        this.rows * width,
+      );
+    }
+    for (let k = 0; k < keepCols.length; k++) {
+      const f = keepCols[k].flat;
+      const at = f?.run ? f.run(r, m, 1) : -1;
+      let store = this.keep[k];
+      if (at >= 0 && store === undefined && this.rows === 0)
+        store = this.keep[k] = new (f!.data.constructor as new (n: number) => NumericArray)(this.slabRows);
+      if (at >= 0 && ArrayBuffer.isView(store) && store.constructor === f!.data.constructor)
+        (store as Float32Array).set((f!.data as Float32Array).subarray(at, at + m), this.rows);
+      else for (let i = 0; i < m; i++) this.keepOne(k, keepCols[k], r + i, this.rows + i);
+    }
+    return true;
+  }
+
+  /**
+   * Row r's --keep value as the slab's row `at`: into the typed store while the values are exactly
+   * representable there, else (from then on) into a plain array.
+   */
+  private keepOne(k: number, col: ColumnLike, r: number, at: number): void {
+    const value = col.value(r);
+    const store = this.keep[k];
+    if (ArrayBuffer.isView(store)) {
+      if (value !== null && col.flat?.data.constructor === store.constructor) {
+        (store as Float32Array)[at] = value as number;
+        return;
+      }
+      this.keep[k] = Array.from(store.subarray(0, at) as Float32Array) as unknown[];
+    }
+    ((this.keep[k] ??= []) as unknown[])[at] = value;
   }
 
   /** The last, partial slab (or one that carries only rejects); undefined when nothing is pending. */
@@ -184,7 +255,7 @@ export class BatchBuilder {
   private start(bindings: Binding[]): void {
     this.widths = bindings.map((b) => b.width);
     this.buffers = bindings.map((b, i) => this.cur!.infos[i].create(this.slabRows * (b.width ?? 0)));
-    this.keep = this.keepNames.map(() => []);
+    this.keep = this.keepNames.map(() => undefined);
   }
 
   private fillRow(cur: Current, cols: ColumnLike[][], r: number): Bad | undefined {
@@ -274,7 +345,9 @@ export class BatchBuilder {
       rows: this.rows,
       read: this.read,
       feeds,
-      keep: this.keep,
+      keep: this.keep.map((k) =>
+        k === undefined ? [] : ArrayBuffer.isView(k) && k.length !== this.rows ? k.subarray(0, this.rows) : k,
+      ),
       rejects: this.rejects,
     };
     this.rows = 0;
@@ -285,6 +358,8 @@ export class BatchBuilder {
     return batch;
   }
 }
+
+const isBig = (a: NumericArray) => a instanceof BigInt64Array || a instanceof BigUint64Array;
 
 /** Copies one row's numbers from a flat column into `dst` at `at`; returns the next position. */
 function copyFlat(dst: NumericArray, at: number, f: FlatColumn, r: number): number {

@@ -20,6 +20,11 @@ export interface FlatColumn {
   isNull(row: number): boolean;
   /** Some element inside a list is NULL (checked only when any element can be). */
   hasNullItem?(row: number): boolean;
+  /**
+   * Where rows [row, row + n) start in `data` when they lie back to back, `width` values each, with no
+   * NULL anywhere: the rows are then copied with one TypedArray.set. -1 when they do not.
+   */
+  run?(row: number, n: number, width: number): number;
 }
 
 interface Validity {
@@ -34,6 +39,8 @@ interface PrimitiveLike {
 
 interface ListLike extends PrimitiveLike {
   childVector?: PrimitiveLike;
+  /** (offset, length) pairs, one per row. */
+  entryData?: unknown;
   getEntryOffset?(row: number): number;
   getEntryLength?(row: number): number;
 }
@@ -62,6 +69,11 @@ function numericItems(v: PrimitiveLike | undefined): { data: NumericArray; integ
   return undefined;
 }
 
+/** The vector has no validity mask: no NULLs at all. */
+const noNulls = (v: PrimitiveLike | undefined) => (v?.validity?.data ?? null) === null;
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function validity(v: PrimitiveLike): ((row: number) => boolean) | undefined {
   const val = v.validity;
   if (!val || typeof val.itemValid !== "function") return undefined;
@@ -78,20 +90,31 @@ export function flatFromVector(vector: unknown): FlatColumn | undefined {
   const isNull = validity(v);
   if (!isNull) return undefined;
   const scalar = numericItems(v);
-  if (scalar) return { ...scalar, start: (r) => r, length: () => 1, isNull };
+  if (scalar)
+    return {
+      ...scalar,
+      start: (r) => r,
+      length: () => 1,
+      isNull,
+      ...(noNulls(v) ? { run: (r: number, _n: number, w: number) => (w === 1 ? r : -1) } : {}),
+    };
   // Lists (rows of any length) and arrays (a fixed length); a nested child has no typed items.
   if (typeof v.getEntryOffset === "function" && typeof v.getEntryLength === "function" && v.childVector) {
     const child = numericItems(v.childVector);
     const childNull = validity(v.childVector);
     if (!child || !childNull || /Boolean|Decimal/.test(v.childVector.constructor.name)) return undefined;
     const list = v as Required<Pick<ListLike, "getEntryOffset" | "getEntryLength">>;
-    const hasNulls = (v.childVector.validity?.data ?? null) !== null;
+    const hasNulls = !noNulls(v.childVector);
+    const entries = v.entryData;
     return {
       ...child,
       start: (r) => list.getEntryOffset(r),
       length: (r) => list.getEntryLength(r),
       isNull,
       ...(hasNulls ? { hasNullItem: nullInRange(childNull, list) } : {}),
+      ...(!hasNulls && noNulls(v) && entries instanceof BigUint64Array && littleEndian
+        ? { run: listRun(new Uint32Array(entries.buffer, entries.byteOffset, entries.length * 2)) }
+        : {}),
     };
   }
   if (v.childData && v.arrayType && typeof v.arrayType.length === "number") {
@@ -99,18 +122,40 @@ export function flatFromVector(vector: unknown): FlatColumn | undefined {
     const childNull = validity(v.childData);
     if (!child || !childNull || /Boolean|Decimal/.test(v.childData.constructor.name)) return undefined;
     const w = v.arrayType.length;
-    const hasNulls = (v.childData.validity?.data ?? null) !== null;
+    const hasNulls = !noNulls(v.childData);
     return {
       ...child,
       start: (r) => r * w,
       length: () => w,
       isNull,
+      ...(!hasNulls && noNulls(v)
+        ? { run: (r: number, _n: number, width: number) => (width === w ? r * w : -1) }
+        : {}),
       ...(hasNulls
         ? { hasNullItem: nullInRange(childNull, { getEntryOffset: (r) => r * w, getEntryLength: () => w }) }
         : {}),
     };
   }
   return undefined;
+}
+
+/**
+ * A list's rows lie back to back when each one starts where the one before ends, `width` long. The
+ * (offset, length) pairs are 64-bit; they are read as 32-bit halves (little-endian: low word first)
+ * so that no BigInt is made per row.
+ */
+function listRun(e: Uint32Array): (row: number, n: number, width: number) => number {
+  return (row, n, width) => {
+    const first = row * 4;
+    if (e[first + 1] !== 0) return -1;
+    const start = e[first];
+    let at = start;
+    for (let i = first, end = (row + n) * 4; i < end; i += 4) {
+      if (e[i] !== at || e[i + 1] !== 0 || e[i + 2] !== width || e[i + 3] !== 0) return -1;
+      at += width;
+    }
+    return start;
+  };
 }
 
 function nullInRange(
@@ -133,5 +178,6 @@ export function flatFromArray(data: NumericArray, width: number, floating: boole
     start: (r) => r * width,
     length: () => width,
     isNull: () => false,
+    run: (r, _n, w) => (w === width ? r * width : -1),
   };
 }

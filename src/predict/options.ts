@@ -25,7 +25,7 @@ export interface PredictOptions {
   keep: string[];
   batchSize: number;
   workers: number;
-  /** onnxruntime intra-op threads per worker (0: onnxruntime's default). */
+  /** onnxruntime intra-op threads per worker (0: chosen by defaultThreads in predict.ts). */
   threads: number;
   /** Rows per output part (the unit of resume); default: sized to ~32 MiB of outputs. */
   partRows?: number;

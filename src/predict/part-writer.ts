@@ -85,7 +85,8 @@ export class PartWriter {
       for (let c = 0; c < k; c++) {
         const v = chunk.getColumnVector(c);
         const values = batch.keep[c];
-        for (let i = 0; i < n; i++) v.setItem(i, values[start + i] as DuckDBValue);
+        if (!(ArrayBuffer.isView(values) && bulkSet(v, values, start, n)))
+          for (let i = 0; i < n; i++) v.setItem(i, values[start + i] as DuckDBValue);
         v.flush();
       }
       this.schema.outputs.forEach((o, j) => {

@@ -18,6 +18,7 @@ import {
   USMALLINT,
   UTINYINT,
   BOOLEAN,
+  type DuckDBDataChunk,
   type DuckDBType,
 } from "@duckdb/node-api";
 import { UserError, UsageError } from "../errors.js";
@@ -164,6 +165,7 @@ export async function* streamFile(
     return;
   }
   let attached = false;
+  let next: Promise<DuckDBDataChunk | null> | undefined;
   try {
     if (file.format === "duckdb") {
       await duck.conn.run(`ATTACH ${sqlString(file.path)} AS src (READ_ONLY)`);
@@ -179,20 +181,32 @@ export async function* streamFile(
     let seen = 0;
     let toSkip = skip;
     let left = limit;
+    // One chunk ahead: DuckDB decodes the next chunk (on a libuv thread) while this one is turned
+    // into rows on the main thread. A chunk owns its memory, so holding two is safe.
+    const fetch = () => {
+      const p = result.fetchChunk();
+      p.catch(() => {}); // awaited below
+      return p;
+    };
+    next = fetch();
     while (left > 0) {
       let chunk;
       try {
-        chunk = await result.fetchChunk();
+        chunk = await next;
       } catch (e) {
         throw readError(file.path, e, ` after row ${offset + seen}`);
       }
-      if (!chunk || chunk.rowCount === 0) break;
+      if (!chunk || chunk.rowCount === 0) {
+        next = undefined;
+        break;
+      }
       const from = Math.min(toSkip, chunk.rowCount);
       toSkip -= from;
       const n = Math.min(chunk.rowCount - from, left);
-      if (n === 0) continue;
       seen += n;
       left -= n;
+      next = left > 0 ? fetch() : undefined;
+      if (n === 0) continue;
       const columns: ColumnLike[] = [];
       const column = (i: number): ColumnLike => {
         if (columns[i]) return columns[i];
@@ -206,6 +220,8 @@ export async function* streamFile(
       yield { rowCount: n, column };
     }
   } finally {
+    // The connection runs one thing at a time: a fetch still under way ends before anything else.
+    await next?.catch(() => {});
     if (attached) await duck.conn.run("DETACH src");
   }
 }
@@ -239,6 +255,7 @@ function shiftFlat(f: FlatColumn, by: number): FlatColumn {
     length: (r) => f.length(r + by),
     isNull: (r) => f.isNull(r + by),
     ...(f.hasNullItem ? { hasNullItem: (r: number) => f.hasNullItem!(r + by) } : {}),
+    ...(f.run ? { run: (r: number, n: number, w: number) => f.run!(r + by, n, w) } : {}),
   };
 }
 

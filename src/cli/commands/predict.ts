@@ -69,7 +69,11 @@ export function registerPredict(program: Command, io: CliIo): void {
     .option("--keep <columns>", "input columns copied to the output, e.g. id,ts")
     .option("--batch-size <n>", "rows per inference call", "64")
     .option("--workers <n>", "worker threads, each with its own onnxruntime session", "1")
-    .option("--threads <n>", "onnxruntime intra-op threads per worker (0: its default)", "0")
+    .option(
+      "--threads <n>",
+      "onnxruntime intra-op threads per worker (0: one for a small model, else onnxruntime's default)",
+      "0",
+    )
     .option("--part-rows <n>", "rows per output part, the unit of --resume (default: ~8 MiB of outputs)")
     .option("--resume", "continue an interrupted run from its last complete part")
     .option("--restart", "discard the parts an interrupted run left and start over")
