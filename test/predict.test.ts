@@ -9,11 +9,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { runInProcess } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 import { close, reference, run, sql } from "./helpers/predict-data.js";
-import { makeMlp } from "../src/onnx/fixtures.js";
+import { makeMlp, makeResNet } from "../src/onnx/fixtures.js";
 import { writeModel } from "../src/onnx/write.js";
 import { makePredictJob } from "../src/predict/k8s-job.js";
 import { parseMap, parseShard, shardOutputPath } from "../src/predict/options.js";
-import { defaultThreads } from "../src/predict/predict.js";
+import { defaultThreads, denseWeightBytes } from "../src/predict/predict.js";
 
 const dir = tempDir("mlpack-predict-");
 const f = (name: string) => path.join(dir, name);
@@ -375,5 +375,27 @@ describe("predict options", () => {
     expect(defaultThreads(100_700_615, 1, 64, 2)).toBe(0); // the 25M-parameter MLP
     expect(defaultThreads(100_700_615, 2, 64, 8)).toBe(4);
     expect(defaultThreads(69_336, 3, 64, 2)).toBe(1);
+  });
+
+  it("reads a small model to see whether it is dense: external weights count, convolutions and images keep the default", async () => {
+    const mlp = f("threads-mlp.onnx");
+    await writeModel(makeMlp({ widths: [64, 128, 64, 10], seed: 1 }), mlp);
+    expect(denseWeightBytes(mlp, 64)).toBe(fs.statSync(mlp).size);
+    expect(defaultThreads(denseWeightBytes(mlp, 64), 1, 64, 2)).toBe(1);
+    // The same weights in an external data file: a tiny .onnx, the weights still count.
+    const big = f("threads-ext.onnx");
+    await writeModel(makeMlp({ widths: [512, 2048, 512], seed: 1 }), big, { externalData: "always" });
+    expect(fs.statSync(big).size).toBeLessThan(4096);
+    expect(denseWeightBytes(big, 64)).toBeGreaterThan(4_000_000);
+    expect(defaultThreads(denseWeightBytes(big, 64), 1, 64, 2)).toBe(0);
+    // A small conv net does far more than batch × weights: onnxruntime's default.
+    const conv = f("threads-conv.onnx");
+    await writeModel(makeResNet({ widths: [4, 8], size: 16 }), conv);
+    expect(fs.statSync(conv).size).toBeLessThan(100_000);
+    expect(denseWeightBytes(conv, 64)).toBe(Infinity);
+    // Not a model at all: the default, and the worker says what is wrong.
+    const junk = f("threads-junk.onnx");
+    fs.writeFileSync(junk, "not a model");
+    expect(denseWeightBytes(junk, 64)).toBe(Infinity);
   });
 });

@@ -18,6 +18,8 @@ import { shardOutputPath, type PredictOptions } from "./options.js";
 import { outputColumns, type OutputSchema } from "./output-schema.js";
 import { finalize, PartWriter, partFormatFor } from "./part-writer.js";
 import { SlabPool } from "./slab-pool.js";
+import { readModelFromBytes } from "../onnx/read.js";
+import { forEachGraph } from "../onnx/walk-proto.js";
 import { resolveInputs, streamFile, type InputFile } from "./source.js";
 
 export interface PredictDeps {
@@ -58,7 +60,8 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
   // hashed; their sessions also say what the inputs and outputs are, so it is never parsed here.
   const workers = Math.max(1, o.workers);
   const threads =
-    o.threads || defaultThreads(fs.statSync(o.model).size, workers, o.batchSize, os.availableParallelism());
+    o.threads ||
+    defaultThreads(denseWeightBytes(o.model, o.batchSize), workers, o.batchSize, os.availableParallelism());
   const starting = SlabPool.start({ model: o.model, intraOpThreads: threads }, workers);
   starting.catch(() => {}); // awaited below
   let pool: SlabPool | undefined;
@@ -288,10 +291,44 @@ function openManifest(dir: string, job: Record<string, unknown>, o: PredictOptio
 }
 
 /**
+ * The model's weight bytes when it may be a small dense model (what defaultThreads' one-thread rule
+ * is for), else Infinity. A file too big for the rule is not read. A small one is read (milliseconds:
+ * the rule only applies under ~1 MB at batch 64): weights in external data files count, and a graph
+ * with inputs of more than 2 dims (images, sequences) or with convolutions, recurrences or loops
+ * anywhere does far more work per weight than a batch of rows times its weights, so it keeps
+ * onnxruntime's default. Anything unreadable also keeps the default (the
+ * worker's session reports the error).
+ */
+export function denseWeightBytes(model: string, batchSize: number): number {
+  const fileBytes = fs.statSync(model).size;
+  if ((fileBytes / 4) * batchSize >= 2 ** 24) return Infinity;
+  try {
+    const m = readModelFromBytes(fs.readFileSync(model), { externalDataDir: path.dirname(model) });
+    const graph = m.proto.graph!;
+    // Rows of features: inputs of rank 1 or 2. Images and sequences multiply the work per weight.
+    const inits = new Set((graph.initializer ?? []).map((t) => t.name));
+    let heavy = (graph.input ?? []).some((i) => {
+      const t = i.type?.value;
+      return !inits.has(i.name) && !(t?.case === "tensorType" && (t.value.shape?.dim.length ?? 9) <= 2);
+    });
+    forEachGraph(graph, (g) => {
+      for (const n of g.node ?? []) if (HEAVY_PER_WEIGHT.test(n.opType ?? "")) heavy = true;
+    });
+    return heavy ? Infinity : fileBytes + m.externalFiles.reduce((a, f) => a + f.bytes, 0);
+  } catch {
+    return Infinity;
+  }
+}
+
+/** Ops that reuse each weight many times per row (over positions, time steps or iterations). */
+const HEAVY_PER_WEIGHT = /Conv|Pool|LSTM|GRU|^RNN$|Loop|Scan|Attention|Resize|Upsample/;
+
+/**
  * onnxruntime intra-op threads per worker when --threads is not given. Several workers share the
  * cores. One worker gets onnxruntime's default (a thread per core) unless a batch is too little work
  * to split: a model of under ~16M multiply-adds per batch (weights estimated from the file's size,
- * 4 bytes each) runs faster on one thread, and leaves the other cores to DuckDB and the main thread.
+ * 4 bytes each, see denseWeightBytes) runs faster on one thread, and leaves the other cores to DuckDB
+ * and the main thread.
  * Measured on 2 cores at batch 64: a 64-128-64-10 MLP 1.0-1.1M rows/s on one thread against
  * 0.83-0.89M on two; a 131k-weight MLP about even; 525k weights and up clearly faster on two.
  */
