@@ -64,7 +64,11 @@ export interface QuantizeConfig {
   eval?: string;
   /** One scale per output channel. */
   perChannel?: boolean;
-  /** 7-bit weights for CPUs without VNNI. */
+  /**
+   * 7-bit weights (default true in dynamic and static modes): onnxruntime's int8 kernels on x86 CPUs without VNNI sum pairs of
+   * products in 16 bits, which saturate with full 8-bit weights. false only when every CPU that
+   * runs the model has VNNI (AVX512-VNNI, AVX-VNNI) or is ARM.
+   */
   reduceRange?: boolean;
   /** int8 symmetric activations in static mode. */
   symmetricActivations?: boolean;

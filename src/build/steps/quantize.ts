@@ -79,7 +79,7 @@ export const quantizeStep: BuildStep = {
       method: q.method ?? "minmax",
       eval: q.eval?.startsWith("random:") ? q.eval : rel(ctx.configDir, q.eval),
       perChannel: q.perChannel ?? false,
-      reduceRange: q.reduceRange ?? false,
+      reduceRange: q.reduceRange,
       symmetricActivations: q.symmetricActivations ?? false,
       exclude: q.exclude ?? [],
       include: q.include ?? [],

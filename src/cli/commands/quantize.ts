@@ -39,7 +39,10 @@ export function registerQuantize(program: Command, io: CliIo): void {
       "samples for the accuracy report (default: the calibration set, else random:8)",
     )
     .option("--per-channel", "one scale per output channel/column instead of per tensor")
-    .option("--reduce-range", "7-bit weights ([-64, 64]) for CPUs without VNNI")
+    .option(
+      "--no-reduce-range",
+      "full 8-bit weights instead of 7-bit ([-64, 64]); only for CPUs with VNNI (AVX512-VNNI, AVX-VNNI) or ARM: elsewhere onnxruntime's int8 kernels saturate and wreck accuracy",
+    )
     .option("--symmetric-activations", "static mode: int8 symmetric activations instead of uint8 asymmetric")
     .option(
       "--exclude <names>",
@@ -89,7 +92,8 @@ export function registerQuantize(program: Command, io: CliIo): void {
         method: o.method as "minmax",
         eval: o.eval as string | undefined,
         perChannel: Boolean(o.perChannel),
-        reduceRange: Boolean(o.reduceRange),
+        // commander sets it true unless --no-reduce-range; unset, quantize picks (7-bit unless weights-only)
+        reduceRange: o.reduceRange === false ? false : undefined,
         symmetricActivations: Boolean(o.symmetricActivations),
         exclude: (o.exclude as string[]) ?? [],
         include: (o.include as string[]) ?? [],

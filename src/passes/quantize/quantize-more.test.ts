@@ -66,6 +66,33 @@ describe("quantize: embeddings and options", () => {
   });
 });
 
+describe("quantize: 7-bit weights by default where integer kernels run", () => {
+  const maxAbsWeight = async (file: string) => {
+    const q = await readModel(file);
+    const w = q.proto.graph!.initializer.find((t) => t.name === "fc0.weight_quantized")!;
+    return Math.max(
+      ...[...new Int8Array(w.rawData.buffer, w.rawData.byteOffset, w.rawData.length)].map(Math.abs),
+    );
+  };
+
+  it("dynamic and static use [-64, 64] unless reduceRange is false; weights-only keeps 8 bits", async () => {
+    const file = path.join(dir, "rr.onnx");
+    await writeModel(makeMlp({ widths: [32, 64, 8], seed: 4 }), file);
+    const run = async (name: string, o: Parameters<typeof quantize>[2]) => {
+      const out = path.join(dir, name);
+      const r = await quantize(file, out, o);
+      return { max: await maxAbsWeight(out), cosine: r.accuracy.outputs[0].cosine };
+    };
+    const dyn = await run("rr-dyn.onnx", { mode: "dynamic" });
+    expect(dyn.max).toBe(64);
+    // 16-bit saturation on CPUs without VNNI cannot happen with 7-bit weights: accurate everywhere.
+    expect(dyn.cosine).toBeGreaterThan(0.9995);
+    expect((await run("rr-dyn8.onnx", { mode: "dynamic", reduceRange: false })).max).toBe(127);
+    expect((await run("rr-static.onnx", { mode: "static", calibration: "random:4" })).max).toBe(64);
+    expect((await run("rr-w8.onnx", { mode: "weights-only" })).max).toBe(127);
+  });
+});
+
 describe("quantize: NumPy calibration files", () => {
   it("reads a directory of .npy files and an .npz file", async () => {
     const file = path.join(dir, "mlp2.onnx");

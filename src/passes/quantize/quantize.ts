@@ -3,6 +3,7 @@
  * write. The output is written (temp file, then rename) only when it validates and passes the gate.
  */
 import os from "node:os";
+import { REDUCE_RANGE_DEFAULT } from "./params.js";
 import { readModel, readTensor, type LoadedModel } from "../../onnx/read.js";
 import { checkOutputFile } from "../../write-atomic.js";
 import { writeModel } from "../../onnx/write.js";
@@ -133,7 +134,8 @@ export async function quantize(
   const tick = (k: string, t0: number) => (timings[k] = Math.round(performance.now() - t0));
   const pass: QuantizePassOptions = {
     perChannel: opts.perChannel ?? false,
-    reduceRange: opts.reduceRange ?? false,
+    // Weights-only models compute in float: nothing saturates, so they keep all 8 bits.
+    reduceRange: opts.reduceRange ?? (mode !== "weights-only" && REDUCE_RANGE_DEFAULT),
     exclude: opts.exclude ?? [],
     include: opts.include ?? [],
     symmetricActivations: opts.symmetricActivations ?? false,

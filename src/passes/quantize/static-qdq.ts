@@ -98,8 +98,9 @@ export function quantizeQdq(
   const list = candidates(g, opts, records);
   const byNode = new Map(list.map((c) => [c.node, c]));
   const actType = opts.symmetricActivations ? DT.INT8 : DT.UINT8;
+  // --reduce-range narrows the weights only, as in onnxruntime's quantizer: 7-bit weights are what
+  // keeps the 16-bit sums of u8 x s8 products from saturating; activations keep all 8 bits.
   const actRange = qRange(opts.symmetricActivations ? "int8" : "uint8", {
-    reduceRange: opts.reduceRange,
     symmetric: opts.symmetricActivations,
   });
   const qparams = new Map<string, QParams>();
