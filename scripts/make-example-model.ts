@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { makeMlp } from "../src/onnx/fixtures.js";
 import { writeModel } from "../src/onnx/write.js";
 import { create, StringStringEntryProtoSchema } from "../src/onnx/proto.js";
+import { seededRandom } from "../src/onnx/random.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const out = path.join(root, "examples/mlp/model.onnx");
@@ -15,3 +16,14 @@ model.docString =
 model.metadataProps.push(create(StringStringEntryProtoSchema, { key: "license", value: "MIT" }));
 const r = await writeModel(model, out);
 console.log(`wrote ${path.relative(root, r.modelPath)} (${r.modelBytes} bytes)`);
+
+// Evaluation inputs for the accuracy gate: a gate on random inputs is refused as no evidence, so the
+// example ships the kind of file a user would (here 32 seeded feature vectors, as a .json sample file).
+const rand = seededRandom(7);
+const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+const samples = Array.from({ length: 32 }, () => ({
+  input: { dims: [1, 64], data: Array.from({ length: 64 }, () => Math.round(gauss() * 1e4) / 1e4) },
+}));
+const evalFile = path.join(root, "examples/mlp/eval.json");
+fs.writeFileSync(evalFile, JSON.stringify(samples) + "\n");
+console.log(`wrote ${path.relative(root, evalFile)} (${samples.length} samples)`);

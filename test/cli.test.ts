@@ -35,6 +35,19 @@ describe("mlpack CLI", () => {
     expect(t.stderr).toMatch(/Allowed choices are ort-cpu, ort-cuda, tfjs/);
   });
 
+  it("the example project (npm run example) builds as written: its gate measures on eval.json, not random inputs", () => {
+    const project = path.join(dir, "example");
+    fs.mkdirSync(project, { recursive: true });
+    for (const f of ["mlpack.yaml", "model.onnx", "eval.json"])
+      fs.copyFileSync(path.join(REPO, "examples/mlp", f), path.join(project, f));
+    const r = runBuilt(["build", "--config", path.join(project, "mlpack.yaml"), "--target", "lambda"], {
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/quantize ok .*3 of 3 layer\(s\) quantized/);
+    expect(r.stdout + r.stderr).not.toMatch(/NOT EVIDENCE|random/);
+  });
+
   it("inspect prints a human summary of the example model", () => {
     const r = runBuilt(["inspect", EXAMPLE]);
     expect(r.code).toBe(0);
