@@ -186,7 +186,9 @@ export function float32ArrayJsonInto(out: Buffer, pos: number, d: Float32Array):
       for (let j = 0; j < k - n; j++) out[pos++] = 0x30;
       pos = putDigits(out, m, pos, n);
     } else {
-      // n digits with the point after the first n - k: the low k digits first, from the end.
+      // n digits with the point after the first n - k: the low k digits first, from the end. Written
+      // out rather than through putDigits: a point check inside putDigits, or splitting m into two
+      // putDigits calls, measured 35-50% slower per value (most values take this branch).
       const end = pos + n + 1;
       const dot = end - 1 - k;
       let r = m;
