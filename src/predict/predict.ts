@@ -301,7 +301,7 @@ function openManifest(dir: string, job: Record<string, unknown>, o: PredictOptio
  */
 export function denseWeightBytes(model: string, batchSize: number): number {
   const fileBytes = fs.statSync(model).size;
-  if ((fileBytes / 4) * batchSize >= 2 ** 24) return Infinity;
+  if (!tooLittleToSplit(fileBytes, batchSize)) return Infinity;
   try {
     const m = readModelFromBytes(fs.readFileSync(model), { externalDataDir: path.dirname(model) });
     const graph = m.proto.graph!;
@@ -339,7 +339,12 @@ export function defaultThreads(
   cores: number,
 ): number {
   if (workers > 1) return Math.max(1, Math.floor(cores / workers));
-  return (modelBytes / 4) * batchSize < 2 ** 24 ? 1 : 0;
+  return tooLittleToSplit(modelBytes, batchSize) ? 1 : 0;
+}
+
+/** Under ~16M multiply-adds a batch (4 bytes a weight, one multiply-add per weight and row). */
+function tooLittleToSplit(weightBytes: number, batchSize: number): boolean {
+  return (weightBytes / 4) * batchSize < 2 ** 24;
 }
 
 function defaultPartRows(s: OutputSchema, batchSize: number): number {
