@@ -15,6 +15,15 @@ import { npy, storedZip } from "../../../test/helpers/npy.js";
 
 const dir = tempDir("mlpack-quantize2-");
 
+/** The largest |q| of the first layer's int8 weights in a quantized MLP. */
+async function maxAbsWeight(file: string): Promise<number> {
+  const q = await readModel(file);
+  const w = q.proto.graph!.initializer.find((t) => t.name === "fc0.weight_quantized")!;
+  return Math.max(
+    ...[...new Int8Array(w.rawData.buffer, w.rawData.byteOffset, w.rawData.length)].map(Math.abs),
+  );
+}
+
 describe("quantize: embeddings and options", () => {
   it("Gather on an embedding table reads int8 rows and dequantizes them", async () => {
     const rand = seededRandom(9);
@@ -58,23 +67,12 @@ describe("quantize: embeddings and options", () => {
     const zp = q.proto.graph!.initializer.find((t) => t.name === "input_zero_point")!;
     expect(zp.dataType).toBe(DT.INT8);
     expect([...zp.rawData]).toEqual([0]);
-    const w = q.proto.graph!.initializer.find((t) => t.name === "fc0.weight_quantized")!;
-    expect(
-      Math.max(...[...new Int8Array(w.rawData.buffer, w.rawData.byteOffset, w.rawData.length)].map(Math.abs)),
-    ).toBe(64);
+    expect(await maxAbsWeight(out)).toBe(64);
     expect(r.accuracy.outputs[0].cosine).toBeGreaterThan(0.99);
   });
 });
 
 describe("quantize: 7-bit weights by default where integer kernels run", () => {
-  const maxAbsWeight = async (file: string) => {
-    const q = await readModel(file);
-    const w = q.proto.graph!.initializer.find((t) => t.name === "fc0.weight_quantized")!;
-    return Math.max(
-      ...[...new Int8Array(w.rawData.buffer, w.rawData.byteOffset, w.rawData.length)].map(Math.abs),
-    );
-  };
-
   it("dynamic and static use [-64, 64] unless reduceRange is false; weights-only keeps 8 bits", async () => {
     const file = path.join(dir, "rr.onnx");
     await writeModel(makeMlp({ widths: [32, 64, 8], seed: 4 }), file);
