@@ -11,10 +11,12 @@
 // of the parts into the output); "streaming" is the rate while rows flow, from the last progress event.
 // The baseline leaves out session creation, so only "end to end" is the whole cost; both are printed.
 //
-// Both sides use onnxruntime's default threads unless --threads is given, except that `mlpack predict`
-// picks one intra-op thread for a model too small to split (see defaultThreads in src/predict/predict.ts):
-// the small model is therefore also timed in process on one thread, the faster setting for it, and the
-// ratio against that is printed too, so the figure is not flattered by a slow baseline.
+// The baseline is one session on onnxruntime's default threads (what a script does). `mlpack predict`
+// picks its own layout unless --threads is given (see defaultWorkers and defaultThreads in
+// src/predict/predict.ts): one worker on one thread for a model too small to split, one worker per core
+// on one thread each for a bigger one. So that no figure is flattered by a slow baseline, each model is
+// also timed in process in the layout predict uses, and the ratios against that are printed too: the
+// small model on one thread, the big one as one session per core in worker threads.
 //
 // Then peak RSS of `mlpack predict` on 100k, 500k, 1M and 2M-row inputs at the same batch size, and
 // at batch 64 against batch 1024: memory follows the batch (and part) size, not the input size.
@@ -78,6 +80,51 @@ async function baseline(model, rows, width, threads = THREADS) {
   return (rows / ms) * 1000;
 }
 
+/**
+ * onnxruntime-node in process the other way: one session per core, each on one intra-op thread in a
+ * worker thread of its own, batches dealt round-robin (the layout `mlpack predict` picks by default
+ * for a model with work to split, see defaultWorkers in src/predict/predict.ts). Timed from the moment
+ * every worker is ready to the last one's end.
+ */
+async function baselineWorkers(model, rows, width, n = os.availableParallelism()) {
+  const code = `
+    const { parentPort, workerData: w } = require("node:worker_threads");
+    const ort = require(${JSON.stringify(path.join(root, "node_modules/onnxruntime-node"))});
+    (async () => {
+      const s = await ort.InferenceSession.create(w.model, { intraOpNumThreads: 1, interOpNumThreads: 1,
+        executionMode: "sequential", graphOptimizationLevel: "all" });
+      const batches = [];
+      for (let start = w.batch * w.index; start < w.rows; start += w.batch * w.n) {
+        const m = Math.min(w.batch, w.rows - start);
+        const x = new Float32Array(m * w.width);
+        for (let r = 0; r < m; r++) for (let k = 0; k < w.width; k++) x[r * w.width + k] = Math.sin((start + r) * 0.001 + k);
+        batches.push(new ort.Tensor("float32", x, [m, w.width]));
+      }
+      await s.run({ input: batches[0] });
+      parentPort.postMessage("ready");
+      parentPort.once("message", async () => {
+        for (const b of batches) await s.run({ input: b });
+        parentPort.postMessage("done");
+        await s.release();
+      });
+    })();`;
+  const { Worker } = await import("node:worker_threads");
+  const ws = Array.from(
+    { length: n },
+    (_, index) =>
+      new Worker(code, { eval: true, workerData: { model, rows, width, batch: BATCH, index, n } }),
+  );
+  const next = (w) => new Promise((resolve, reject) => (w.once("message", resolve), w.once("error", reject)));
+  await Promise.all(ws.map(next));
+  const t0 = performance.now();
+  const done = Promise.all(ws.map(next));
+  for (const w of ws) w.postMessage("go");
+  await done;
+  const ms = performance.now() - t0;
+  await Promise.all(ws.map((w) => w.terminate()));
+  return (rows / ms) * 1000;
+}
+
 /** The built CLI, end to end: its own rows/s from the --json summary, and the process's peak RSS. */
 function predict(model, input, output, batch = BATCH) {
   const wrapper = `import(${JSON.stringify(path.join(root, "dist/cli/main.js"))}).then(async (m) => {
@@ -120,18 +167,20 @@ function predict(model, input, output, batch = BATCH) {
   return { rowsPerSec: (done.read / done.ms) * 1000, streaming, rss };
 }
 
-async function compare(label, widths, rows, oneThread = false) {
+async function compare(label, widths, rows, oneThread = false, perCore = false) {
   const model = path.join(dir, `${label}.onnx`);
   await writeModel(makeMlp({ widths, seed: 1 }), model);
   const input = path.join(dir, `${label}.parquet`);
   await makeInput(input, rows, widths[0]);
   const base = [];
   const one = [];
+  const cores = [];
   const ours = [];
   const steady = [];
   for (let r = 0; r < ROUNDS; r++) {
     base.push(await baseline(model, rows, widths[0]));
     if (oneThread) one.push(await baseline(model, rows, widths[0], 1));
+    if (perCore) cores.push(await baselineWorkers(model, rows, widths[0]));
     const p = predict(model, input, path.join(dir, `${label}-out.parquet`));
     ours.push(p.rowsPerSec);
     steady.push(p.streaming);
@@ -149,11 +198,24 @@ async function compare(label, widths, rows, oneThread = false) {
         `streaming ${(s / b1).toFixed(2)}x of that`,
     );
   }
+  if (perCore) {
+    const bc = median(cores);
+    console.log(
+      `${"".padEnd(6)} in process, one session per core on 1 thread each (worker threads) ${fmt(bc)} rows/s: ` +
+        `predict end to end ${(o / bc).toFixed(2)}x, streaming ${(s / bc).toFixed(2)}x of that`,
+    );
+  }
   return { label, baseline: b, predict: o, ratio: o / b, streamingRatio: s / b };
 }
 
 console.log(`bench:predict — ${os.cpus().length} CPUs, ${ROUNDS} interleaved rounds, medians\n`);
-const big = await compare("mlp25m", [1024, 4096, 4096, 1024], Number(args["big-rows"] ?? 16384));
+const big = await compare(
+  "mlp25m",
+  [1024, 4096, 4096, 1024],
+  Number(args["big-rows"] ?? 16384),
+  false,
+  !THREADS,
+);
 const small = await compare("small", [64, 128, 64, 10], Number(args["small-rows"] ?? 200_000), !THREADS);
 
 // Where the small model's time goes: DuckDB alone (as predict runs it: one thread), streaming the

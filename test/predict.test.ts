@@ -13,7 +13,7 @@ import { makeMlp, makeResNet } from "../src/onnx/fixtures.js";
 import { writeModel } from "../src/onnx/write.js";
 import { makePredictJob } from "../src/predict/k8s-job.js";
 import { parseMap, parseShard, shardOutputPath } from "../src/predict/options.js";
-import { defaultThreads, denseWeightBytes } from "../src/predict/predict.js";
+import { defaultThreads, defaultWorkers, denseWeightBytes } from "../src/predict/predict.js";
 
 const dir = tempDir("mlpack-predict-");
 const f = (name: string) => path.join(dir, name);
@@ -375,6 +375,18 @@ describe("predict options", () => {
     expect(defaultThreads(100_700_615, 1, 64, 2)).toBe(0); // the 25M-parameter MLP
     expect(defaultThreads(100_700_615, 2, 64, 8)).toBe(4);
     expect(defaultThreads(69_336, 3, 64, 2)).toBe(1);
+  });
+
+  it("picks workers: one per core for a model with work to split, as memory allows; one for a small model", () => {
+    const GiB = 2 ** 30;
+    expect(defaultWorkers(100_700_615, 100_700_615, 64, 2, 24 * GiB)).toBe(2); // the 25M-parameter MLP
+    expect(defaultThreads(100_700_615, 2, 64, 2)).toBe(1); // ... on one thread each
+    expect(defaultWorkers(Infinity, 300_000, 64, 16, 64 * GiB)).toBe(16); // a conv net
+    expect(defaultWorkers(69_336, 69_336, 64, 16, 64 * GiB)).toBe(1); // 64-128-64-10: I/O bound
+    expect(defaultWorkers(100_700_615, 100_700_615, 64, 1, 24 * GiB)).toBe(1); // one core
+    // A 3 GB model on 16 cores and 32 GiB: a quarter of the memory holds two sessions.
+    expect(defaultWorkers(Infinity, 3e9, 64, 16, 32 * GiB)).toBe(2);
+    expect(defaultWorkers(Infinity, 12e9, 64, 16, 32 * GiB)).toBe(1);
   });
 
   it("reads a small model to see whether it is dense: external weights count, convolutions and images keep the default", async () => {

@@ -24,6 +24,7 @@ export interface PredictOptions {
   /** Columns copied through to the output, before the model's outputs. */
   keep: string[];
   batchSize: number;
+  /** Worker threads, each with its own session (0: chosen by defaultWorkers in predict.ts). */
   workers: number;
   /** onnxruntime intra-op threads per worker (0: chosen by defaultThreads in predict.ts). */
   threads: number;

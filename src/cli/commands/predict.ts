@@ -68,7 +68,11 @@ export function registerPredict(program: Command, io: CliIo): void {
     )
     .option("--keep <columns>", "input columns copied to the output, e.g. id,ts")
     .option("--batch-size <n>", "rows per inference call", "64")
-    .option("--workers <n>", "worker threads, each with its own onnxruntime session", "1")
+    .option(
+      "--workers <n>",
+      "worker threads, each with its own onnxruntime session (0: one per core on one thread each for a model with enough work per batch, else 1)",
+      "0",
+    )
     .option(
       "--threads <n>",
       "onnxruntime intra-op threads per worker (0: one for a small model, else onnxruntime's default)",
@@ -123,7 +127,7 @@ export function registerPredict(program: Command, io: CliIo): void {
           map: o.parseMap(flags.map),
           keep: o.splitList(flags.keep),
           batchSize: o.parsePositiveInt("--batch-size", flags.batchSize),
-          workers: o.parsePositiveInt("--workers", flags.workers),
+          workers: o.parsePositiveInt("--workers", flags.workers, 0),
           threads: o.parsePositiveInt("--threads", flags.threads, 0),
           partRows:
             flags.partRows !== undefined ? o.parsePositiveInt("--part-rows", flags.partRows) : undefined,
