@@ -68,6 +68,69 @@ describe("mlpack predict", () => {
     expect(names).toEqual([["r0"], ["r1"]]);
   });
 
+  it("numeric columns go straight to Parquet: the same rows and schema as DuckDB's parts, and a NULL mid-run hands over to DuckDB", async () => {
+    const args = (out: string, input: string, keep: string) =>
+      runInProcess([
+        "predict",
+        model,
+        "-i",
+        input,
+        "-o",
+        out,
+        "--keep",
+        keep,
+        "--batch-size",
+        "50",
+        "--part-rows",
+        "300",
+      ]);
+    // --keep id: every column a plain number, parts written from the typed arrays (uncompressed);
+    // --keep id,name: a string column, so DuckDB writes every part (zstd).
+    expect((await args(f("direct.parquet"), f("in.parquet"), "id")).code).toBe(0);
+    expect((await args(f("duck.parquet"), f("in.parquet"), "id,name")).code).toBe(0);
+    const codecs = async (file: string) =>
+      (await sql(`SELECT DISTINCT compression FROM parquet_metadata('${file}') ORDER BY 1`)).map((r) => r[0]);
+    expect(await codecs(f("direct.parquet"))).toEqual(["UNCOMPRESSED"]);
+    expect(await codecs(f("duck.parquet"))).toEqual(["ZSTD"]);
+    // --compress: DuckDB encodes every part, zstd
+    const z = await runInProcess([
+      "predict",
+      model,
+      "-i",
+      f("in.parquet"),
+      "-o",
+      f("z.parquet"),
+      "--keep",
+      "id",
+      "--compress",
+    ]);
+    expect(z.code, z.stderr).toBe(0);
+    expect(await codecs(f("z.parquet"))).toEqual(["ZSTD"]);
+    const same = (a: string, b: string) =>
+      sql(`SELECT count(*) FROM ((SELECT id, output FROM '${a}' EXCEPT ALL SELECT id, output FROM '${b}')
+        UNION ALL (SELECT id, output FROM '${b}' EXCEPT ALL SELECT id, output FROM '${a}'))`);
+    expect(await same(f("direct.parquet"), f("duck.parquet"))).toEqual([["0"]]);
+    const schema = (file: string) =>
+      sql(`SELECT name, type, repetition_type, converted_type, logical_type FROM parquet_schema('${file}')
+        WHERE name <> 'name' ORDER BY name`);
+    expect(await schema(f("direct.parquet"))).toEqual(await schema(f("duck.parquet")));
+    // A NULL id in row 700 (part 3 of 4): parts 1-2 were written directly, part 3's rows so far go to
+    // DuckDB's buffer and DuckDB writes the rest; the parts are still joined as bytes (both codecs).
+    await run(`COPY (SELECT CASE WHEN i = 700 THEN NULL ELSE i END AS id, ${FEATURES_SQL} AS input FROM range(${N}) t(i))
+      TO '${f("in-null.parquet")}' (FORMAT parquet, ROW_GROUP_SIZE 128)`);
+    expect((await args(f("mixed.parquet"), f("in-null.parquet"), "id")).code).toBe(0);
+    expect(await codecs(f("mixed.parquet"))).toEqual(["UNCOMPRESSED", "ZSTD"]);
+    const ids = (await sql(`SELECT id FROM '${f("mixed.parquet")}'`)).map((r) =>
+      r[0] === null ? null : Number(r[0]),
+    );
+    expect(ids).toEqual(Array.from({ length: N }, (_, i) => (i === 700 ? null : i)));
+    expect(
+      await sql(
+        `SELECT count(*) FROM (SELECT output FROM '${f("mixed.parquet")}' EXCEPT ALL SELECT output FROM '${f("duck.parquet")}')`,
+      ),
+    ).toEqual([["0"]]);
+  });
+
   it("CSV feature columns (--map) to CSV, and JSON Lines in", async () => {
     const r = await runInProcess([
       "predict",

@@ -37,6 +37,8 @@ export interface PredictOptions {
   onError: "fail" | "skip";
   /** Where rejected rows go (JSON Lines); default `<output>.rejects.jsonl`. */
   rejects?: string;
+  /** Parquet parts always through DuckDB, zstd-compressed (else plain numeric columns are written uncompressed, faster). */
+  compress?: boolean;
 }
 
 export function parseShard(text: string): Shard {

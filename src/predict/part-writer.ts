@@ -20,6 +20,7 @@ import type { Duck } from "./duck.js";
 import type { Batch } from "./features.js";
 import { copyOptions, sqlIdent, sqlString, type OutputFormat } from "./formats.js";
 import { concatParquet } from "./parquet-concat.js";
+import { fits, readTemplate, writeParquetPart, type PartTemplate, type Segment } from "./parquet-part.js";
 import { partName, writeManifest, type Manifest } from "./manifest.js";
 import {
   bufferTableSql,
@@ -30,6 +31,19 @@ import {
 } from "./output-schema.js";
 
 const BUF = "predict_buffer";
+/** --keep column types a directly written part carries as they are in memory. */
+const PLAIN_NUMBERS = new Set([
+  "TINYINT",
+  "SMALLINT",
+  "INTEGER",
+  "BIGINT",
+  "UTINYINT",
+  "USMALLINT",
+  "UINTEGER",
+  "UBIGINT",
+  "FLOAT",
+  "DOUBLE",
+]);
 const CHUNK = 2048;
 
 export class PartWriter {
@@ -41,6 +55,14 @@ export class PartWriter {
   private table = BUF;
   /** The part being written to Parquet while the next one fills (at most one). */
   private writing?: Promise<void>;
+  /**
+   * Parquet parts of plain numeric columns are written from the typed arrays (parquet-part.ts) under
+   * the schema DuckDB gave an empty part: undefined until the first buffer is opened, null when the
+   * columns do not allow it (or a batch did not: a NULL in a --keep column), for the rest of the run.
+   */
+  private template?: PartTemplate | null;
+  /** The pending rows, kept as they came while parts are written directly. */
+  private direct?: { keep: NumericArray[]; outputs: Record<string, Tensor>; rows: number }[];
 
   constructor(
     private readonly duck: Duck,
@@ -51,6 +73,8 @@ export class PartWriter {
     private readonly onPart: (index: number) => void = () => {},
     /** Parts in the output's own format are joined without re-encoding at the end (finalize). */
     private readonly partFormat: PartFormat = "parquet",
+    /** --compress: every Parquet part through DuckDB, zstd-compressed. */
+    private readonly compress = false,
   ) {}
 
   /** A fresh buffer table: DELETE would keep the rows' storage (an in-memory database never checkpoints). */
@@ -58,7 +82,30 @@ export class PartWriter {
     this.table = `${BUF}_${this.tables++}`;
     await this.duck.writer.run(`DROP TABLE IF EXISTS ${this.table}`);
     await this.duck.writer.run(bufferTableSql(this.table, this.schema));
+    if (this.template === undefined) this.template = await this.readTemplate();
+    this.direct = this.template ? [] : undefined;
     this.appender = await this.duck.writer.createAppender(this.table);
+  }
+
+  /** DuckDB's footer for this part's SELECT over no rows, when every column is one a part can take. */
+  private async readTemplate(): Promise<PartTemplate | null> {
+    // Plain numbers only: dates, times and the like have a Parquet encoding of their own (units).
+    if (
+      this.compress ||
+      this.partFormat !== "parquet" ||
+      !this.schema.keep.every((k) => PLAIN_NUMBERS.has(k.type.toString()))
+    )
+      return null;
+    const file = path.join(this.dir, ".template.parquet");
+    try {
+      await this.duck.writer.run(
+        `COPY (${partSelectSql(this.table, this.schema)} LIMIT 0) TO ${sqlString(file)} ${copyOptions("parquet")}`,
+      );
+      const t = readTemplate(file);
+      return t && t.leaves.length === this.schema.keep.length + this.schema.outputs.length ? t : null;
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   }
 
   /** Waits for the part being written, if any (and throws its error). */
@@ -77,14 +124,86 @@ export class PartWriter {
     this.read += batch.read;
     this.written += batch.rows;
     for (const r of batch.rejects) this.rejects.push(JSON.stringify(r));
+    if (this.direct) {
+      const keep = this.directKeep(batch.keep, batch.rows);
+      if (keep && this.fitsDirect(keep, outputs, batch.rows)) {
+        if (batch.rows > 0) this.direct.push({ keep, outputs, rows: batch.rows });
+        return;
+      }
+      // From here on DuckDB writes the parts: the rows held so far go to its buffer first, in order.
+      const held = this.direct;
+      this.direct = undefined;
+      this.template = null;
+      for (const b of held) this.append(b.keep, b.outputs, b.rows);
+    }
+    this.append(batch.keep, outputs, batch.rows);
+  }
+
+  /**
+   * The --keep columns as typed arrays: as they came, or (a column DuckDB handed over with a validity
+   * mask arrives as plain values) converted when every value is a number of the template's kind; else
+   * undefined (a NULL, a string: DuckDB writes the part).
+   */
+  private directKeep(keep: Batch["keep"], rows: number): NumericArray[] | undefined {
+    const out: NumericArray[] = [];
+    for (let c = 0; c < keep.length; c++) {
+      const values = keep[c];
+      if (ArrayBuffer.isView(values) || rows === 0) {
+        out.push(values as NumericArray);
+        continue;
+      }
+      const physical = this.template!.leaves[c].physical;
+      const big = physical === 2;
+      if (
+        values.length !== rows ||
+        !values.every((v) => (big ? typeof v === "bigint" : typeof v === "number"))
+      )
+        return undefined;
+      if (
+        physical === 1 &&
+        !values.every((v) => Number.isInteger(v) && (v as number) === ((v as number) | 0))
+      )
+        return undefined;
+      out.push(
+        physical === 1
+          ? Int32Array.from(values as number[])
+          : big
+            ? BigInt64Array.from(values as bigint[])
+            : physical === 4
+              ? Float32Array.from(values as number[])
+              : Float64Array.from(values as number[]),
+      );
+    }
+    return out;
+  }
+
+  /** Every column of these rows is a typed array of the template's type for it. */
+  private fitsDirect(keep: NumericArray[], outputs: Record<string, Tensor>, rows: number): boolean {
+    if (rows === 0) return true;
+    const leaves = this.template!.leaves;
+    const k = this.schema.keep.length;
+    for (let c = 0; c < k; c++) {
+      const values = keep[c];
+      if (!ArrayBuffer.isView(values) || values.length !== rows || !fits(leaves[c], values, 1)) return false;
+    }
+    return this.schema.outputs.every((o, j) => {
+      const data = outputs[o.name]?.data;
+      if (!ArrayBuffer.isView(data)) return false;
+      const width = data.length / rows;
+      return Number.isInteger(width) && fits(leaves[k + j], data as NumericArray, width);
+    });
+  }
+
+  /** Rows into the DuckDB buffer table, a data chunk at a time. */
+  private append(keep: Batch["keep"], outputs: Record<string, Tensor>, rows: number): void {
     const types = bufferTypes(this.schema);
     const k = this.schema.keep.length;
-    for (let start = 0; start < batch.rows; start += CHUNK) {
-      const n = Math.min(CHUNK, batch.rows - start);
+    for (let start = 0; start < rows; start += CHUNK) {
+      const n = Math.min(CHUNK, rows - start);
       const chunk = DuckDBDataChunk.create(types, n);
       for (let c = 0; c < k; c++) {
         const v = chunk.getColumnVector(c);
-        const values = batch.keep[c];
+        const values = keep[c];
         if (!(ArrayBuffer.isView(values) && bulkSet(v, values, start, n)))
           for (let i = 0; i < n; i++) v.setItem(i, values[start + i] as DuckDBValue);
         v.flush();
@@ -92,7 +211,7 @@ export class PartWriter {
       this.schema.outputs.forEach((o, j) => {
         const v = chunk.getColumnVector(k + j);
         const t = outputs[o.name];
-        const width = t.data.length / batch.rows;
+        const width = t.data.length / rows;
         const bulk = o.width !== undefined && o.datatype !== "BOOL";
         if (!(bulk && bulkSet(v, t.data as NumericArray, start * width, n * width)))
           setRows(v, o, t, start, n, width);
@@ -113,17 +232,19 @@ export class PartWriter {
     this.appender!.closeSync();
     const table = this.table;
     const part = { read: this.read, written: this.written, rejects: this.rejects };
+    const direct = this.direct && this.direct.length > 0 ? this.direct : undefined;
     this.read = 0;
     this.written = 0;
     this.rejects = [];
     await this.open();
-    this.writing = this.writePart(table, part);
+    this.writing = this.writePart(table, part, direct);
     this.writing.catch(() => {}); // surfaced by the next settle()
   }
 
   private async writePart(
     table: string,
     part: { read: number; written: number; rejects: string[] },
+    direct?: { keep: NumericArray[]; outputs: Record<string, Tensor>; rows: number }[],
   ): Promise<void> {
     const index = this.manifest.parts.length;
     const name = `${partName(index)}.${this.partFormat}`;
@@ -132,7 +253,11 @@ export class PartWriter {
     // header is written by the first part only.
     const options =
       this.partFormat === "csv" ? `(FORMAT csv, HEADER ${index === 0})` : copyOptions(this.partFormat);
-    await this.duck.copier.run(`COPY (${partSelectSql(table, this.schema)}) TO ${sqlString(tmp)} ${options}`);
+    if (direct) this.writeDirect(tmp, direct, part.written);
+    else
+      await this.duck.copier.run(
+        `COPY (${partSelectSql(table, this.schema)}) TO ${sqlString(tmp)} ${options}`,
+      );
     fs.renameSync(tmp, path.join(this.dir, name));
     let rejects: string | undefined;
     if (part.rejects.length > 0) {
@@ -149,6 +274,24 @@ export class PartWriter {
     writeManifest(this.dir, this.manifest);
     await this.duck.copier.run(`DROP TABLE ${table}`);
     this.onPart(index);
+  }
+
+  /** The held rows as a Parquet part at `file` (see parquet-part.ts). */
+  private writeDirect(
+    file: string,
+    held: { keep: NumericArray[]; outputs: Record<string, Tensor>; rows: number }[],
+    rows: number,
+  ): void {
+    const columns: Segment[][] = [
+      ...this.schema.keep.map((_, c) => held.map((b) => ({ data: b.keep[c], rows: b.rows, width: 1 }))),
+      ...this.schema.outputs.map((o) =>
+        held.map((b) => {
+          const data = b.outputs[o.name].data as NumericArray;
+          return { data, rows: b.rows, width: data.length / b.rows };
+        }),
+      ),
+    ];
+    writeParquetPart(file, this.template!, columns, rows);
   }
 
   close(): void {

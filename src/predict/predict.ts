@@ -143,6 +143,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
         deps.emit({ event: "part", index, read: p.read, written: p.written, rejected: p.rejected });
       },
       partFormatFor(format, manifest),
+      o.compress ?? false,
     );
     writer = parts;
     await parts.open();

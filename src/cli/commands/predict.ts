@@ -18,6 +18,7 @@ interface PredictFlags {
   partRows?: string;
   resume?: boolean;
   restart?: boolean;
+  compress?: boolean;
   shard?: string;
   onError: "fail" | "skip";
   rejects?: string;
@@ -81,6 +82,10 @@ export function registerPredict(program: Command, io: CliIo): void {
     .option("--part-rows <n>", "rows per output part, the unit of --resume (default: ~8 MiB of outputs)")
     .option("--resume", "continue an interrupted run from its last complete part")
     .option("--restart", "discard the parts an interrupted run left and start over")
+    .option(
+      "--compress",
+      "zstd-compress a Parquet output (DuckDB then encodes every part: slower on wide outputs; by default plain numeric columns are written uncompressed)",
+    )
     .option("--shard <I/N>", "process the I-th of N equal, contiguous slices of the input rows")
     .addOption(
       new Option("--on-error <mode>", "bad rows: fail the run, or skip them into a rejects file")
@@ -133,6 +138,7 @@ export function registerPredict(program: Command, io: CliIo): void {
             flags.partRows !== undefined ? o.parsePositiveInt("--part-rows", flags.partRows) : undefined,
           resume: Boolean(flags.resume),
           restart: Boolean(flags.restart),
+          compress: Boolean(flags.compress),
           shard: flags.shard !== undefined ? o.parseShard(flags.shard) : undefined,
           onError: flags.onError,
           rejects: flags.rejects,

@@ -1,0 +1,90 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { concatParquet } from "./parquet-concat.js";
+import { readTemplate, writeParquetPart } from "./parquet-part.js";
+
+let dir: string;
+let inst: DuckDBInstance;
+let conn: DuckDBConnection;
+const f = (n: string) => path.join(dir, n);
+const rows = async (q: string) => (await conn.runAndReadAll(q)).getRowsJson();
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlpack-pq-part-"));
+  inst = await DuckDBInstance.create(":memory:");
+  conn = await inst.connect();
+  await conn.run("CREATE TABLE b (id BIGINT, s DOUBLE, o FLOAT[], one FLOAT[], wide FLOAT[], n INTEGER)");
+  await conn.run(
+    `COPY (SELECT * FROM b LIMIT 0) TO '${f("template.parquet")}' (FORMAT parquet, COMPRESSION zstd)`,
+  );
+});
+afterAll(() => {
+  conn.closeSync();
+  inst.closeSync();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("writeParquetPart", () => {
+  it("writes scalars and lists from typed arrays under DuckDB's schema, in segments of any width", async () => {
+    const t = readTemplate(f("template.parquet"))!;
+    expect(t.leaves.map((l) => [l.path.join("."), l.physical, l.maxDef, l.maxRep])).toEqual([
+      ["id", 2, 1, 0],
+      ["s", 5, 1, 0],
+      ["o.list.element", 4, 3, 1],
+      ["one.list.element", 4, 3, 1],
+      ["wide.list.element", 4, 3, 1],
+      ["n", 1, 1, 0],
+    ]);
+    const n = 5;
+    const id = BigInt64Array.from({ length: n }, (_, k) => BigInt(k * 10));
+    const o = Float32Array.from({ length: 2 * 3 + 3 * 2 }, (_, k) => k * 0.5);
+    const wide = Float32Array.from({ length: n * 1000 }, (_, k) => k);
+    writeParquetPart(
+      f("direct.parquet"),
+      t,
+      [
+        [
+          { data: id.subarray(0, 2), rows: 2, width: 1 },
+          { data: id.subarray(2), rows: 3, width: 1 },
+        ],
+        [{ data: Float64Array.from({ length: n }, (_, k) => k / 3), rows: n, width: 1 }],
+        // a list whose width changes between segments (a symbolic output dim)
+        [
+          { data: o.subarray(0, 6), rows: 2, width: 3 },
+          { data: o.subarray(6), rows: 3, width: 2 },
+        ],
+        [{ data: Float32Array.from({ length: n }, (_, k) => -k), rows: n, width: 1 }],
+        [{ data: wide, rows: n, width: 1000 }],
+        [{ data: Int32Array.from({ length: n }, (_, k) => -k), rows: n, width: 1 }],
+      ],
+      n,
+    );
+    expect(
+      await rows(`SELECT id, s, o, one, len(wide), wide[1000], n FROM '${f("direct.parquet")}'`),
+    ).toEqual([
+      ["0", 0, [0, 0.5, 1], [-0], "1000", 999, 0],
+      ["10", 1 / 3, [1.5, 2, 2.5], [-1], "1000", 1999, -1],
+      ["20", 2 / 3, [3, 3.5], [-2], "1000", 2999, -2],
+      ["30", 1, [4, 4.5], [-3], "1000", 3999, -3],
+      ["40", 4 / 3, [5, 5.5], [-4], "1000", 4999, -4],
+    ]);
+    // Joined with a part DuckDB wrote: the same schema, so the row groups are copied as they are.
+    await conn.run("INSERT INTO b VALUES (99, 1.5, [1, 2], [3], [4], 7)");
+    await conn.run(`COPY (SELECT * FROM b) TO '${f("duck.parquet")}' (FORMAT parquet, COMPRESSION zstd)`);
+    const parts = [f("direct.parquet"), f("duck.parquet"), f("direct.parquet")];
+    expect(concatParquet(parts, f("joined.parquet"))).toBe(true);
+    expect(await rows(`SELECT count(*), sum(id), sum(len(o)) FROM '${f("joined.parquet")}'`)).toEqual([
+      ["11", "299", "26"],
+    ]);
+  });
+
+  it("refuses a schema it cannot fill (strings, booleans)", async () => {
+    await conn.run(`COPY (SELECT 'a' AS s LIMIT 0) TO '${f("str.parquet")}' (FORMAT parquet)`);
+    await conn.run(`COPY (SELECT true AS b LIMIT 0) TO '${f("bool.parquet")}' (FORMAT parquet)`);
+    expect(readTemplate(f("str.parquet"))).toBeUndefined();
+    expect(readTemplate(f("bool.parquet"))).toBeUndefined();
+  });
+});
