@@ -97,10 +97,15 @@ export function fits(leaf: Leaf, data: NumericArray, width: number): boolean {
 
 /** Appends RLE runs (value, count) of a bit-width-`bits` level stream, merging equal neighbours. */
 class Levels {
-  private out: number[] = [];
+  /** The encoded runs after a 4-byte length prefix (data page v1), written in place. */
+  private out = Buffer.allocUnsafe(4096);
+  private pos = 4;
   private value = -1;
   private count = 0;
-  constructor(private readonly bits: number) {}
+  private readonly valueBytes: number;
+  constructor(bits: number) {
+    this.valueBytes = Math.ceil(bits / 8);
+  }
 
   run(value: number, count: number): void {
     if (count === 0) return;
@@ -114,23 +119,27 @@ class Levels {
 
   private flush(): void {
     if (this.count === 0) return;
+    if (this.pos + 16 > this.out.length) {
+      const next = Buffer.allocUnsafe(this.out.length * 2);
+      this.out.copy(next, 0, 0, this.pos);
+      this.out = next;
+    }
+    const out = this.out;
     let h = this.count * 2; // RLE run header: count << 1, low bit 0
     while (h >= 0x80) {
-      this.out.push((h % 0x80) | 0x80);
+      out[this.pos++] = (h & 0x7f) | 0x80;
       h = Math.floor(h / 0x80);
     }
-    this.out.push(h);
-    for (let i = 0, v = this.value; i < Math.ceil(this.bits / 8); i++, v >>= 8) this.out.push(v & 0xff);
+    out[this.pos++] = h;
+    for (let i = 0, v = this.value; i < this.valueBytes; i++, v >>= 8) out[this.pos++] = v & 0xff;
     this.count = 0;
   }
 
-  /** The stream with its 4-byte length prefix (data page v1). */
+  /** The stream with its 4-byte length prefix. */
   bytes(): Buffer {
     this.flush();
-    const b = Buffer.alloc(4 + this.out.length);
-    b.writeUInt32LE(this.out.length, 0);
-    for (let i = 0; i < this.out.length; i++) b[4 + i] = this.out[i];
-    return b;
+    this.out.writeUInt32LE(this.pos - 4, 0);
+    return this.out.subarray(0, this.pos);
   }
 }
 
