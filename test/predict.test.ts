@@ -131,6 +131,48 @@ describe("mlpack predict", () => {
     ).toEqual([["0"]]);
   });
 
+  it("--keep columns of every numeric width, dates and NULLs come through exactly, whoever writes the part", async () => {
+    // UBIGINT above 2^63 and UINTEGER above 2^31 (unsigned bits in signed Parquet types), TINYINT and
+    // DATE (DuckDB's parts), FLOAT; a NULL in row 650 of u64 hands the rest of the run to DuckDB
+    // mid-part (the rows before it, in a chunk with a validity mask, arrive as plain values).
+    const cols = `CASE WHEN i = 650 THEN NULL ELSE (18446744073709551615 - i)::UBIGINT END AS u64,
+      (4294967295 - i)::UINTEGER AS u32, (i % 100)::TINYINT AS t8, DATE '2020-01-01' + i::INTEGER AS d,
+      (i * 0.25)::FLOAT AS f, i AS id`;
+    await run(`COPY (SELECT ${cols}, ${FEATURES_SQL} AS input FROM range(${N}) t(i))
+      TO '${f("in-types.parquet")}' (FORMAT parquet, ROW_GROUP_SIZE 128)`);
+    const check = async (keep: string, codecs: string[]) => {
+      const out = f(`types-${keep.replaceAll(",", "-")}.parquet`);
+      const r = await runInProcess([
+        "predict",
+        model,
+        "-i",
+        f("in-types.parquet"),
+        "-o",
+        out,
+        "--keep",
+        keep,
+        "--batch-size",
+        "50",
+        "--part-rows",
+        "300",
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const diff =
+        await sql(`SELECT count(*) FROM ((SELECT ${keep} FROM '${out}' EXCEPT ALL SELECT ${keep} FROM '${f("in-types.parquet")}')
+        UNION ALL (SELECT ${keep} FROM '${f("in-types.parquet")}' EXCEPT ALL SELECT ${keep} FROM '${out}'))`);
+      expect(diff, keep).toEqual([["0"]]);
+      const order = await sql(
+        `SELECT count(*) FROM (SELECT f, row_number() OVER () - 1 AS r FROM '${out}') WHERE f <> r * 0.25`,
+      );
+      expect(order).toEqual([["0"]]);
+      const used = await sql(`SELECT DISTINCT compression FROM parquet_metadata('${out}') ORDER BY 1`);
+      expect(used.map((c) => c[0])).toEqual(codecs);
+    };
+    await check("u32,f,id", ["UNCOMPRESSED"]); // written directly
+    await check("u64,u32,f", ["UNCOMPRESSED", "ZSTD"]); // directly until the NULL, then DuckDB
+    await check("t8,d,f", ["ZSTD"]); // DuckDB throughout
+  });
+
   it("CSV feature columns (--map) to CSV, and JSON Lines in", async () => {
     const r = await runInProcess([
       "predict",

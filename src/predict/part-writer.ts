@@ -153,22 +153,31 @@ export class PartWriter {
         continue;
       }
       const physical = this.template!.leaves[c].physical;
+      const type = this.schema.keep[c].type.toString();
       const big = physical === 2;
       if (
         values.length !== rows ||
         !values.every((v) => (big ? typeof v === "bigint" : typeof v === "number"))
       )
         return undefined;
+      // INT32 holds every integer type up to 32 bits (UINTEGER as its bits); one outside is a surprise.
+      const lo = type === "UINTEGER" ? 0 : -(2 ** 31);
+      const hi = type === "UINTEGER" ? 2 ** 32 - 1 : 2 ** 31 - 1;
       if (
         physical === 1 &&
-        !values.every((v) => Number.isInteger(v) && (v as number) === ((v as number) | 0))
+        !values.every((v) => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi)
       )
         return undefined;
+      // The array DuckDB's own vector would hold, so that a hand-over to DuckDB copies them in bulk.
       out.push(
         physical === 1
-          ? Int32Array.from(values as number[])
+          ? type === "UINTEGER"
+            ? Uint32Array.from(values as number[])
+            : Int32Array.from(values as number[])
           : big
-            ? BigInt64Array.from(values as bigint[])
+            ? type === "UBIGINT"
+              ? BigUint64Array.from(values as bigint[])
+              : BigInt64Array.from(values as bigint[])
             : physical === 4
               ? Float32Array.from(values as number[])
               : Float64Array.from(values as number[]),
