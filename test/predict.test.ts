@@ -36,6 +36,33 @@ async function predictions(file: string): Promise<{ id: number; output: number[]
   return rows.map(([id, output]) => ({ id: Number(id), output: output as number[] }));
 }
 
+/** `mlpack predict` over `input` with --keep, in parts of 300 rows of batches of 50. */
+const predictKeeping = (input: string, out: string, keep: string, ...extra: string[]) =>
+  runInProcess([
+    "predict",
+    model,
+    "-i",
+    input,
+    "-o",
+    out,
+    "--keep",
+    keep,
+    "--batch-size",
+    "50",
+    "--part-rows",
+    "300",
+    ...extra,
+  ]);
+
+/** The Parquet codecs a file's column chunks use. */
+const codecs = async (file: string) =>
+  (await sql(`SELECT DISTINCT compression FROM parquet_metadata('${file}') ORDER BY 1`)).map((r) => r[0]);
+
+/** Rows of `cols` in one file and not the other, either way (a multiset difference). */
+const rowsApart = (a: string, b: string, cols: string) =>
+  sql(`SELECT count(*) FROM ((SELECT ${cols} FROM '${a}' EXCEPT ALL SELECT ${cols} FROM '${b}')
+    UNION ALL (SELECT ${cols} FROM '${b}' EXCEPT ALL SELECT ${cols} FROM '${a}'))`);
+
 describe("mlpack predict", () => {
   it("Parquet in, Parquet out: every row once, in input order, equal to onnxruntime in process", async () => {
     const r = await runInProcess([
@@ -69,47 +96,17 @@ describe("mlpack predict", () => {
   });
 
   it("numeric columns go straight to Parquet: the same rows and schema as DuckDB's parts, and a NULL mid-run hands over to DuckDB", async () => {
-    const args = (out: string, input: string, keep: string) =>
-      runInProcess([
-        "predict",
-        model,
-        "-i",
-        input,
-        "-o",
-        out,
-        "--keep",
-        keep,
-        "--batch-size",
-        "50",
-        "--part-rows",
-        "300",
-      ]);
     // --keep id: every column a plain number, parts written from the typed arrays (uncompressed);
     // --keep id,name: a string column, so DuckDB writes every part (zstd).
-    expect((await args(f("direct.parquet"), f("in.parquet"), "id")).code).toBe(0);
-    expect((await args(f("duck.parquet"), f("in.parquet"), "id,name")).code).toBe(0);
-    const codecs = async (file: string) =>
-      (await sql(`SELECT DISTINCT compression FROM parquet_metadata('${file}') ORDER BY 1`)).map((r) => r[0]);
+    expect((await predictKeeping(f("in.parquet"), f("direct.parquet"), "id")).code).toBe(0);
+    expect((await predictKeeping(f("in.parquet"), f("duck.parquet"), "id,name")).code).toBe(0);
     expect(await codecs(f("direct.parquet"))).toEqual(["UNCOMPRESSED"]);
     expect(await codecs(f("duck.parquet"))).toEqual(["ZSTD"]);
     // --compress: DuckDB encodes every part, zstd
-    const z = await runInProcess([
-      "predict",
-      model,
-      "-i",
-      f("in.parquet"),
-      "-o",
-      f("z.parquet"),
-      "--keep",
-      "id",
-      "--compress",
-    ]);
+    const z = await predictKeeping(f("in.parquet"), f("z.parquet"), "id", "--compress");
     expect(z.code, z.stderr).toBe(0);
     expect(await codecs(f("z.parquet"))).toEqual(["ZSTD"]);
-    const same = (a: string, b: string) =>
-      sql(`SELECT count(*) FROM ((SELECT id, output FROM '${a}' EXCEPT ALL SELECT id, output FROM '${b}')
-        UNION ALL (SELECT id, output FROM '${b}' EXCEPT ALL SELECT id, output FROM '${a}'))`);
-    expect(await same(f("direct.parquet"), f("duck.parquet"))).toEqual([["0"]]);
+    expect(await rowsApart(f("direct.parquet"), f("duck.parquet"), "id, output")).toEqual([["0"]]);
     const schema = (file: string) =>
       sql(`SELECT name, type, repetition_type, converted_type, logical_type FROM parquet_schema('${file}')
         WHERE name <> 'name' ORDER BY name`);
@@ -118,7 +115,7 @@ describe("mlpack predict", () => {
     // DuckDB's buffer and DuckDB writes the rest; the parts are still joined as bytes (both codecs).
     await run(`COPY (SELECT CASE WHEN i = 700 THEN NULL ELSE i END AS id, ${FEATURES_SQL} AS input FROM range(${N}) t(i))
       TO '${f("in-null.parquet")}' (FORMAT parquet, ROW_GROUP_SIZE 128)`);
-    expect((await args(f("mixed.parquet"), f("in-null.parquet"), "id")).code).toBe(0);
+    expect((await predictKeeping(f("in-null.parquet"), f("mixed.parquet"), "id")).code).toBe(0);
     expect(await codecs(f("mixed.parquet"))).toEqual(["UNCOMPRESSED", "ZSTD"]);
     const ids = (await sql(`SELECT id FROM '${f("mixed.parquet")}'`)).map((r) =>
       r[0] === null ? null : Number(r[0]),
@@ -140,33 +137,16 @@ describe("mlpack predict", () => {
       (i * 0.25)::FLOAT AS f, i AS id`;
     await run(`COPY (SELECT ${cols}, ${FEATURES_SQL} AS input FROM range(${N}) t(i))
       TO '${f("in-types.parquet")}' (FORMAT parquet, ROW_GROUP_SIZE 128)`);
-    const check = async (keep: string, codecs: string[]) => {
+    const check = async (keep: string, used: string[]) => {
       const out = f(`types-${keep.replaceAll(",", "-")}.parquet`);
-      const r = await runInProcess([
-        "predict",
-        model,
-        "-i",
-        f("in-types.parquet"),
-        "-o",
-        out,
-        "--keep",
-        keep,
-        "--batch-size",
-        "50",
-        "--part-rows",
-        "300",
-      ]);
+      const r = await predictKeeping(f("in-types.parquet"), out, keep);
       expect(r.code, r.stderr).toBe(0);
-      const diff =
-        await sql(`SELECT count(*) FROM ((SELECT ${keep} FROM '${out}' EXCEPT ALL SELECT ${keep} FROM '${f("in-types.parquet")}')
-        UNION ALL (SELECT ${keep} FROM '${f("in-types.parquet")}' EXCEPT ALL SELECT ${keep} FROM '${out}'))`);
-      expect(diff, keep).toEqual([["0"]]);
+      expect(await rowsApart(out, f("in-types.parquet"), keep), keep).toEqual([["0"]]);
       const order = await sql(
         `SELECT count(*) FROM (SELECT f, row_number() OVER () - 1 AS r FROM '${out}') WHERE f <> r * 0.25`,
       );
       expect(order).toEqual([["0"]]);
-      const used = await sql(`SELECT DISTINCT compression FROM parquet_metadata('${out}') ORDER BY 1`);
-      expect(used.map((c) => c[0])).toEqual(codecs);
+      expect(await codecs(out)).toEqual(used);
     };
     await check("u32,f,id", ["UNCOMPRESSED"]); // written directly
     await check("u64,u32,f", ["UNCOMPRESSED", "ZSTD"]); // directly until the NULL, then DuckDB
