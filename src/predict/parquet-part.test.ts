@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { concatParquet } from "./parquet-concat.js";
-import { readTemplate, writeParquetPart } from "./parquet-part.js";
+import { PAGE_VALUES, readTemplate, writeParquetPart } from "./parquet-part.js";
 
 let dir: string;
 let inst: DuckDBInstance;
@@ -79,6 +79,34 @@ describe("writeParquetPart", () => {
     expect(await rows(`SELECT count(*), sum(id), sum(len(o)) FROM '${f("joined.parquet")}'`)).toEqual([
       ["11", "299", "26"],
     ]);
+  });
+
+  it("cuts a column into pages of whole rows, at most PAGE_VALUES values each", async () => {
+    const t = readTemplate(f("template.parquet"))!;
+    const n = 3000; // 3,000 rows of 1,000 floats: 3M values, two pages of "wide"
+    const seq = (len: number, k: number) => Float32Array.from({ length: len }, (_, i) => i * k);
+    writeParquetPart(
+      f("pages.parquet"),
+      t,
+      [
+        [{ data: BigInt64Array.from({ length: n }, (_, i) => BigInt(i)), rows: n, width: 1 }],
+        [{ data: Float64Array.from({ length: n }, (_, i) => i), rows: n, width: 1 }],
+        [{ data: seq(n * 2, 1), rows: n, width: 2 }],
+        [{ data: seq(n, -1), rows: n, width: 1 }],
+        [
+          { data: seq(1000 * 1000, 1), rows: 1000, width: 1000 },
+          { data: seq(2000 * 1000, 1).map((x) => x + 1e6), rows: 2000, width: 1000 },
+        ],
+        [{ data: Int32Array.from({ length: n }, (_, i) => i), rows: n, width: 1 }],
+      ],
+      n,
+    );
+    expect(PAGE_VALUES).toBeLessThan(n * 1000);
+    expect(
+      await rows(
+        `SELECT count(*), sum(id), bool_and(len(wide) = 1000), bool_and(wide[1] = id * 1000), bool_and(wide[1000] = id * 1000 + 999), bool_and(o[2] = id * 2 + 1) FROM '${f("pages.parquet")}'`,
+      ),
+    ).toEqual([["3000", "4498500", true, true, true, true]]);
   });
 
   it("refuses a schema it cannot fill (strings, booleans)", async () => {

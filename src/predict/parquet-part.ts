@@ -154,8 +154,37 @@ function thrift(s: ThriftStruct): Buffer {
   return Buffer.from(w.bytes());
 }
 
-/** One column chunk: its page header and body, and how many level entries it holds. */
-function columnPage(leaf: Leaf, segments: Segment[]): { chunks: Buffer[]; values: number; size: number } {
+/** Values a page holds at most (8 MiB of 4-byte values), cut at row boundaries; a row is never split. */
+export const PAGE_VALUES = 2 ** 21;
+
+/**
+ * `segments` re-cut into pages of whole rows, each at most PAGE_VALUES values (or one row when a row
+ * is longer): page sizes are 32-bit in Parquet, and readers hold a page at a time.
+ */
+function pageSegments(segments: Segment[]): Segment[][] {
+  const pages: Segment[][] = [];
+  let page: Segment[] = [];
+  let held = 0;
+  for (const s of segments)
+    for (let r = 0; r < s.rows;) {
+      const fit = Math.floor((PAGE_VALUES - held) / s.width);
+      if (fit === 0 && held > 0) {
+        pages.push(page);
+        page = [];
+        held = 0;
+        continue;
+      }
+      const n = Math.min(s.rows - r, Math.max(1, fit)); // an empty page takes a row however long
+      page.push({ data: s.data.subarray(r * s.width, (r + n) * s.width), rows: n, width: s.width });
+      held += n * s.width;
+      r += n;
+    }
+  if (page.length > 0) pages.push(page);
+  return pages;
+}
+
+/** One data page: its header and body, and how many level entries it holds. */
+function dataPage(leaf: Leaf, segments: Segment[]): { chunks: Buffer[]; values: number; size: number } {
   const rep = new Levels(bitWidth(leaf.maxRep));
   const def = new Levels(bitWidth(leaf.maxDef));
   let values = 0;
@@ -193,6 +222,16 @@ function columnPage(leaf: Leaf, segments: Segment[]): { chunks: Buffer[]; values
   return { chunks: [header, ...body], values, size: header.length + bodySize };
 }
 
+/** One column chunk: its pages, and how many level entries it holds in all. */
+function columnChunk(leaf: Leaf, segments: Segment[]): { chunks: Buffer[]; values: number; size: number } {
+  const pages = pageSegments(segments).map((p) => dataPage(leaf, p));
+  return {
+    chunks: pages.flatMap((p) => p.chunks),
+    values: pages.reduce((n, p) => n + p.values, 0),
+    size: pages.reduce((n, p) => n + p.size, 0),
+  };
+}
+
 /**
  * Writes `rows` rows to `file` under the template's schema: columns[i] holds leaf i's segments, all
  * of `rows` rows in total. Synchronous writes of buffers already in memory (a part is a few MiB).
@@ -209,7 +248,7 @@ export function writeParquetPart(file: string, t: PartTemplate, columns: Segment
     const chunks: ThriftStruct[] = [];
     let total = 0;
     t.leaves.forEach((leaf, i) => {
-      const page = columnPage(leaf, columns[i]);
+      const page = columnChunk(leaf, columns[i]);
       const offset = at;
       for (const b of page.chunks) write(b);
       total += page.size;
