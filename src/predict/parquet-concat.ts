@@ -13,7 +13,8 @@
 import fs from "node:fs";
 import { field, ThriftReader, ThriftWriter, type ThriftList, type ThriftStruct } from "./thrift-compact.js";
 
-const MAGIC = Buffer.from("PAR1");
+/** What a Parquet file starts and ends with. */
+export const MAGIC = Buffer.from("PAR1");
 
 // FileMetaData
 const FMD_SCHEMA = 2;
@@ -33,13 +34,14 @@ const CC_CRYPTO = 8;
 // ColumnMetaData: data, index, dictionary page and bloom filter offsets
 const CMD_OFFSETS = new Set([9, 10, 11, 14]);
 
-interface Footer {
+export interface Footer {
   meta: ThriftStruct;
   /** Where the footer starts: the column data is [4, end). */
   end: number;
 }
 
-function readFooter(fd: number, file: string): Footer {
+/** A Parquet file's FileMetaData, generically; throws when the file is not Parquet. */
+export function readFooter(fd: number, file: string): Footer {
   const size = fs.fstatSync(fd).size;
   const tail = Buffer.alloc(8);
   if (size < 12 || fs.readSync(fd, tail, 0, 8, size - 8) !== 8 || !tail.subarray(4).equals(MAGIC))

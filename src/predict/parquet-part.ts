@@ -1,7 +1,7 @@
 /**
  * Parquet parts written straight from typed arrays, for predictions whose columns are all plain
- * numbers (the model's float outputs, numeric --keep columns): one row group, one PLAIN page per
- * column, uncompressed.
+ * numbers (the model's float outputs, numeric --keep columns): one row group, PLAIN pages of whole
+ * rows (see pageSegments), uncompressed.
  *
  * Hand-written because of speed: DuckDB's route (an appender into a buffer table, then COPY to Parquet)
  * costs ~40 µs a row to append and ~160 ns a float to encode a list column, about 200 CPU-µs a row for
@@ -12,16 +12,9 @@
  */
 import fs from "node:fs";
 import type { NumericArray } from "../onnx/tensor.js";
-import {
-  field,
-  T,
-  ThriftReader,
-  ThriftWriter,
-  type ThriftList,
-  type ThriftStruct,
-} from "./thrift-compact.js";
+import { MAGIC, readFooter } from "./parquet-concat.js";
+import { field, T, ThriftWriter, type ThriftList, type ThriftStruct } from "./thrift-compact.js";
 
-const MAGIC = Buffer.from("PAR1");
 /** Parquet physical types this writer fills, with the typed arrays that hold them. */
 const PHYSICAL: Record<number, { bytes: number; holds: (a: NumericArray) => boolean }> = {
   1: { bytes: 4, holds: (a) => a instanceof Int32Array || a instanceof Uint32Array }, // INT32
@@ -60,10 +53,15 @@ export interface Segment {
  * sits deeper than a list (those parts stay with DuckDB).
  */
 export function readTemplate(file: string): PartTemplate | undefined {
-  const b = fs.readFileSync(file);
-  if (b.length < 12 || !b.subarray(b.length - 4).equals(MAGIC)) return undefined;
-  const len = b.readUInt32LE(b.length - 8);
-  const meta = new ThriftReader(b.subarray(b.length - 8 - len, b.length - 8)).struct();
+  const fd = fs.openSync(file, "r");
+  let meta: ThriftStruct;
+  try {
+    meta = readFooter(fd, file).meta;
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
   const schema = (field(meta, 2)?.value as ThriftList | undefined)?.items as ThriftStruct[] | undefined;
   if (!schema || schema.length === 0) return undefined;
   const leaves: Leaf[] = [];
