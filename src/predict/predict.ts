@@ -58,12 +58,22 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
 
   // The workers load the model (seconds for a big one) while the input is resolved and the model
   // hashed; their sessions also say what the inputs and outputs are, so it is never parsed here.
+  // With --threads given nothing is chosen from the model, so it is not read (see denseWeightBytes).
   const cores = os.availableParallelism();
-  const dense = denseWeightBytes(o.model, o.batchSize);
+  const dense = o.threads ? Infinity : denseWeightBytes(o.model, o.batchSize);
   const workers = Math.max(
     1,
     o.workers ||
-      (o.threads ? 1 : defaultWorkers(dense, modelBytes(o.model), o.batchSize, cores, os.totalmem())),
+      (o.threads
+        ? 1
+        : defaultWorkers(
+            dense,
+            // denseWeightBytes already counted a model it read (external data included)
+            Number.isFinite(dense) ? dense : modelBytes(o.model),
+            o.batchSize,
+            cores,
+            os.totalmem(),
+          )),
   );
   const threads = o.threads || defaultThreads(dense, workers, o.batchSize, cores);
   const starting = SlabPool.start({ model: o.model, intraOpThreads: threads }, workers);
