@@ -2,6 +2,7 @@
  * `mlpack predict` in process: formats in and out, column mapping, SQL filters, pass-through columns,
  * bad input (a clear error naming file, row and column, or rejects that add up), and the Kubernetes Job.
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
@@ -336,6 +337,31 @@ describe("mlpack predict", () => {
     expect(r.stderr).toContain(`${f("corrupt.parquet")}: cannot read`);
     expect(r.stderr).not.toContain("    at ");
     expect(fs.existsSync(f("c.parquet"))).toBe(false);
+  });
+
+  it("an output or rejects path that is a FIFO or a folder: exit 1 before any work, the FIFO left as it was", async () => {
+    const fifo = f("out-fifo.parquet");
+    execFileSync("mkfifo", [fifo]);
+    const r = await runInProcess(["predict", model, "-i", f("in.parquet"), "-o", fifo]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `output ${fifo} is a FIFO (named pipe), not a regular file; nothing was written`,
+    );
+    expect(fs.statSync(fifo).isFIFO()).toBe(true);
+    expect(fs.existsSync(`${fifo}.parts`)).toBe(false);
+    const rej = await runInProcess([
+      "predict",
+      model,
+      "-i",
+      f("in.parquet"),
+      "-o",
+      f("ok.parquet"),
+      "--rejects",
+      dir,
+    ]);
+    expect(rej.code).toBe(1);
+    expect(rej.stderr).toContain(`rejects file ${dir} is a directory, not a regular file`);
+    expect(fs.existsSync(f("ok.parquet"))).toBe(false);
   });
 
   it("an interrupted run's parts need --resume or --restart", async () => {

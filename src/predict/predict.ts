@@ -6,6 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { UserError } from "../errors.js";
+import { checkOutputFile } from "../write-atomic.js";
 import { silentLogger, type Logger } from "../log.js";
 import { datatypeInfo, type Tensor } from "../serve/datatypes.js";
 import type { TensorSpec } from "../serve/model-info.js";
@@ -55,6 +56,9 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
   const rejectsPath = o.rejects ? shardOutputPath(o.rejects, o.shard) : `${base}.rejects.jsonl`;
   const dir = `${base}.parts`;
   checkModelFile(o.model);
+  // The output is renamed into place at the end: a FIFO or a device there would be replaced.
+  checkOutputFile(output, "output");
+  checkOutputFile(rejectsPath, "rejects file");
 
   // The workers load the model (seconds for a big one) while the input is resolved and the model
   // hashed; their sessions also say what the inputs and outputs are, so it is never parsed here.
