@@ -198,14 +198,20 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       inflight.push({ batch, result });
     };
 
-    const builder = new BatchBuilder(o.keep, slabRows(plans[0].bindings, batchSize, partRows), o.onError);
+    const builder = new BatchBuilder(
+      o.keep,
+      slabRows(plans[0].bindings, batchSize, partRows),
+      o.onError,
+      pool?.spare,
+    );
     for (const plan of plans) {
       const from = Math.max(lo + resumed, plan.start);
       const to = Math.min(hi, plan.start + plan.file.rows);
       if (to <= from) continue;
       builder.setFile(plan.file, plan.bindings, plan.keep);
       let row = from - plan.start;
-      for await (const chunk of streamFile(db, plan.file, q, row, to - from)) {
+      const needed = { inputs: plan.bindings.flatMap((b) => b.columns), keep: plan.keep };
+      for await (const chunk of streamFile(db, plan.file, q, row, to - from, needed)) {
         for (const batch of builder.add(chunk, row)) await submit(batch);
         row += chunk.rowCount;
       }

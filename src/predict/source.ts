@@ -28,6 +28,10 @@ import { type Duck, duckMessage, readError } from "./duck.js";
 import { inputFormat, readerSql, sqlString, type InputFormat } from "./formats.js";
 import type { Chunk, ColumnInfo, ColumnLike } from "./columns.js";
 import { flatFromArray, flatFromVector, type FlatColumn } from "./flat.js";
+import { openParquet, ParquetUnsupported } from "./parquet-read.js";
+
+/** MLPACK_PARQUET_READER=duckdb reads Parquet with DuckDB only (a way around a reader problem). */
+const nativeParquet = () => process.env.MLPACK_PARQUET_READER !== "duckdb";
 
 export interface InputFile {
   path: string;
@@ -151,18 +155,48 @@ async function pickTable(duck: Duck, file: string, table: string | undefined): P
   );
 }
 
-/** Streams rows [offset, offset+limit) of one file as chunks. */
+/** The columns a run reads from a file: model inputs (numbers or lists) and --keep ones (scalars). */
+export interface Needed {
+  inputs: number[];
+  keep: number[];
+}
+
+/**
+ * Streams rows [offset, offset+limit) of one file as chunks. A Parquet file read whole (no --where or
+ * --select) goes through parquet-read.ts when it holds the `needed` columns in a form that reader
+ * takes; whatever it cannot take, from the first row it did not yield, DuckDB reads.
+ */
 export async function* streamFile(
   duck: Duck,
   file: InputFile,
   q: SourceQuery,
   offset: number,
   limit: number,
+  needed?: Needed,
 ): AsyncGenerator<Chunk> {
   if (limit <= 0) return;
   if (file.format === "npy" || file.format === "npz") {
     yield* npyChunks(loadNpy(file.path, file.format), offset, limit);
     return;
+  }
+  if (file.format === "parquet" && !q.where && !q.select && needed && nativeParquet()) {
+    const pq = openParquet(file.path, file.columns, [...needed.inputs, ...needed.keep], new Set(needed.keep));
+    if (pq && pq.rows === file.rows) {
+      let done = 0;
+      try {
+        for (const chunk of pq.chunks(offset, limit)) {
+          yield chunk;
+          done += chunk.rowCount;
+        }
+        return;
+      } catch (e) {
+        if (!(e instanceof ParquetUnsupported)) throw e;
+      } finally {
+        pq.close();
+      }
+      offset += done;
+      limit -= done;
+    } else pq?.close();
   }
   let attached = false;
   let next: Promise<DuckDBDataChunk | null> | undefined;
