@@ -239,6 +239,10 @@ const PAD = 8;
 class ColumnCursor {
   private pos: number;
   private readonly end: number;
+  /** Bounds from the column chunk's metadata on what one page may claim (a corrupt header must not
+   * make this allocate gigabytes): its values and its uncompressed bytes. */
+  private readonly maxValues: number;
+  private readonly maxBytes: number;
   private dict?: NumericArray;
   page?: Page;
   /** The next row of `page` to hand out. */
@@ -255,6 +259,8 @@ class ColumnCursor {
     const dict = num(md, 11, 0);
     this.pos = dict > 0 && dict < data ? dict : data;
     this.end = this.pos + num(md, 7);
+    this.maxValues = Math.min(num(md, 5), 2 ** 28);
+    this.maxBytes = Math.min(num(md, 6), 2 ** 30);
   }
 
   left(): number {
@@ -270,7 +276,13 @@ class ColumnCursor {
       const uncompressed = num(header, 2);
       const at = this.pos + size;
       this.pos = at + compressed;
-      if (this.pos > this.end) fail("page past its column chunk");
+      if (this.pos > this.end || compressed < 0) fail("page past its column chunk");
+      if (!(uncompressed >= 0 && uncompressed <= this.maxBytes)) fail("page size");
+      for (const id of [5, 7, 8]) {
+        const h = field(header, id)?.value as ThriftStruct | undefined;
+        const n = h ? num(h, 1) : 0;
+        if (!(n >= 0 && n <= this.maxValues)) fail("page value count");
+      }
       if (type === DICTIONARY_PAGE) {
         const h = field(header, 7)?.value as ThriftStruct;
         const encoding = num(h, 2);
