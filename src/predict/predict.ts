@@ -10,18 +10,18 @@ import { checkOutputFile } from "../write-atomic.js";
 import { silentLogger, type Logger } from "../log.js";
 import { datatypeInfo, type Tensor } from "../serve/datatypes.js";
 import type { TensorSpec } from "../serve/model-info.js";
-import { openDuck, type Duck } from "./duck.js";
+import type { Duck } from "./duck.js";
 import type { PredictEmit } from "./events.js";
 import { BatchBuilder, bindInputs, keepColumns, type Batch, type Binding } from "./features.js";
 import { outputFormat } from "./formats.js";
 import { jobDifference, readManifest, sha256File, type Manifest } from "./manifest.js";
 import { shardOutputPath, type PredictOptions } from "./options.js";
-import { outputColumns, type OutputSchema } from "./output-schema.js";
-import { finalize, PartWriter, partFormatFor } from "./part-writer.js";
+import type { OutputSchema } from "./output-schema.js";
+import type { PartWriter } from "./part-writer.js";
 import { SlabPool } from "./slab-pool.js";
 import { readModelFromBytes } from "../onnx/read.js";
 import { forEachGraph } from "../onnx/walk-proto.js";
-import { resolveInputs, streamFile, type InputFile } from "./source.js";
+import type { InputFile } from "./source.js";
 
 export interface PredictDeps {
   emit: PredictEmit;
@@ -82,12 +82,27 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
   const threads = o.threads || defaultThreads(dense, workers, o.batchSize, cores);
   const starting = SlabPool.start({ model: o.model, intraOpThreads: threads }, workers);
   starting.catch(() => {}); // awaited below
+  // DuckDB's native module takes ~190 ms to load: imported here, while the workers load onnxruntime
+  // and the model, instead of before they were started.
+  const modules = Promise.all([
+    import("./duck.js"),
+    import("./source.js"),
+    import("./output-schema.js"),
+    import("./part-writer.js"),
+  ]);
+  modules.catch(() => {}); // awaited below
   let pool: SlabPool | undefined;
   let duck: Duck | undefined;
   let writer: PartWriter | undefined;
   try {
     const modelHash = sha256File(o.model);
     const q = { where: o.where, select: o.select, table: o.inputTable };
+    const [
+      { openDuck },
+      { resolveInputs, streamFile },
+      { outputColumns },
+      { finalize, PartWriter, partFormatFor },
+    ] = await modules;
     const opened = openDuck().then(async (d) => {
       duck = d;
       return resolveInputs(d, o.input, q);
