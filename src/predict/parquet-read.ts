@@ -23,7 +23,7 @@ import type { NumericArray } from "../onnx/tensor.js";
 import type { Chunk, ColumnInfo, ColumnLike } from "./columns.js";
 import type { FlatColumn } from "./flat.js";
 import { readFooter } from "./parquet-concat.js";
-import { snappyUncompress } from "./snappy.js";
+import { snappyUncompressAt } from "./snappy.js";
 import { field, ThriftReader, type ThriftList, type ThriftStruct } from "./thrift-compact.js";
 
 /** Something this reader does not take (or a corrupt page): the caller goes on with DuckDB. */
@@ -287,7 +287,7 @@ class ColumnCursor {
         const h = field(header, 7)?.value as ThriftStruct;
         const encoding = num(h, 2);
         if (encoding !== PLAIN && encoding !== PLAIN_DICTIONARY) fail("dictionary encoding");
-        const bytes = this.decompress(this.read(at, compressed), uncompressed);
+        const bytes = this.decompress(at, compressed, uncompressed);
         this.dict = plainValues(bytes, 0, num(h, 1), this.plan, true);
         continue;
       }
@@ -295,7 +295,7 @@ class ColumnCursor {
       const page =
         type === DATA_PAGE
           ? this.v1(header, at, compressed, uncompressed)
-          : this.v2(header, this.read(at, compressed), uncompressed);
+          : this.v2(header, at, compressed, uncompressed);
       if (page.rows === 0) continue;
       this.page = page;
       this.at = 0;
@@ -316,22 +316,28 @@ class ColumnCursor {
     return this.buf.page.subarray(PAD, PAD + size);
   }
 
-  /** A page's bytes decompressed into the page buffer (at PAD). */
-  private decompress(body: Uint8Array, size: number): Uint8Array {
-    const codec = this.plan.codec;
+  /**
+   * The page bytes at [at, at + compressed) of the file, decompressed into the page buffer (at PAD).
+   * Uncompressed pages are read straight into it, snappy ones through a small window.
+   */
+  private decompress(at: number, compressed: number, size: number, codec = this.plan.codec): Uint8Array {
     const out = this.target(size);
-    if (codec === SNAPPY) snappyUncompress(body, out);
-    else {
+    if (codec === UNCOMPRESSED) {
+      if (compressed !== size) fail("page size");
+      this.r.read(at, out, size);
+    } else if (codec === SNAPPY) {
+      if (this.buf.raw.length < 256 * 1024) this.buf.raw = Buffer.allocUnsafe(256 * 1024);
+      snappyUncompressAt(this.r.readAt, at, compressed, out, this.buf.raw);
+    } else {
+      const body = this.read(at, compressed);
       const bytes =
-        codec === UNCOMPRESSED
-          ? body
-          : codec === GZIP
-            ? zlib.gunzipSync(body)
-            : codec === BROTLI
-              ? zlib.brotliDecompressSync(body)
-              : codec === ZSTD && zstd
-                ? zstd(body)
-                : fail("codec");
+        codec === GZIP
+          ? zlib.gunzipSync(body)
+          : codec === BROTLI
+            ? zlib.brotliDecompressSync(body)
+            : codec === ZSTD && zstd
+              ? zstd(body)
+              : fail("codec");
       if (bytes.length !== size) fail("page size");
       out.set(bytes);
     }
@@ -341,11 +347,7 @@ class ColumnCursor {
   private v1(header: ThriftStruct, at: number, compressed: number, size: number): Page {
     const h = field(header, 5)?.value as ThriftStruct;
     const n = num(h, 1);
-    const bytes =
-      this.plan.codec === UNCOMPRESSED
-        ? this.r.read(at, this.target(size), compressed)
-        : this.decompress(this.read(at, compressed), size);
-    if (bytes.length !== size) fail("page size");
+    const bytes = this.decompress(at, compressed, size);
     let pos = 0;
     const { maxRep, maxDef } = this.plan;
     let rep: Levels | undefined;
@@ -365,27 +367,21 @@ class ColumnCursor {
     return this.assemble(bytes, pos, num(h, 2), n, rep, def);
   }
 
-  private v2(header: ThriftStruct, body: Uint8Array, size: number): Page {
+  private v2(header: ThriftStruct, at: number, compressed: number, size: number): Page {
     const h = field(header, 8)?.value as ThriftStruct;
     const n = num(h, 1);
     const defLen = num(h, 5, 0);
     const repLen = num(h, 6, 0);
-    if (defLen + repLen > body.length) fail("levels");
+    const levelBytes = defLen + repLen;
+    if (!(defLen >= 0 && repLen >= 0 && levelBytes <= compressed && levelBytes <= size)) fail("levels");
     const { maxRep, maxDef } = this.plan;
-    // The levels are never compressed in a v2 page: copied out before the values take the buffer.
-    const lv = body.slice(0, repLen + defLen);
+    // The levels are never compressed in a v2 page: read on their own, then the values.
+    const lv = this.read(at, levelBytes).slice();
     const rep = maxRep > 0 ? { bytes: lv, pos: 0, end: repLen } : undefined;
-    const def = maxDef > 0 ? { bytes: lv, pos: repLen, end: repLen + defLen } : undefined;
-    const compressed = field(h, 7)?.value !== false;
-    const values = body.subarray(repLen + defLen);
-    const bytes = compressed ? this.decompress(values, size - repLen - defLen) : this.copy(values);
+    const def = maxDef > 0 ? { bytes: lv, pos: repLen, end: levelBytes } : undefined;
+    const codec = field(h, 7)?.value === false ? UNCOMPRESSED : this.plan.codec;
+    const bytes = this.decompress(at + levelBytes, compressed - levelBytes, size - levelBytes, codec);
     return this.assemble(bytes, 0, num(h, 4), n, rep, def);
-  }
-
-  private copy(b: Uint8Array): Uint8Array {
-    const out = this.target(b.length);
-    out.set(b);
-    return out;
   }
 
   /** Values of a page's `n` level slots, and the rows they make. */
@@ -712,6 +708,11 @@ class Reader implements ParquetFile {
   close(): void {
     fs.closeSync(this.fd);
   }
+
+  readonly readAt = (into: Uint8Array, offset: number, n: number, pos: number): void => {
+    if (pos + n > this.fileSize || n < 0 || offset + n > into.length) fail("page past the end of the file");
+    if (fs.readSync(this.fd, into, offset, n, pos) !== n) fail("short read");
+  };
 
   /** Reads bytes [pos, pos + n) of the file into `into`; returns the bytes read. */
   read<B extends Uint8Array>(pos: number, into: B, n: number): B {

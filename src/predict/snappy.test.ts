@@ -1,10 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { snappyLength, snappyUncompress } from "./snappy.js";
+import { snappyLength, snappyUncompress, snappyUncompressAt } from "./snappy.js";
 
 const block = (...bytes: number[]) => Uint8Array.from(bytes);
 const run = (src: Uint8Array) => {
   const out = new Uint8Array(snappyLength(src));
   snappyUncompress(src, out);
+  // the same block read through windows of 8 and 64 bytes from a "file" with 3 bytes in front
+  const file = Uint8Array.from([9, 9, 9, ...src]);
+  for (const size of [8, 64]) {
+    const again = new Uint8Array(out.length);
+    snappyUncompressAt(
+      (into, offset, n, pos) => {
+        if (pos + n > file.length) throw new Error("read past the end");
+        into.set(file.subarray(pos, pos + n), offset);
+      },
+      3,
+      src.length,
+      again,
+      new Uint8Array(size),
+    );
+    expect(Array.from(again)).toEqual(Array.from(out));
+  }
   return Array.from(out);
 };
 
@@ -31,6 +47,13 @@ describe("snappy", () => {
       block(2, 0x04, 1, 2, 0x00, 3), // more output than declared
       block(5, 0x04, 1, 2), // less output than declared
     ];
-    for (const b of bad) expect(() => run(b)).toThrow(/snappy/);
+    for (const b of bad) {
+      expect(() => run(b)).toThrow(/snappy/);
+      const read = (into: Uint8Array, offset: number, n: number, pos: number) =>
+        into.set(b.subarray(pos, pos + n), offset);
+      expect(() =>
+        snappyUncompressAt(read, 0, b.length, new Uint8Array(snappyLength(b)), new Uint8Array(8)),
+      ).toThrow(/snappy/);
+    }
   });
 });

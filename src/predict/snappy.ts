@@ -70,3 +70,98 @@ export function snappyUncompress(src: Uint8Array, out: Uint8Array): void {
   }
   if (o !== out.length) throw new SnappyError("snappy: short block");
 }
+
+/** Reads `n` bytes at position `pos` of a file into `into` at `offset` (all of them, or throws). */
+export type ReadAt = (into: Uint8Array, offset: number, n: number, pos: number) => void;
+
+/**
+ * Decompresses the snappy block at bytes [pos, pos + size) of a file into `out`, reading it through
+ * `window` (reused; 64 KB or more) instead of holding the whole compressed block: long literals are
+ * read from the file straight into `out`. A 32 MB page then needs one 32 MB buffer, not two (each
+ * first touch of fresh memory costs ~3 ms a MB on this VM).
+ */
+export function snappyUncompressAt(
+  read: ReadAt,
+  pos: number,
+  size: number,
+  out: Uint8Array,
+  window: Uint8Array,
+): void {
+  const end = pos + size;
+  let w = 0;
+  let wEnd = 0;
+  // Keeps what is left in the window, reads more after it.
+  const fill = () => {
+    const keep = wEnd - w;
+    window.copyWithin(0, w, wEnd);
+    w = 0;
+    wEnd = keep;
+    const n = Math.min(window.length - keep, end - pos);
+    if (n > 0) {
+      read(window, keep, n, pos);
+      pos += n;
+      wEnd += n;
+    }
+  };
+  fill();
+  let len = 0;
+  for (let shift = 1; ; shift *= 128) {
+    if (w >= wEnd || shift > 2 ** 28) throw new SnappyError("snappy: bad length");
+    const b = window[w++];
+    len += (b & 0x7f) * shift;
+    if ((b & 0x80) === 0) break;
+  }
+  if (len !== out.length) throw new SnappyError("snappy: length mismatch");
+  let o = 0;
+  for (;;) {
+    if (wEnd - w < 5 && pos < end) fill();
+    if (w >= wEnd) break;
+    const tag = window[w++];
+    const kind = tag & 3;
+    if (kind === 0) {
+      let n = tag >>> 2;
+      if (n >= 60) {
+        const extra = n - 59;
+        if (w + extra > wEnd) throw new SnappyError("snappy: truncated literal");
+        n = 0;
+        for (let k = 0, m = 1; k < extra; k++, m *= 256) n += window[w + k] * m;
+        w += extra;
+      }
+      n += 1;
+      if (o + n > out.length) throw new SnappyError("snappy: literal past the end");
+      const here = Math.min(n, wEnd - w);
+      if (here < 32) for (let k = 0; k < here; k++) out[o + k] = window[w + k];
+      else out.set(window.subarray(w, w + here), o);
+      w += here;
+      const rest = n - here;
+      if (rest > 0) {
+        // the window is used up: the rest of the literal comes from the file straight into `out`
+        if (pos + rest > end) throw new SnappyError("snappy: literal past the end");
+        read(out, o + here, rest, pos);
+        pos += rest;
+      }
+      o += n;
+      continue;
+    }
+    let n: number;
+    let off: number;
+    if (kind === 1) {
+      n = ((tag >>> 2) & 7) + 4;
+      off = ((tag >>> 5) << 8) | window[w++];
+    } else if (kind === 2) {
+      n = (tag >>> 2) + 1;
+      off = window[w] | (window[w + 1] << 8);
+      w += 2;
+    } else {
+      n = (tag >>> 2) + 1;
+      off = (window[w] | (window[w + 1] << 8) | (window[w + 2] << 16) | (window[w + 3] << 24)) >>> 0;
+      w += 4;
+    }
+    if (w > wEnd || off === 0 || off > o || o + n > out.length) throw new SnappyError("snappy: bad copy");
+    const from = o - off;
+    if (off >= n && n >= 32) out.copyWithin(o, from, from + n);
+    else for (let k = 0; k < n; k++) out[o + k] = out[from + k];
+    o += n;
+  }
+  if (o !== out.length) throw new SnappyError("snappy: short block");
+}

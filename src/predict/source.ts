@@ -28,7 +28,7 @@ import { type Duck, duckMessage, readError } from "./duck.js";
 import { inputFormat, readerSql, sqlString, type InputFormat } from "./formats.js";
 import type { Chunk, ColumnInfo, ColumnLike } from "./columns.js";
 import { flatFromArray, flatFromVector, type FlatColumn } from "./flat.js";
-import { openParquet, ParquetUnsupported } from "./parquet-read.js";
+import { openParquet } from "./parquet-read.js";
 
 /** MLPACK_PARQUET_READER=duckdb reads Parquet with DuckDB only (a way around a reader problem). */
 const nativeParquet = () => process.env.MLPACK_PARQUET_READER !== "duckdb";
@@ -189,8 +189,9 @@ export async function* streamFile(
           done += chunk.rowCount;
         }
         return;
-      } catch (e) {
-        if (!(e instanceof ParquetUnsupported)) throw e;
+      } catch {
+        // Whatever stopped this reader (a page it does not take, a corrupt one), DuckDB reads the
+        // rest: a file it cannot read gets DuckDB's error, one it can is read whole.
       } finally {
         pq.close();
       }
