@@ -162,32 +162,33 @@ describe("parquet-read", () => {
     pq?.close();
   });
 
-  it("hands the rest of a file it cannot read to DuckDB (a corrupt page): its error, no row twice", async () => {
-    // A hand-made two-row-group file: the second row group's page is corrupted, so the native reader
-    // yields the first row group, throws, and DuckDB then reports its own error for the rest.
-    const f = await write(
-      "corrupt.parquet",
-      "SELECT i AS id, [i * 1.0, 2.0]::FLOAT[] AS x FROM range(4000) t(i)",
-      ", ROW_GROUP_SIZE 2048, COMPRESSION uncompressed",
-    );
-    const good: number[] = [];
-    for await (const chunk of streamFile(duck, f, {}, 0, f.rows, { inputs: [1], keep: [0] }))
-      for (let r = 0; r < chunk.rowCount; r++) good.push(Number(chunk.column(0).value(r)));
-    expect(good).toEqual([...Array(4000).keys()]);
-    const meta = await duck.conn.runAndReadAll(
-      `SELECT data_page_offset, total_compressed_size FROM parquet_metadata('${f.path}') WHERE row_group_id = 1 AND path_in_schema = 'x, list, element'`,
-    );
-    const [offset, size] = meta.getRows()[0].map(Number);
-    const bytes = fs.readFileSync(f.path);
-    bytes.fill(0xff, offset + 40, offset + size - 40); // levels and values of the second row group
-    fs.writeFileSync(f.path, bytes);
-    const seen: number[] = [];
-    await expect(async () => {
+  for (const codec of ["uncompressed", "snappy"])
+    it(`hands the rest of a file it cannot read to DuckDB (a corrupt ${codec} page): its error, no row twice`, async () => {
+      // A hand-made two-row-group file: the second row group's page is corrupted, so the native reader
+      // yields the first row group, throws, and DuckDB then reports its own error for the rest.
+      const f = await write(
+        `corrupt-${codec}.parquet`,
+        "SELECT i AS id, [i * 1.0, 2.0]::FLOAT[] AS x FROM range(4000) t(i)",
+        `, ROW_GROUP_SIZE 2048, COMPRESSION ${codec}`,
+      );
+      const good: number[] = [];
       for await (const chunk of streamFile(duck, f, {}, 0, f.rows, { inputs: [1], keep: [0] }))
-        for (let r = 0; r < chunk.rowCount; r++) seen.push(Number(chunk.column(0).value(r)));
-    }).rejects.toThrow(/corrupt\.parquet/);
-    // the first row group came from this reader, and no row was given twice
-    expect(seen.slice(0, 2048)).toEqual([...Array(2048).keys()]);
-    expect(new Set(seen).size).toBe(seen.length);
-  });
+        for (let r = 0; r < chunk.rowCount; r++) good.push(Number(chunk.column(0).value(r)));
+      expect(good).toEqual([...Array(4000).keys()]);
+      const meta = await duck.conn.runAndReadAll(
+        `SELECT data_page_offset, total_compressed_size FROM parquet_metadata('${f.path}') WHERE row_group_id = 1 AND path_in_schema = 'x, list, element'`,
+      );
+      const [offset, size] = meta.getRows()[0].map(Number);
+      const bytes = fs.readFileSync(f.path);
+      bytes.fill(0xff, offset + 40, offset + size - 40); // levels and values of the second row group
+      fs.writeFileSync(f.path, bytes);
+      const seen: number[] = [];
+      await expect(async () => {
+        for await (const chunk of streamFile(duck, f, {}, 0, f.rows, { inputs: [1], keep: [0] }))
+          for (let r = 0; r < chunk.rowCount; r++) seen.push(Number(chunk.column(0).value(r)));
+      }).rejects.toThrow(/corrupt-\w+\.parquet.*cannot read/);
+      // the first row group came from this reader, and no row was given twice
+      expect(seen.slice(0, 2048)).toEqual([...Array(2048).keys()]);
+      expect(new Set(seen).size).toBe(seen.length);
+    });
 });
