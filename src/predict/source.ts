@@ -188,13 +188,14 @@ export async function* streamFile(
           yield chunk;
           done += chunk.rowCount;
         }
-        return;
       } catch {
         // Whatever stopped this reader (a page it does not take, a corrupt one), DuckDB reads the
         // rest: a file it cannot read gets DuckDB's error, one it can is read whole.
       } finally {
         pq.close();
       }
+      // A file whose row groups end before the rows its footer counts goes to DuckDB for the rest too.
+      if (done >= limit) return;
       offset += done;
       limit -= done;
     } else pq?.close();
