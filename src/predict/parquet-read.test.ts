@@ -191,4 +191,41 @@ describe("parquet-read", () => {
       expect(seen.slice(0, 2048)).toEqual([...Array(2048).keys()]);
       expect(new Set(seen).size).toBe(seen.length);
     });
+
+  it("survives corrupted files: every run ends in rows, a refusal or an error, quickly (300 bit flips)", async () => {
+    const f = await write(
+      "fuzz.parquet",
+      `SELECT CASE WHEN i % 7 = 0 THEN NULL ELSE i % 5 END::INTEGER AS c,
+          CASE WHEN i % 5 = 0 THEN NULL ELSE [sin(i), i % 3]::FLOAT[] END AS x FROM range(2000) t(i)`,
+      ", ROW_GROUP_SIZE 700",
+    );
+    const orig = fs.readFileSync(f.path);
+    let seed = 12345;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const bad = path.join(dir, "fuzzed.parquet");
+    const outcomes = new Map<string, number>();
+    for (let it = 0; it < 300; it++) {
+      const bytes = Buffer.from(orig);
+      for (let j = 0; j < 3; j++) bytes[Math.floor(rnd() * bytes.length)] ^= 1 << Math.floor(rnd() * 8);
+      fs.writeFileSync(bad, bytes);
+      const t = performance.now();
+      let outcome = "read";
+      try {
+        const pq = openParquet(bad, f.columns, [0, 1], new Set([0]));
+        if (!pq) outcome = "refused";
+        else
+          try {
+            for (const chunk of pq.chunks(0, pq.rows))
+              for (let r = 0; r < chunk.rowCount; r++) chunk.column(1).flat!.length(r);
+          } finally {
+            pq.close();
+          }
+      } catch {
+        outcome = "error"; // streamFile hands the rest of the file to DuckDB
+      }
+      expect(performance.now() - t).toBeLessThan(2000);
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+    expect(outcomes.get("read")).toBeGreaterThan(0);
+  });
 });
