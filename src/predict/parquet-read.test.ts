@@ -4,9 +4,140 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDuck, type Duck } from "./duck.js";
-import { openParquet } from "./parquet-read.js";
-import { resolveInputs, streamFile, type InputFile } from "./source.js";
+import { DuckDBTypeId } from "@duckdb/node-api";
+import { DUCK, openParquet } from "./parquet-read.js";
+import { columnShapes, resolveInputs, streamFile, type InputFile } from "./source.js";
 import type { Chunk } from "./columns.js";
+import { MAGIC, readFooter } from "./parquet-concat.js";
+import {
+  field,
+  T,
+  ThriftReader,
+  ThriftWriter,
+  type ThriftList,
+  type ThriftStruct,
+} from "./thrift-compact.js";
+
+/** A snappy block of literals only (valid snappy, no compression): enough to exercise the reader. */
+function snappyLiterals(b: Uint8Array): Uint8Array {
+  const out: number[] = [];
+  for (let n = b.length; ; n = Math.floor(n / 128)) {
+    out.push((n & 0x7f) | (n >= 128 ? 0x80 : 0));
+    if (n < 128) break;
+  }
+  for (let at = 0; at < b.length; at += 65536) {
+    const n = Math.min(65536, b.length - at) - 1;
+    out.push(61 << 2, n & 0xff, n >> 8, ...b.subarray(at, at + n + 1));
+  }
+  return Uint8Array.from(out);
+}
+
+const i32 = (v: number) => ({ type: T.I32, value: BigInt(v) });
+
+/**
+ * Rewrites an uncompressed Parquet file of one leaf column (levels up to `maxRep`/`maxDef`) with every
+ * data page as a DATA_PAGE_V2 (DuckDB writes v1 pages only), the values snappy-compressed or not.
+ */
+function toPageV2(src: string, dst: string, maxRep: number, maxDef: number, snappy: boolean): void {
+  const fd = fs.openSync(src, "r");
+  const { meta } = readFooter(fd, src);
+  const bytes = fs.readFileSync(src);
+  fs.closeSync(fd);
+  const parts: Uint8Array[] = [MAGIC];
+  let pos = 4;
+  const put = (b: Uint8Array) => {
+    parts.push(b);
+    pos += b.length;
+  };
+  const header = (h: ThriftStruct) => {
+    const w = new ThriftWriter();
+    w.struct(h);
+    return w.bytes();
+  };
+  for (const g of (field(meta, 4)!.value as ThriftList).items as ThriftStruct[]) {
+    const md = field(((field(g, 1)!.value as ThriftList).items as ThriftStruct[])[0], 3)!
+      .value as ThriftStruct;
+    const dict = field(md, 11) ? Number(field(md, 11)!.value) : 0;
+    let at = dict > 0 ? dict : Number(field(md, 9)!.value);
+    const end = at + Number(field(md, 7)!.value);
+    const start = pos;
+    let firstData = -1;
+    let newDict = -1;
+    let unc = 0;
+    while (at < end) {
+      const t = new ThriftReader(bytes.subarray(at));
+      const h = t.struct();
+      const size = Number(field(h, 3)!.value);
+      const body = bytes.subarray(at + t.pos, at + t.pos + size);
+      at += t.pos + size;
+      if (Number(field(h, 1)!.value) !== 0) {
+        // a dictionary page: the same, compressed like the rest
+        const b = snappy ? snappyLiterals(body) : body;
+        field(h, 3)!.value = BigInt(b.length);
+        newDict = pos;
+        const hb = header(h);
+        unc += hb.length + body.length;
+        put(hb);
+        put(b);
+        continue;
+      }
+      const d = field(h, 5)!.value as ThriftStruct;
+      let p = 0;
+      const lv = (max: number) => {
+        if (max === 0) return new Uint8Array(0);
+        const n = body.readUInt32LE(p);
+        const l = body.subarray(p + 4, p + 4 + n);
+        p += 4 + n;
+        return l;
+      };
+      const rep = lv(maxRep);
+      const def = lv(maxDef);
+      const values = body.subarray(p);
+      const packed = snappy ? snappyLiterals(values) : values;
+      const n = Number(field(d, 1)!.value);
+      const h2: ThriftStruct = {
+        fields: [
+          { id: 1, ...i32(3) },
+          { id: 2, ...i32(rep.length + def.length + values.length) },
+          { id: 3, ...i32(rep.length + def.length + packed.length) },
+          {
+            id: 8,
+            type: T.STRUCT,
+            value: {
+              fields: [
+                { id: 1, ...i32(n) },
+                { id: 2, ...i32(0) },
+                { id: 3, ...i32(n) },
+                { id: 4, ...i32(Number(field(d, 2)!.value)) },
+                { id: 5, ...i32(def.length) },
+                { id: 6, ...i32(rep.length) },
+                { id: 7, type: snappy ? T.TRUE : T.FALSE, value: snappy },
+              ],
+            },
+          },
+        ],
+      };
+      if (firstData < 0) firstData = pos;
+      const hb = header(h2);
+      unc += hb.length + rep.length + def.length + values.length;
+      put(hb);
+      put(rep);
+      put(def);
+      put(packed);
+    }
+    field(md, 4)!.value = BigInt(snappy ? 1 : 0);
+    field(md, 9)!.value = BigInt(firstData);
+    if (newDict >= 0) field(md, 11)!.value = BigInt(newDict);
+    field(md, 7)!.value = BigInt(pos - start);
+    field(md, 6)!.value = BigInt(unc);
+  }
+  const w = new ThriftWriter();
+  w.struct(meta);
+  const footer = w.bytes();
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(footer.length);
+  fs.writeFileSync(dst, Buffer.concat([...parts, footer, len, MAGIC]));
+}
 
 /** Every cell of the needed columns as plain JS (numbers, bigints, arrays, null), read through `chunks`. */
 function cells(chunks: Iterable<Chunk>, needed: number[]): unknown[][] {
@@ -65,7 +196,7 @@ describe("parquet-read", () => {
   }
 
   async function same(f: InputFile, needed: number[], scalars: number[] = [], offset = 0, limit = f.rows) {
-    const pq = openParquet(f.path, f.columns, needed, new Set(scalars));
+    const pq = openParquet(f.path, columnShapes(f.columns), needed, new Set(scalars));
     expect(pq, "the reader takes the file").toBeDefined();
     try {
       const got = cells(pq!.chunks(offset, limit), needed);
@@ -111,9 +242,9 @@ describe("parquet-read", () => {
 
   it("reads data page v2 files, or leaves them to DuckDB when an encoding is not one it takes", async () => {
     // DuckDB's v2 pages: dictionaries, BYTE_STREAM_SPLIT floats (taken), DELTA_BINARY_PACKED ints (not)
-    const f = await write("v2.parquet", numbers, ", PARQUET_VERSION V2");
+    const f = await write("v2.parquet", numbers, ", PARQUET_VERSION V2, ROW_GROUP_SIZE 1024");
     const taken = [...f.columns.keys()].filter((c) => {
-      const pq = openParquet(f.path, f.columns, [c], new Set());
+      const pq = openParquet(f.path, columnShapes(f.columns), [c], new Set());
       pq?.close();
       return pq !== undefined;
     });
@@ -135,6 +266,46 @@ describe("parquet-read", () => {
     await same(f, [0, 1, 2, 3], [0, 1]);
   });
 
+  it("knows DuckDB's type ids by number (it runs where DuckDB is not loaded)", () => {
+    for (const [name, id] of Object.entries(DUCK))
+      expect(DuckDBTypeId[name as keyof typeof DuckDBTypeId]).toBe(id);
+  });
+
+  for (const snappy of [false, true])
+    it(`reads data pages v2 (levels apart, values ${snappy ? "snappy" : "uncompressed"}) as DuckDB reads the v1 original`, async () => {
+      for (const [name, select, rep, def] of [
+        [
+          "list",
+          `SELECT CASE WHEN i % 7 = 0 THEN NULL WHEN i % 7 = 1 THEN []::FLOAT[] WHEN i % 7 = 2 THEN [1.0, NULL]::FLOAT[]
+            ELSE [i, i + 1, i % 3]::FLOAT[] END AS x FROM range(3000) t(i)`,
+          1,
+          3,
+        ],
+        ["full", "SELECT [sin(i), cos(i)]::FLOAT[] AS x FROM range(3000) t(i)", 1, 3],
+        [
+          "scalar",
+          "SELECT CASE WHEN i % 5 = 0 THEN NULL ELSE i % 9 END::BIGINT AS x FROM range(3000) t(i)",
+          0,
+          1,
+        ],
+      ] as const) {
+        const v1 = await write(
+          `v1-${name}.parquet`,
+          select,
+          ", COMPRESSION uncompressed, ROW_GROUP_SIZE 1000",
+        );
+        const v2 = path.join(dir, `v2-${name}-${snappy}.parquet`);
+        toPageV2(v1.path, v2, rep, def, snappy);
+        const pq = openParquet(v2, columnShapes(v1.columns), [0], new Set());
+        expect(pq, name).toBeDefined();
+        try {
+          expect(cells(pq!.chunks(0, v1.rows), [0])).toEqual(await duckCells(duck, v1.path, ["x"]));
+        } finally {
+          pq!.close();
+        }
+      }
+    });
+
   it("reads a range of rows across row groups, and the columns asked for only", async () => {
     const f = await write(
       "range.parquet",
@@ -152,12 +323,13 @@ describe("parquet-read", () => {
       "other.parquet",
       `SELECT 'a' || i AS s, {'a': i} AS st, [i]::INTEGER[] AS l, i::DECIMAL(9,2) AS dec, now()::TIMESTAMP AS ts FROM range(10) t(i)`,
     );
-    for (const c of [0, 1, 3, 4]) expect(openParquet(f.path, f.columns, [c], new Set())).toBeUndefined();
-    expect(openParquet(f.path, f.columns, [2], new Set([2]))).toBeUndefined();
+    for (const c of [0, 1, 3, 4])
+      expect(openParquet(f.path, columnShapes(f.columns), [c], new Set())).toBeUndefined();
+    expect(openParquet(f.path, columnShapes(f.columns), [2], new Set([2]))).toBeUndefined();
     const lz4 = await write("lz4.parquet", "SELECT i AS id FROM range(10) t(i)", ", COMPRESSION lz4_raw");
-    expect(openParquet(lz4.path, lz4.columns, [0], new Set())).toBeUndefined();
+    expect(openParquet(lz4.path, columnShapes(lz4.columns), [0], new Set())).toBeUndefined();
     const zstd = await write("zstd.parquet", "SELECT i AS id FROM range(10) t(i)", ", COMPRESSION zstd");
-    const pq = openParquet(zstd.path, zstd.columns, [0], new Set());
+    const pq = openParquet(zstd.path, columnShapes(zstd.columns), [0], new Set());
     expect(pq !== undefined).toBe("zstdDecompressSync" in zlib);
     pq?.close();
   });
@@ -211,7 +383,7 @@ describe("parquet-read", () => {
       const t = performance.now();
       let outcome = "read";
       try {
-        const pq = openParquet(bad, f.columns, [0, 1], new Set([0]));
+        const pq = openParquet(bad, columnShapes(f.columns), [0, 1], new Set([0]));
         if (!pq) outcome = "refused";
         else
           try {

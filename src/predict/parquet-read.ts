@@ -18,9 +18,8 @@
  */
 import fs from "node:fs";
 import zlib from "node:zlib";
-import { DuckDBTypeId, type DuckDBListType } from "@duckdb/node-api";
 import type { NumericArray } from "../onnx/tensor.js";
-import type { Chunk, ColumnInfo, ColumnLike } from "./columns.js";
+import type { Chunk, ColumnLike } from "./columns.js";
 import type { FlatColumn } from "./flat.js";
 import { readFooter } from "./parquet-concat.js";
 import { snappyUncompressAt } from "./snappy.js";
@@ -63,18 +62,44 @@ const REPEATED = 2;
 
 type ArrayCtor = new (n: number) => NumericArray;
 
+/**
+ * DuckDB's type ids (DuckDBTypeId) of the types this reader fills, as numbers: the reader also runs
+ * in a thread of its own (parquet-thread.ts), where loading DuckDB's native module would cost ~150 ms.
+ * parquet-read.test.ts checks them against DuckDBTypeId.
+ */
+export const DUCK = {
+  TINYINT: 2,
+  SMALLINT: 3,
+  INTEGER: 4,
+  BIGINT: 5,
+  UTINYINT: 6,
+  USMALLINT: 7,
+  UINTEGER: 8,
+  UBIGINT: 9,
+  FLOAT: 10,
+  DOUBLE: 11,
+  LIST: 24,
+} as const;
+
+/** A column as DuckDB sees it, by type id: a number type, or a list of one (listOf). */
+export interface ColumnShape {
+  name: string;
+  typeId: number;
+  listOf?: number;
+}
+
 /** What DuckDB makes of each number type, as the typed array its vectors use and the physical type. */
-const NUMBERS: Partial<Record<DuckDBTypeId, { array: ArrayCtor; physical: number }>> = {
-  [DuckDBTypeId.TINYINT]: { array: Int8Array, physical: INT32 },
-  [DuckDBTypeId.SMALLINT]: { array: Int16Array, physical: INT32 },
-  [DuckDBTypeId.INTEGER]: { array: Int32Array, physical: INT32 },
-  [DuckDBTypeId.UTINYINT]: { array: Uint8Array, physical: INT32 },
-  [DuckDBTypeId.USMALLINT]: { array: Uint16Array, physical: INT32 },
-  [DuckDBTypeId.UINTEGER]: { array: Uint32Array, physical: INT32 },
-  [DuckDBTypeId.BIGINT]: { array: BigInt64Array, physical: INT64 },
-  [DuckDBTypeId.UBIGINT]: { array: BigUint64Array, physical: INT64 },
-  [DuckDBTypeId.FLOAT]: { array: Float32Array, physical: FLOAT },
-  [DuckDBTypeId.DOUBLE]: { array: Float64Array, physical: DOUBLE },
+const NUMBERS: Partial<Record<number, { array: ArrayCtor; physical: number }>> = {
+  [DUCK.TINYINT]: { array: Int8Array, physical: INT32 },
+  [DUCK.SMALLINT]: { array: Int16Array, physical: INT32 },
+  [DUCK.INTEGER]: { array: Int32Array, physical: INT32 },
+  [DUCK.UTINYINT]: { array: Uint8Array, physical: INT32 },
+  [DUCK.USMALLINT]: { array: Uint16Array, physical: INT32 },
+  [DUCK.UINTEGER]: { array: Uint32Array, physical: INT32 },
+  [DUCK.BIGINT]: { array: BigInt64Array, physical: INT64 },
+  [DUCK.UBIGINT]: { array: BigUint64Array, physical: INT64 },
+  [DUCK.FLOAT]: { array: Float32Array, physical: FLOAT },
+  [DUCK.DOUBLE]: { array: Float64Array, physical: DOUBLE },
 };
 const BYTES: Record<number, number> = { [INT32]: 4, [INT64]: 8, [FLOAT]: 4, [DOUBLE]: 8 };
 
@@ -102,7 +127,17 @@ export interface ParquetFile {
   rows: number;
   /** Chunks of rows [offset, offset + limit), in file order. */
   chunks(offset: number, limit: number): Generator<Chunk>;
+  /** The same rows as pages and positions in them (what parquet-thread.ts sends between threads). */
+  slices(offset: number, limit: number): Generator<Slice>;
+  /** Buffers of pages handed out, for the next pages (see parquet-thread.ts). */
+  give(b: ArrayBuffer): void;
   close(): void;
+}
+
+/** Rows [at, at + rowCount) of one page per planned column (`columns` in the plan's order). */
+export interface Slice {
+  rowCount: number;
+  columns: { index: number; page: Page; at: number }[];
 }
 
 /**
@@ -112,7 +147,7 @@ export interface ParquetFile {
  */
 export function openParquet(
   file: string,
-  columns: ColumnInfo[],
+  columns: ColumnShape[],
   needed: number[],
   scalarsOnly: Set<number>,
 ): ParquetFile | undefined {
@@ -130,9 +165,9 @@ export function openParquet(
       const col = top[index];
       const info = columns[index];
       if (!col || col.name !== info.name) return close(fd);
-      const listOf =
-        info.type.typeId === DuckDBTypeId.LIST ? (info.type as DuckDBListType).valueType : undefined;
-      const t = NUMBERS[(listOf ?? info.type).typeId];
+      const listOf = info.typeId === DUCK.LIST ? info.listOf : undefined;
+      if (info.typeId === DUCK.LIST && listOf === undefined) return close(fd);
+      const t = NUMBERS[listOf ?? info.typeId];
       if (!t || t.physical !== col.physical) return close(fd);
       if (listOf ? col.maxRep !== 1 || scalarsOnly.has(index) : col.maxRep !== 0) return close(fd);
       let codec = -1;
@@ -216,7 +251,7 @@ function leafPaths(schema: ThriftStruct[]): (LeafShape | undefined)[] | undefine
 }
 
 /** One decoded data page of a column: `rows` rows of slots in `data` (a NULL slot holds 0). */
-interface Page {
+export interface Page {
   rows: number;
   data: NumericArray;
   /** Lists: row r's slots are [offsets[r], offsets[r + 1]). */
@@ -312,7 +347,7 @@ class ColumnCursor {
 
   /** The cursor's page buffer with room for `size` bytes after PAD. */
   private target(size: number): Uint8Array {
-    if (this.buf.page.length < PAD + size) this.buf.page = new Uint8Array(PAD + size);
+    if (this.buf.page.length < PAD + size) this.buf.page = new Uint8Array(this.r.take(PAD + size));
     return this.buf.page.subarray(PAD, PAD + size);
   }
 
@@ -376,7 +411,8 @@ class ColumnCursor {
     if (!(defLen >= 0 && repLen >= 0 && levelBytes <= compressed && levelBytes <= size)) fail("levels");
     const { maxRep, maxDef } = this.plan;
     // The levels are never compressed in a v2 page: read on their own, then the values.
-    const lv = this.read(at, levelBytes).slice();
+    const lv = new Uint8Array(levelBytes); // a copy: the read buffer is the snappy window next
+    lv.set(this.read(at, levelBytes));
     const rep = maxRep > 0 ? { bytes: lv, pos: 0, end: repLen } : undefined;
     const def = maxDef > 0 ? { bytes: lv, pos: repLen, end: levelBytes } : undefined;
     const codec = field(h, 7)?.value === false ? UNCOMPRESSED : this.plan.codec;
@@ -709,6 +745,8 @@ class Reader implements ParquetFile {
   private buf = Buffer.allocUnsafe(64 * 1024);
   private readonly fileSize: number;
   private readonly buffers: Buffers[];
+  /** Page buffers handed back (give), for the next pages. */
+  private readonly spare: ArrayBuffer[] = [];
 
   constructor(
     private readonly fd: number,
@@ -727,6 +765,16 @@ class Reader implements ParquetFile {
 
   close(): void {
     fs.closeSync(this.fd);
+  }
+
+  give(b: ArrayBuffer): void {
+    if (b.byteLength > 0 && this.spare.length < 8) this.spare.push(b);
+  }
+
+  /** A buffer of at least `bytes`: a spare one, or a new one. */
+  take(bytes: number): ArrayBuffer {
+    const i = this.spare.findIndex((b) => b.byteLength >= bytes);
+    return i >= 0 ? this.spare.splice(i, 1)[0] : new ArrayBuffer(bytes);
   }
 
   readonly readAt = (into: Uint8Array, offset: number, n: number, pos: number): void => {
@@ -759,6 +807,10 @@ class Reader implements ParquetFile {
   }
 
   *chunks(offset: number, limit: number): Generator<Chunk> {
+    for (const s of this.slices(offset, limit)) yield chunkOf(s);
+  }
+
+  *slices(offset: number, limit: number): Generator<Slice> {
     let first = 0; // the file row the current row group starts at
     for (const g of this.groups) {
       const groupRows = num(g, 3, 0);
@@ -781,21 +833,26 @@ class Reader implements ParquetFile {
           n = Math.min(n, c.left());
         }
         const skip = Math.max(0, Math.min(n, offset - row));
-        const flats = cursors.map((c) => flatOf(c.page!, c.at + skip));
+        const columns = cursors.map((c) => ({ index: c.plan.index, page: c.page!, at: c.at + skip }));
         for (const c of cursors) c.at += n;
         row += n;
         if (n - skip === 0) continue;
-        const byIndex = new Map(this.plans.map((p, i) => [p.index, flats[i]]));
-        yield {
-          rowCount: n - skip,
-          column: (index) => byIndex.get(index) ?? fail(`column ${index} was not planned`),
-        };
+        yield { rowCount: n - skip, columns };
       }
       if (row === groupEnd)
         for (const c of cursors) if (c.left() > 0 || c.next()) fail("a column has rows past its row group");
       first = groupEnd;
     }
   }
+}
+
+/** A slice as the chunk the rest of predict reads. */
+export function chunkOf(s: Slice): Chunk {
+  const byIndex = new Map(s.columns.map((c) => [c.index, flatOf(c.page, c.at)]));
+  return {
+    rowCount: s.rowCount,
+    column: (index) => byIndex.get(index) ?? fail(`column ${index} was not planned`),
+  };
 }
 
 /** Rows from `at` of a page as a chunk column (the chunk says how many). */

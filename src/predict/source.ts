@@ -18,6 +18,7 @@ import {
   USMALLINT,
   UTINYINT,
   BOOLEAN,
+  DuckDBListType,
   type DuckDBDataChunk,
   type DuckDBType,
 } from "@duckdb/node-api";
@@ -28,7 +29,7 @@ import { type Duck, duckMessage, readError } from "./duck.js";
 import { inputFormat, readerSql, sqlString, type InputFormat } from "./formats.js";
 import type { Chunk, ColumnInfo, ColumnLike } from "./columns.js";
 import { flatFromArray, flatFromVector, type FlatColumn } from "./flat.js";
-import { openParquet } from "./parquet-read.js";
+import { openParquet, type ColumnShape } from "./parquet-read.js";
 
 /** MLPACK_PARQUET_READER=duckdb reads Parquet with DuckDB only (a way around a reader problem). */
 const nativeParquet = () => process.env.MLPACK_PARQUET_READER !== "duckdb";
@@ -180,7 +181,12 @@ export async function* streamFile(
     return;
   }
   if (file.format === "parquet" && !q.where && !q.select && needed && nativeParquet()) {
-    const pq = openParquet(file.path, file.columns, [...needed.inputs, ...needed.keep], new Set(needed.keep));
+    const pq = openParquet(
+      file.path,
+      columnShapes(file.columns),
+      [...needed.inputs, ...needed.keep],
+      new Set(needed.keep),
+    );
     if (pq && pq.rows === file.rows) {
       let done = 0;
       try {
@@ -363,4 +369,13 @@ function* npyChunks(t: NpyTable, offset: number, limit: number): Generator<Chunk
       },
     };
   }
+}
+
+/** DuckDB's column types by id, as parquet-read.ts takes them. */
+export function columnShapes(columns: ColumnInfo[]): ColumnShape[] {
+  return columns.map((c) => ({
+    name: c.name,
+    typeId: c.type.typeId,
+    ...(c.type instanceof DuckDBListType ? { listOf: c.type.valueType.typeId } : {}),
+  }));
 }
