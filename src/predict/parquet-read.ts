@@ -63,9 +63,9 @@ const REPEATED = 2;
 type ArrayCtor = new (n: number) => NumericArray;
 
 /**
- * DuckDB's type ids (DuckDBTypeId) of the types this reader fills, as numbers: the reader also runs
- * in a thread of its own (parquet-thread.ts), where loading DuckDB's native module would cost ~150 ms.
- * parquet-read.test.ts checks them against DuckDBTypeId.
+ * DuckDB's type ids (DuckDBTypeId) of the types this reader fills, as numbers, so that the reader does
+ * not need DuckDB's native module loaded (~150 ms) to run. parquet-read.test.ts checks them against
+ * DuckDBTypeId.
  */
 export const DUCK = {
   TINYINT: 2,
@@ -127,15 +127,11 @@ export interface ParquetFile {
   rows: number;
   /** Chunks of rows [offset, offset + limit), in file order. */
   chunks(offset: number, limit: number): Generator<Chunk>;
-  /** The same rows as pages and positions in them (what parquet-thread.ts sends between threads). */
-  slices(offset: number, limit: number): Generator<Slice>;
-  /** Buffers of pages handed out, for the next pages (see parquet-thread.ts). */
-  give(b: ArrayBuffer): void;
   close(): void;
 }
 
 /** Rows [at, at + rowCount) of one page per planned column (`columns` in the plan's order). */
-export interface Slice {
+interface Slice {
   rowCount: number;
   columns: { index: number; page: Page; at: number }[];
 }
@@ -251,7 +247,7 @@ function leafPaths(schema: ThriftStruct[]): (LeafShape | undefined)[] | undefine
 }
 
 /** One decoded data page of a column: `rows` rows of slots in `data` (a NULL slot holds 0). */
-export interface Page {
+interface Page {
   rows: number;
   data: NumericArray;
   /** Lists: row r's slots are [offsets[r], offsets[r + 1]). */
@@ -347,7 +343,7 @@ class ColumnCursor {
 
   /** The cursor's page buffer with room for `size` bytes after PAD. */
   private target(size: number): Uint8Array {
-    if (this.buf.page.length < PAD + size) this.buf.page = new Uint8Array(this.r.take(PAD + size));
+    if (this.buf.page.length < PAD + size) this.buf.page = new Uint8Array(PAD + size);
     return this.buf.page.subarray(PAD, PAD + size);
   }
 
@@ -745,8 +741,6 @@ class Reader implements ParquetFile {
   private buf = Buffer.allocUnsafe(64 * 1024);
   private readonly fileSize: number;
   private readonly buffers: Buffers[];
-  /** Page buffers handed back (give), for the next pages. */
-  private readonly spare: ArrayBuffer[] = [];
 
   constructor(
     private readonly fd: number,
@@ -765,16 +759,6 @@ class Reader implements ParquetFile {
 
   close(): void {
     fs.closeSync(this.fd);
-  }
-
-  give(b: ArrayBuffer): void {
-    if (b.byteLength > 0 && this.spare.length < 8) this.spare.push(b);
-  }
-
-  /** A buffer of at least `bytes`: a spare one, or a new one. */
-  take(bytes: number): ArrayBuffer {
-    const i = this.spare.findIndex((b) => b.byteLength >= bytes);
-    return i >= 0 ? this.spare.splice(i, 1)[0] : new ArrayBuffer(bytes);
   }
 
   readonly readAt = (into: Uint8Array, offset: number, n: number, pos: number): void => {
@@ -810,7 +794,8 @@ class Reader implements ParquetFile {
     for (const s of this.slices(offset, limit)) yield chunkOf(s);
   }
 
-  *slices(offset: number, limit: number): Generator<Slice> {
+  /** The rows as pages and positions in them. */
+  private *slices(offset: number, limit: number): Generator<Slice> {
     let first = 0; // the file row the current row group starts at
     for (const g of this.groups) {
       const groupRows = num(g, 3, 0);
@@ -847,7 +832,7 @@ class Reader implements ParquetFile {
 }
 
 /** A slice as the chunk the rest of predict reads. */
-export function chunkOf(s: Slice): Chunk {
+function chunkOf(s: Slice): Chunk {
   const byIndex = new Map(s.columns.map((c) => [c.index, flatOf(c.page, c.at)]));
   return {
     rowCount: s.rowCount,
