@@ -19,8 +19,7 @@ import { shardOutputPath, type PredictOptions } from "./options.js";
 import type { OutputSchema } from "./output-schema.js";
 import type { PartWriter } from "./part-writer.js";
 import { SlabPool } from "./slab-pool.js";
-import { readModelFromBytes } from "../onnx/read.js";
-import { forEachGraph } from "../onnx/walk-proto.js";
+import { scanModel, type ModelScan } from "../onnx/scan-model.js";
 import type { InputFile } from "./source.js";
 
 export interface PredictDeps {
@@ -344,21 +343,34 @@ export function denseWeightBytes(model: string, batchSize: number): number {
   const fileBytes = fs.statSync(model).size;
   if (!tooLittleToSplit(fileBytes, batchSize)) return Infinity;
   try {
-    const m = readModelFromBytes(fs.readFileSync(model), { externalDataDir: path.dirname(model) });
-    const graph = m.proto.graph!;
+    const m = scanModel(fs.readFileSync(model));
     // Rows of features: inputs of rank 1 or 2. Images and sequences multiply the work per weight.
-    const inits = new Set((graph.initializer ?? []).map((t) => t.name));
-    let heavy = (graph.input ?? []).some((i) => {
-      const t = i.type?.value;
-      return !inits.has(i.name) && !(t?.case === "tensorType" && (t.value.shape?.dim.length ?? 9) <= 2);
-    });
-    forEachGraph(graph, (g) => {
-      for (const n of g.node ?? []) if (HEAVY_PER_WEIGHT.test(n.opType ?? "")) heavy = true;
-    });
-    return heavy ? Infinity : fileBytes + m.externalFiles.reduce((a, f) => a + f.bytes, 0);
+    const heavy =
+      m.inputs.some((i) => (i.rank ?? 9) > 2) || [...m.ops].some((op) => HEAVY_PER_WEIGHT.test(op));
+    return heavy ? Infinity : (withExternalData(model, fileBytes, m) ?? Infinity);
   } catch {
     return Infinity;
   }
+}
+
+/**
+ * The model file's bytes plus those of the external data files it names, or undefined when one is
+ * missing or lies outside the model's folder (the worker's session then says what is wrong).
+ */
+function withExternalData(model: string, fileBytes: number, m: ModelScan): number | undefined {
+  const dir = fs.realpathSync(path.dirname(model));
+  let total = fileBytes;
+  for (const location of m.externalFiles) {
+    let real: string;
+    try {
+      real = fs.realpathSync(path.resolve(dir, location));
+    } catch {
+      return undefined;
+    }
+    if (!real.startsWith(dir + path.sep)) return undefined;
+    total += fs.statSync(real).size;
+  }
+  return total;
 }
 
 /** Ops that reuse each weight many times per row (over positions, time steps or iterations). */
@@ -395,8 +407,7 @@ function modelBytes(model: string): number {
   const size = fs.statSync(model).size;
   if (size > 16 * 2 ** 20) return size;
   try {
-    const m = readModelFromBytes(fs.readFileSync(model), { externalDataDir: path.dirname(model) });
-    return size + m.externalFiles.reduce((a, f) => a + f.bytes, 0);
+    return withExternalData(model, size, scanModel(fs.readFileSync(model))) ?? size;
   } catch {
     return size;
   }
