@@ -329,6 +329,47 @@ describe("mlpack predict", () => {
     );
   });
 
+  it("bad rows in Parquet read by mlpack's reader: the same rejects, row numbers and outputs as with DuckDB reading", async () => {
+    await run(
+      `COPY (SELECT i AS id, CASE WHEN i = 3 THEN NULL WHEN i = 1500 THEN [1.0, NULL, 2.0, 3.0]::FLOAT[]
+          WHEN i = 2999 THEN [1.0]::FLOAT[] ELSE ${FEATURES_SQL} END AS input FROM range(3000) t(i))
+        TO '${f("bad-rows.parquet")}' (FORMAT parquet, ROW_GROUP_SIZE 1000)`,
+    );
+    const outputs: unknown[] = [];
+    for (const reader of ["mlpack", "duckdb"]) {
+      const args = ["predict", model, "-i", f("bad-rows.parquet"), "-o", f(`bad-rows.${reader}.parquet`)];
+      if (reader === "duckdb") process.env.MLPACK_PARQUET_READER = "duckdb";
+      try {
+        const r = await runInProcess([...args, "--keep", "id", "--on-error", "skip", "--json"]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout.trim().split("\n").pop()!)).toMatchObject({
+          read: 3000,
+          written: 2997,
+          rejected: 3,
+        });
+      } finally {
+        delete process.env.MLPACK_PARQUET_READER;
+      }
+      const rejects = fs
+        .readFileSync(f(`bad-rows.${reader}.parquet.rejects.jsonl`), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { row: number; column: string; reason: string; keep: unknown });
+      expect(rejects.map(({ row, column, reason, keep }) => ({ row, column, reason, keep }))).toEqual([
+        { row: 4, column: "input", reason: "is empty (NULL)", keep: { id: "3" } },
+        { row: 1501, column: "input", reason: "is empty (NULL)", keep: { id: "1500" } },
+        {
+          row: 3000,
+          column: "input",
+          reason: 'has 1 values; the model input "input" takes 4 per row',
+          keep: { id: "2999" },
+        },
+      ]);
+      outputs.push(await sql(`SELECT * FROM '${f(`bad-rows.${reader}.parquet`)}'`));
+    }
+    expect(outputs[0]).toEqual(outputs[1]);
+  });
+
   it("a corrupt Parquet file: exit 1 naming the file, no output", async () => {
     const bytes = fs.readFileSync(f("in.parquet"));
     fs.writeFileSync(f("corrupt.parquet"), bytes.subarray(0, Math.floor(bytes.length / 2)));
