@@ -218,7 +218,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       inflight.push({ batch, result });
     };
 
-    const builder = new BatchBuilder(o.keep, slab, o.onError, pool?.spare);
+    const builder = new BatchBuilder(o.keep, slab, o.onError);
     for (const plan of plans) {
       const from = Math.max(lo + resumed, plan.start);
       const to = Math.min(hi, plan.start + plan.file.rows);

@@ -16,6 +16,5 @@ export type SlabReply =
   /** The model's inputs and outputs as onnxruntime loaded them (so the main thread never parses it). */
   | { type: "ready"; inputs: TensorSpec[]; outputs: TensorSpec[] }
   | { type: "init-error"; message: string }
-  /** inputs: the slab's input buffers, handed back for the next slabs (fresh memory is slow to touch). */
-  | { type: "result"; job: number; outputs: Record<string, Tensor>; inputs: ArrayBuffer[] }
+  | { type: "result"; job: number; outputs: Record<string, Tensor> }
   | { type: "error"; job: number; message: string };
