@@ -61,22 +61,13 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
 
   // The workers load the model (seconds for a big one) while the input is resolved and the model
   // hashed; their sessions also say what the inputs and outputs are, so it is never parsed here.
-  // With --threads given nothing is chosen from the model, so it is not read (see denseWeightBytes).
+  // With --threads given nothing is chosen from the model, so it is not read (see modelSizes).
   const cores = os.availableParallelism();
-  const dense = o.threads ? Infinity : denseWeightBytes(o.model, o.batchSize);
+  const sizes = o.threads ? undefined : modelSizes(o.model, o.batchSize);
+  const dense = sizes?.dense ?? Infinity;
   const workers = Math.max(
     1,
-    o.workers ||
-      (o.threads
-        ? 1
-        : defaultWorkers(
-            dense,
-            // denseWeightBytes already counted a model it read (external data included)
-            Number.isFinite(dense) ? dense : modelBytes(o.model),
-            o.batchSize,
-            cores,
-            os.totalmem(),
-          )),
+    o.workers || (sizes ? defaultWorkers(dense, sizes.bytes, o.batchSize, cores, os.totalmem()) : 1),
   );
   const threads = o.threads || defaultThreads(dense, workers, o.batchSize, cores);
   const starting = SlabPool.start({ model: o.model, intraOpThreads: threads }, workers);
@@ -331,26 +322,37 @@ function openManifest(dir: string, job: Record<string, unknown>, o: PredictOptio
 }
 
 /**
- * The model's weight bytes when it may be a small dense model (what defaultThreads' one-thread rule
- * is for), else Infinity. A file too big for the rule is not read. A small one is read (milliseconds:
- * the rule only applies under ~1 MB at batch 64): weights in external data files count, and a graph
- * with inputs of more than 2 dims (images, sequences) or with convolutions, recurrences or loops
- * anywhere does far more work per weight than a batch of rows times its weights, so it keeps
- * onnxruntime's default. Anything unreadable also keeps the default (the
- * worker's session reports the error).
+ * What the default layout is chosen from, with the model file read at most once:
+ * - `dense`: the model's weight bytes when it may be a small dense model (what defaultThreads'
+ *   one-thread rule is for), else Infinity. A file too big for the rule is not read for it. A small one
+ *   is (milliseconds: the rule only applies under ~1 MB at batch 64): weights in external data files
+ *   count, and a graph with inputs of more than 2 dims (images, sequences) or with convolutions,
+ *   recurrences or loops anywhere does far more work per weight than a batch of rows times its
+ *   weights, so it keeps onnxruntime's default. Anything unreadable also keeps the default (the
+ *   worker's session reports the error).
+ * - `bytes`: the model's bytes as a session holds them: the file, plus its external data files when
+ *   the file is small enough (16 MiB) to be only a graph that points at them (a big file is read by
+ *   the workers, not here).
  */
-export function denseWeightBytes(model: string, batchSize: number): number {
-  const fileBytes = fs.statSync(model).size;
-  if (!tooLittleToSplit(fileBytes, batchSize)) return Infinity;
+export function modelSizes(model: string, batchSize: number): { dense: number; bytes: number } {
+  const size = fs.statSync(model).size;
+  const small = tooLittleToSplit(size, batchSize);
+  if (!small && size > 16 * 2 ** 20) return { dense: Infinity, bytes: size };
   try {
     const m = scanModel(fs.readFileSync(model));
+    const bytes = withExternalData(model, size, m);
     // Rows of features: inputs of rank 1 or 2. Images and sequences multiply the work per weight.
     const heavy =
       m.inputs.some((i) => (i.rank ?? 9) > 2) || [...m.ops].some((op) => HEAVY_PER_WEIGHT.test(op));
-    return heavy ? Infinity : (withExternalData(model, fileBytes, m) ?? Infinity);
+    return { dense: small && !heavy && bytes !== undefined ? bytes : Infinity, bytes: bytes ?? size };
   } catch {
-    return Infinity;
+    return { dense: Infinity, bytes: size };
   }
+}
+
+/** modelSizes' `dense`. */
+export function denseWeightBytes(model: string, batchSize: number): number {
+  return modelSizes(model, batchSize).dense;
 }
 
 /**
@@ -397,20 +399,6 @@ export function defaultWorkers(
   if (cores < 2 || tooLittleToSplit(denseBytes, batchSize)) return 1;
   const byMemory = Math.floor(Math.min(totalMem / 4, 8 * 2 ** 30) / Math.max(1, fileBytes));
   return Math.max(1, Math.min(cores, byMemory));
-}
-
-/**
- * The model's bytes as a session holds them: the file, plus its external data files when the file is
- * small enough to be only a graph that points at them (a big file is read by the workers, not here).
- */
-function modelBytes(model: string): number {
-  const size = fs.statSync(model).size;
-  if (size > 16 * 2 ** 20) return size;
-  try {
-    return withExternalData(model, size, scanModel(fs.readFileSync(model))) ?? size;
-  } catch {
-    return size;
-  }
 }
 
 /**
