@@ -26,7 +26,7 @@ import { snappyUncompressAt } from "./snappy.js";
 import { field, ThriftReader, type ThriftList, type ThriftStruct } from "./thrift-compact.js";
 
 /** Something this reader does not take (or a corrupt page): the caller goes on with DuckDB. */
-export class ParquetUnsupported extends Error {}
+class ParquetUnsupported extends Error {}
 
 const fail = (what: string): never => {
   throw new ParquetUnsupported(what);
@@ -168,8 +168,9 @@ export function openParquet(
       if (listOf ? col.maxRep !== 1 || scalarsOnly.has(index) : col.maxRep !== 0) return close(fd);
       let codec = -1;
       for (const g of groups) {
-        const md = field(items(g, 1)[col.leaf], 3)?.value as ThriftStruct | undefined;
-        if (!md || field(items(g, 1)[col.leaf], 1)) return close(fd); // data in another file
+        const chunk = items(g, 1)[col.leaf];
+        const md = chunk && (field(chunk, 3)?.value as ThriftStruct | undefined);
+        if (!md || field(chunk, 1)) return close(fd); // data in another file
         const c = num(md, 4);
         const encodings = (field(md, 2)?.value as ThriftList | undefined)?.items ?? [];
         if (!CODECS.has(c) || encodings.some((e) => !ENCODINGS.has(Number(e)))) return close(fd);
@@ -433,7 +434,7 @@ class ColumnCursor {
     let count = n;
     if (!full) {
       count = 0;
-      for (let i = 0; i < n; i++) if (def!.out[i] === maxDef) count++;
+      for (let i = 0; i < n; i++) if (def![i] === maxDef) count++;
     }
     const values = this.values(bytes, pos, encoding, count);
     if (!repAt) {
@@ -441,7 +442,7 @@ class ColumnCursor {
       const data = new this.plan.array(n);
       const nulls = new Uint8Array(n);
       for (let i = 0, v = 0; i < n; i++)
-        if (def!.out[i] === maxDef) data[i] = values[v++];
+        if (def![i] === maxDef) data[i] = values[v++];
         else nulls[i] = 1;
       return { rows: n, data, nulls };
     }
@@ -452,7 +453,7 @@ class ColumnCursor {
       offsets[rows] = n;
       return { rows, data: values, offsets };
     }
-    const rep = levels(repAt, maxRep, n).out;
+    const rep = levels(repAt, maxRep, n);
     if (n > 0 && rep[0] !== 0) fail("a list row continued from the previous page");
     let rows = 0;
     for (let i = 0; i < n; i++) if (rep[i] === 0) rows++;
@@ -468,7 +469,7 @@ class ColumnCursor {
     let anyItemNull = false;
     for (let i = 0; i < n; i++) {
       if (rep[i] === 0) offsets[++r] = k;
-      const d = full ? maxDef : def!.out[i];
+      const d = full ? maxDef : def![i];
       if (d < item) {
         if (d < present) {
           nulls[r] = 1;
@@ -532,32 +533,48 @@ const u32 = (b: Uint8Array, pos: number): number => {
   return (b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16) | (b[pos + 3] << 24)) >>> 0;
 };
 
-/** `count` levels of bit width for `max`; `uniform` is their one value when a single run holds all. */
-function levels(at: Levels, max: number, count: number): { out: Uint8Array; uniform: number } {
+/** `count` levels of bit width for `max`. */
+function levels(at: Levels, max: number, count: number): Uint8Array {
   if (at.end > at.bytes.length) fail("levels past the page");
   const out = new Uint8Array(count);
   const bits = 32 - Math.clz32(max);
+  // One RLE run of a value in range needs no check of each level (nor do widths that hold only max).
   const uniform = hybrid(at.bytes, at.pos, at.end, bits, out, count);
   if (uniform < 0 && max !== (1 << bits) - 1)
     for (let i = 0; i < count; i++) if (out[i] > max) fail("level out of range");
   if (uniform > max) fail("level out of range");
-  return { out, uniform };
+  return out;
+}
+
+/** Set by runHeader: where the header it read ends. */
+let headerEnd = 0;
+
+/**
+ * The varint header of an RLE/bit-packed hybrid run at b[pos, end) (count << 1, low bit 1 for
+ * bit-packed groups), with its end in headerEnd; -1 when it is truncated or too long.
+ */
+function runHeader(b: Uint8Array, pos: number, end: number): number {
+  let h = 0;
+  for (let shift = 1; shift <= 2 ** 28; shift *= 128) {
+    if (pos >= end) return -1;
+    const x = b[pos++];
+    h += (x & 0x7f) * shift;
+    if ((x & 0x80) === 0) {
+      headerEnd = pos;
+      return h;
+    }
+  }
+  return -1;
 }
 
 /** The value of the first run of a level stream when it is an RLE run covering all `count`; else -1. */
 function firstRun(at: Levels, max: number, count: number): number {
   const b = at.bytes;
-  let pos = at.pos;
   const end = Math.min(at.end, b.length);
-  let h = 0;
-  for (let shift = 1; ; shift *= 128) {
-    if (pos >= end || shift > 2 ** 28) return -1;
-    const x = b[pos++];
-    h += (x & 0x7f) * shift;
-    if ((x & 0x80) === 0) break;
-  }
+  const h = runHeader(b, at.pos, end);
+  const pos = headerEnd;
   const bytes = (32 - Math.clz32(max) + 7) >> 3;
-  if (h % 2 === 1 || h / 2 < count || pos + bytes > end) return -1;
+  if (h < 0 || h % 2 === 1 || h / 2 < count || pos + bytes > end) return -1;
   let v = 0;
   for (let k = 0; k < bytes; k++) v |= b[pos + k] << (8 * k);
   return v;
@@ -583,13 +600,9 @@ function rowStarts(at: Levels, count: number, buf: { starts: Int32Array }): numb
   let i = 0;
   let rows = 0;
   while (i < count) {
-    let h = 0;
-    for (let shift = 1; ; shift *= 128) {
-      if (pos >= end || shift > 2 ** 28) fail("levels truncated");
-      const x = b[pos++];
-      h += (x & 0x7f) * shift;
-      if ((x & 0x80) === 0) break;
-    }
+    const h = runHeader(b, pos, end);
+    if (h < 0) fail("levels truncated");
+    pos = headerEnd;
     if (h % 2 === 1) {
       const bytes = (h - 1) / 2;
       if (pos + bytes > end) fail("levels truncated");
@@ -638,15 +651,9 @@ function hybrid(
   const mask = bits === 32 ? -1 : (1 << bits) - 1;
   let i = 0;
   while (i < count) {
-    if (pos >= end) fail("levels truncated");
-    let h = 0;
-    for (let shift = 1; ; shift *= 128) {
-      if (pos >= end) fail("levels truncated");
-      const x = b[pos++];
-      h += (x & 0x7f) * shift;
-      if ((x & 0x80) === 0) break;
-      if (shift > 2 ** 28) fail("levels header");
-    }
+    const h = runHeader(b, pos, end);
+    if (h < 0) fail("levels truncated");
+    pos = headerEnd;
     if (h % 2 === 1) {
       const groups = (h - 1) / 2;
       const stop = pos + groups * bits;
@@ -766,10 +773,9 @@ class Reader implements ParquetFile {
     if (fs.readSync(this.fd, into, offset, n, pos) !== n) fail("short read");
   };
 
-  /** Reads bytes [pos, pos + n) of the file into `into`; returns the bytes read. */
+  /** Reads bytes [pos, pos + n) of the file into the start of `into`; returns them. */
   read<B extends Uint8Array>(pos: number, into: B, n: number): B {
-    if (pos + n > this.fileSize || n < 0 || n > into.length) fail("page past the end of the file");
-    if (fs.readSync(this.fd, into, 0, n, pos) !== n) fail("short read");
+    this.readAt(into, 0, n, pos);
     return into.subarray(0, n) as B;
   }
 
@@ -779,8 +785,7 @@ class Reader implements ParquetFile {
       const n = Math.min(want, end - pos);
       if (n <= 0) fail("page header past the column chunk");
       if (this.buf.length < n) this.buf = Buffer.allocUnsafe(n);
-      if (fs.readSync(this.fd, this.buf, 0, n, pos) !== n) fail("short read");
-      const t = new ThriftReader(this.buf.subarray(0, n));
+      const t = new ThriftReader(this.read(pos, this.buf, n));
       try {
         const header = t.struct();
         return { header, size: t.pos };
