@@ -62,14 +62,8 @@ export function snappyUncompressAt(
     }
   };
   fill();
-  let len = 0;
-  for (let shift = 1; ; shift *= 128) {
-    if (w >= wEnd || shift > 2 ** 28) throw new SnappyError("snappy: bad length");
-    const b = window[w++];
-    len += (b & 0x7f) * shift;
-    if ((b & 0x80) === 0) break;
-  }
-  if (len !== out.length) throw new SnappyError("snappy: length mismatch");
+  if (snappyLength(window.subarray(0, wEnd)) !== out.length) throw new SnappyError("snappy: length mismatch");
+  while (window[w++] & 0x80); // past the length snappyLength read (at most 5 bytes)
   let o = 0;
   for (;;) {
     if (wEnd - w < 5 && pos < end) fill();
