@@ -383,6 +383,10 @@ describe("mlpack predict", () => {
   it("an output or rejects path that is a FIFO or a folder: exit 1 before any work, the FIFO left as it was", async () => {
     const fifo = f("out-fifo.parquet");
     execFileSync("mkfifo", [fifo]);
+    // The same FIFO as the input: refused, not waited on (DuckDB would block on it for ever).
+    const i = await runInProcess(["predict", model, "-i", fifo, "-o", f("from-fifo.parquet")]);
+    expect(i.code).toBe(1);
+    expect(i.stderr).toContain(`${fifo} is a FIFO (named pipe), not a data file`);
     const r = await runInProcess(["predict", model, "-i", f("in.parquet"), "-o", fifo]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(

@@ -23,6 +23,7 @@ import {
   type DuckDBType,
 } from "@duckdb/node-api";
 import { UserError, UsageError } from "../errors.js";
+import { statRegularFile } from "../read-regular-file.js";
 import { parseNpy, parseNpz, type NpyArray } from "../data/npy.js";
 import { DT } from "../onnx/dtypes.js";
 import { type Duck, duckMessage, readError } from "./duck.js";
@@ -58,7 +59,8 @@ export async function resolveInputs(duck: Duck, pattern: string, q: SourceQuery)
   const out: InputFile[] = [];
   for (const file of files) {
     const format = inputFormat(file);
-    const st = fs.statSync(file);
+    // DuckDB would wait forever on a FIFO, and a device has no end: regular files only.
+    const st = statRegularFile(file, { maxBytes: Number.MAX_SAFE_INTEGER, what: "data" });
     if (format === "npy" || format === "npz") {
       if (q.where || q.select)
         throw new UsageError(
