@@ -1,5 +1,6 @@
 /** DuckDB at the edge: one in-process database per run, and its errors as UserErrors naming the file. */
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { DuckDBInstance } from "./duckdb-api.js";
 import { UserError } from "../errors.js";
 
 export interface Duck {

@@ -1,4 +1,5 @@
 /** The columns of the predictions: --keep columns as read, then one column per model output. */
+import type { DuckDBType } from "@duckdb/node-api";
 import {
   ARRAY,
   BIGINT,
@@ -13,8 +14,7 @@ import {
   UINTEGER,
   USMALLINT,
   UTINYINT,
-  type DuckDBType,
-} from "@duckdb/node-api";
+} from "./duckdb-api.js";
 import { UserError } from "../errors.js";
 import type { OipDatatype } from "../serve/datatypes.js";
 import type { TensorSpec } from "../serve/model-info.js";

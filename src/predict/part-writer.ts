@@ -6,13 +6,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import {
-  DuckDBDataChunk,
-  listValue,
-  type DuckDBAppender,
-  type DuckDBValue,
-  type DuckDBVector,
-} from "@duckdb/node-api";
+import type { DuckDBAppender, DuckDBValue, DuckDBVector } from "@duckdb/node-api";
+import { DuckDBDataChunk, listValue } from "./duckdb-api.js";
 import type { NumericArray } from "../onnx/tensor.js";
 import type { Tensor } from "../serve/datatypes.js";
 import { writeFileAtomic } from "../write-atomic.js";

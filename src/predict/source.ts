@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { DuckDBDataChunk, DuckDBType } from "@duckdb/node-api";
 import {
   LIST,
   BIGINT,
@@ -19,9 +20,7 @@ import {
   UTINYINT,
   BOOLEAN,
   DuckDBListType,
-  type DuckDBDataChunk,
-  type DuckDBType,
-} from "@duckdb/node-api";
+} from "./duckdb-api.js";
 import { UserError, UsageError } from "../errors.js";
 import { statRegularFile } from "../read-regular-file.js";
 import { parseNpy, parseNpz, type NpyArray } from "../data/npy.js";
