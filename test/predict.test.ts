@@ -14,7 +14,8 @@ import { makeMlp, makeResNet } from "../src/onnx/fixtures.js";
 import { writeModel } from "../src/onnx/write.js";
 import { makePredictJob } from "../src/predict/k8s-job.js";
 import { parseMap, parseShard, shardOutputPath } from "../src/predict/options.js";
-import { defaultThreads, defaultWorkers, denseWeightBytes } from "../src/predict/predict.js";
+import { defaultThreads, defaultWorkers, denseWeightBytes, predict } from "../src/predict/predict.js";
+import { silentLogger } from "../src/log.js";
 
 const dir = tempDir("mlpack-predict-");
 const f = (name: string) => path.join(dir, name);
@@ -94,6 +95,32 @@ describe("mlpack predict", () => {
     expect(fs.existsSync(f("out.parquet.parts"))).toBe(false);
     const names = await sql(`SELECT name FROM '${f("out.parquet")}' LIMIT 2`);
     expect(names).toEqual([["r0"], ["r1"]]);
+  });
+
+  it("a long input gives a small model a second worker: the same rows, and no worker left behind when the run ends first", async () => {
+    const one = await predictKeeping(f("in.parquet"), f("grow-1.parquet"), "id", "--workers", "1");
+    expect(one.code, one.stderr).toBe(0);
+    const debug: string[] = [];
+    const r = await predict(
+      {
+        model,
+        input: f("in.parquet"),
+        output: f("grow-2.parquet"),
+        map: {},
+        keep: ["id"],
+        batchSize: 50,
+        workers: 0,
+        threads: 0,
+        partRows: 300,
+        resume: false,
+        restart: false,
+        onError: "fail",
+      },
+      { emit: () => {}, logger: { ...silentLogger, debug: (m) => debug.push(m) }, growAtRows: 1 },
+    );
+    expect(r).toMatchObject({ read: N, written: N, rejected: 0 });
+    expect(debug).toContain(`${N} rows: starting a second worker`);
+    expect(await predictions(f("grow-2.parquet"))).toEqual(await predictions(f("grow-1.parquet")));
   });
 
   it("numeric columns go straight to Parquet: the same rows and schema as DuckDB's parts, and a NULL mid-run hands over to DuckDB", async () => {

@@ -27,6 +27,8 @@ interface Slot {
 export class SlabPool {
   private readonly slots: Slot[] = [];
   private next = 1;
+  /** Set by close: a worker that becomes ready after it (started by grow) is stopped at once. */
+  private closed = false;
   /** The model's inputs and outputs, as the first worker's session loaded them. */
   inputs: TensorSpec[] = [];
   outputs: TensorSpec[] = [];
@@ -47,6 +49,14 @@ export class SlabPool {
     return pool;
   }
 
+  /**
+   * Starts one more worker in the background; it takes slabs once its session is ready. A worker that
+   * fails to start here is only logged by the caller's `onError`: the run goes on with the others.
+   */
+  grow(init: SlabInit, onError: (e: Error) => void): void {
+    this.spawn(init).catch(onError);
+  }
+
   /** Runs a slab on the worker with the fewest slabs in hand. */
   run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
     const slot = this.slots.reduce((a, b) => (b.jobs.length < a.jobs.length ? b : a));
@@ -63,6 +73,7 @@ export class SlabPool {
   }
 
   async close(graceMs = 5000): Promise<void> {
+    this.closed = true;
     await Promise.all(
       this.slots.splice(0).map(
         (s) =>
@@ -88,6 +99,10 @@ export class SlabPool {
       worker.on("message", (msg: SlabReply) => {
         if (msg.type === "ready") {
           ready = true;
+          if (this.closed) {
+            worker.postMessage({ type: "close" } satisfies SlabRequest);
+            return resolve();
+          }
           if (this.slots.length === 0) {
             this.inputs = msg.inputs;
             this.outputs = msg.outputs;
