@@ -15,10 +15,11 @@
 //
 // The baseline is one session on onnxruntime's default threads (what a script does). `mlpack predict`
 // picks its own layout unless --threads is given (see defaultWorkers and defaultThreads in
-// src/predict/predict.ts): one worker on one thread for a model too small to split, one worker per core
-// on one thread each for a bigger one. So that no figure is flattered by a slow baseline, each model is
-// also timed in process in the layout predict uses, and the ratios against that are printed too: the
-// small model on one thread, the big one as one session per core in worker threads.
+// src/predict/predict.ts): one worker on one thread for a model too small to split (a second one from
+// 1M rows on), one worker per core on one thread each for a bigger one. So that no figure is flattered
+// by a slow baseline, each model is also timed in process in the layouts predict uses, and the ratios against those are printed too: the
+// small model on one thread (and one session per core from 1M rows), the big one as one session per
+// core in worker threads.
 //
 // Then peak RSS of `mlpack predict` on 100k, 500k, 1M and 2M-row inputs at the same batch size, and
 // at batch 64 against batch 1024: memory follows the batch (and part) size, not the input size.
@@ -232,12 +233,15 @@ const big = await compare(
   false,
   !THREADS,
 );
+const smallRows = Number(args["small-rows"] ?? 1_000_000);
 const small = await compare(
   "small",
   [64, 128, 64, 10],
-  Number(args["small-rows"] ?? 1_000_000),
+  smallRows,
   !THREADS,
-  false,
+  // From 1M rows predict gives the small model a second worker (GROW_AT_ROWS in predict.ts): its
+  // layout is then one session per core too.
+  !THREADS && smallRows >= 1_000_000,
   true,
 );
 

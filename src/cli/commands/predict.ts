@@ -71,7 +71,7 @@ export function registerPredict(program: Command, io: CliIo): void {
     .option("--batch-size <n>", "rows per inference call", "64")
     .option(
       "--workers <n>",
-      "worker threads, each with its own onnxruntime session (0: one per core on one thread each for a model with enough work per batch, else 1)",
+      "worker threads, each with its own onnxruntime session (0: one per core on one thread each for a model with enough work per batch, else 1, and 2 from 1M rows)",
       "0",
     )
     .option(
