@@ -266,6 +266,28 @@ describe("parquet-read", () => {
     await same(f, [0, 1, 2, 3], [0, 1]);
   });
 
+  for (const codec of ["uncompressed", "snappy"] as const)
+    it(`reads a page with a few NULL and empty lists among many (run by run) as DuckDB does, and one with a NULL item (${codec})`, async () => {
+      // Holes (slots without an item) are under an eighth of the slots and no item is NULL: the run-by-
+      // run path (sparseHoles). The first row NULL and the last one empty test both ends of the page.
+      const sparse = await write(
+        `sparse-${codec}.parquet`,
+        `SELECT i AS id, CASE WHEN i = 0 OR i % 997 = 3 THEN NULL WHEN i % 1009 = 5 OR i = 4999 THEN []::FLOAT[]
+            ELSE [sin(i * 0.01 + k) for k in range(16)]::FLOAT[] END AS x FROM range(5000) t(i)`,
+        `, COMPRESSION ${codec}, ROW_GROUP_SIZE 5000`,
+      );
+      await same(sparse, [0, 1], [0]);
+      await same(sparse, [0, 1], [0], 1000, 2500);
+      // One NULL item among them: the general path.
+      const item = await write(
+        `sparse-item-${codec}.parquet`,
+        `SELECT i AS id, CASE WHEN i % 997 = 3 THEN NULL WHEN i = 2500 THEN [1.0, NULL]::FLOAT[]
+            ELSE [sin(i * 0.01 + k) for k in range(16)]::FLOAT[] END AS x FROM range(5000) t(i)`,
+        `, COMPRESSION ${codec}, ROW_GROUP_SIZE 5000`,
+      );
+      await same(item, [0, 1], [0]);
+    });
+
   it("knows DuckDB's type ids by number (it runs where DuckDB is not loaded)", () => {
     for (const [name, id] of Object.entries(DUCK))
       expect(DuckDBTypeId[name as keyof typeof DuckDBTypeId]).toBe(id);
