@@ -436,6 +436,60 @@ describe("mlpack predict", () => {
     expect(fs.existsSync(f("ok.parquet"))).toBe(false);
   });
 
+  it("Parquet parts are appended to one data file: a resume cuts off a part half appended, and a missing data file is a clear error", async () => {
+    const interrupted = async (out: string) => {
+      let parts = 0;
+      const run = predict(
+        {
+          model,
+          input: f("in.parquet"),
+          output: out,
+          map: {},
+          keep: ["id"],
+          batchSize: 50,
+          workers: 1,
+          threads: 0,
+          partRows: 300,
+          resume: false,
+          restart: false,
+          onError: "fail",
+        },
+        {
+          emit: (e) => {
+            if (e.event === "part" && ++parts === 2) throw new Error("stopped after two parts");
+          },
+        },
+      );
+      await expect(run).rejects.toThrow("stopped after two parts");
+      const dir = `${out}.parts`;
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8"));
+      expect(manifest.parts.map((p: { file: string }) => p.file)).toEqual([
+        "part-00000.footer",
+        "part-00001.footer",
+      ]);
+      expect(fs.statSync(path.join(dir, "data.parquet")).size).toBeGreaterThanOrEqual(manifest.parts[1].end);
+      return dir;
+    };
+    const ref = await predictKeeping(f("in.parquet"), f("onefile-ref.parquet"), "id");
+    expect(ref.code, ref.stderr).toBe(0);
+
+    const dir = await interrupted(f("onefile.parquet"));
+    // A part being appended when the run died: bytes past the last listed part's end.
+    fs.appendFileSync(path.join(dir, "data.parquet"), Buffer.alloc(12345, 7));
+    const resumed = await predictKeeping(f("in.parquet"), f("onefile.parquet"), "id", "--resume");
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(await predictions(f("onefile.parquet"))).toEqual(await predictions(f("onefile-ref.parquet")));
+    expect(fs.existsSync(dir)).toBe(false);
+
+    const lost = await interrupted(f("lost.parquet"));
+    fs.rmSync(path.join(lost, "data.parquet"));
+    const r = await predictKeeping(f("in.parquet"), f("lost.parquet"), "id", "--resume");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("data.parquet is missing");
+    expect(r.stderr).toContain("--restart");
+    expect(fs.existsSync(f("lost.parquet"))).toBe(false);
+  });
+
   it("an interrupted run's parts need --resume or --restart", async () => {
     const parts = f("again.parquet.parts");
     fs.mkdirSync(parts, { recursive: true });

@@ -16,6 +16,22 @@ export interface PartRecord {
   read: number;
   written: number;
   rejected: number;
+  /**
+   * Set for a part whose column data was appended to DATA_FILE (a Parquet output's direct parts): it
+   * ends there at this byte, and `file` holds only its footer (the row group, at its place in
+   * DATA_FILE). Such parts come first; the data file is cut back to the last one's end on --resume.
+   */
+  end?: number;
+}
+
+/** The file in the parts folder that a Parquet output's direct parts are appended to (see finalize). */
+export const DATA_FILE = "data.parquet";
+
+/** Where the last part appended to DATA_FILE ends; undefined when none was. */
+export function dataEnd(m: Manifest): number | undefined {
+  let end: number | undefined;
+  for (const p of m.parts) if (p.end !== undefined) end = p.end;
+  return end;
 }
 
 export interface Manifest {

@@ -69,75 +69,119 @@ function rowGroups(meta: ThriftStruct): ThriftStruct[] {
   return (field(meta, FMD_ROW_GROUPS)!.value as ThriftList).items as ThriftStruct[];
 }
 
-/** Writes the files' rows, in order, to `output`; false (nothing written) when it cannot. */
-export function concatParquet(files: string[], output: string): boolean {
-  const fds = files.map((f) => fs.openSync(f, "r"));
+/** The schema as bytes, to compare files by. */
+const schemaOf = (meta: ThriftStruct) => encode({ fields: meta.fields.filter((f) => f.id === FMD_SCHEMA) });
+
+/** Whether a footer's column data can be copied as bytes: not encrypted, no data in other files. */
+function copiable(meta: ThriftStruct): boolean {
+  if (field(meta, FMD_ENCRYPTION) || !field(meta, FMD_ROW_GROUPS)) return false;
+  for (const g of rowGroups(meta))
+    for (const c of (field(g, RG_COLUMNS)?.value as ThriftList).items) {
+      const cc = c as ThriftStruct;
+      if (field(cc, CC_FILE_PATH) || field(cc, CC_CRYPTO) || !field(cc, CC_META)) return false;
+    }
+  return true;
+}
+
+/** A part of a file being assembled: a footer whose column data is already in place, or a file to copy. */
+export type AssemblyPart = { meta: ThriftStruct } | { file: string };
+
+/**
+ * Makes `out` (open for writing; its bytes [0, at) already a Parquet file's magic and column data) a
+ * Parquet file of the parts' rows, in order: a part given as a footer lists column data already in
+ * `out`; a part given as a file has its column data copied to the end, its offsets shifted. One footer
+ * lists every row group. False (`out` past `at` left as it was or with copied bytes the caller
+ * truncates) when the parts do not share a schema or one cannot be copied as bytes.
+ */
+export function assembleParquet(out: number, at: number, parts: AssemblyPart[]): boolean {
+  const metas: ThriftStruct[] = [];
+  const fds: (number | undefined)[] = [];
+  const ends: number[] = [];
   try {
-    let footers: Footer[];
-    try {
-      footers = fds.map((fd, i) => readFooter(fd, files[i]));
-    } catch {
-      return false;
+    for (const p of parts) {
+      if ("meta" in p) {
+        metas.push(p.meta);
+        fds.push(undefined);
+        ends.push(0);
+        continue;
+      }
+      const fd = fs.openSync(p.file, "r");
+      fds.push(fd);
+      let footer: Footer;
+      try {
+        footer = readFooter(fd, p.file);
+      } catch {
+        return false;
+      }
+      metas.push(footer.meta);
+      ends.push(footer.end);
     }
-    const schema = encode({ fields: footers[0].meta.fields.filter((f) => f.id === FMD_SCHEMA) });
-    for (const { meta } of footers) {
-      if (field(meta, FMD_ENCRYPTION) || !field(meta, FMD_ROW_GROUPS)) return false;
-      if (encode({ fields: meta.fields.filter((f) => f.id === FMD_SCHEMA) }) !== schema) return false;
-      for (const g of rowGroups(meta))
-        for (const c of (field(g, RG_COLUMNS)?.value as ThriftList).items) {
-          const cc = c as ThriftStruct;
-          // column data in another file, or encrypted: not something to copy blindly
-          if (field(cc, CC_FILE_PATH) || field(cc, CC_CRYPTO) || !field(cc, CC_META)) return false;
-        }
-    }
-    const out = fs.openSync(output, "w");
-    try {
-      fs.writeSync(out, MAGIC);
-      let at = 4;
-      let rows = 0n;
-      const groups: ThriftStruct[] = [];
-      const buf = Buffer.allocUnsafe(4 << 20);
-      for (let i = 0; i < fds.length; i++) {
-        const { meta, end } = footers[i];
+    if (metas.length === 0) return false;
+    const schema = schemaOf(metas[0]);
+    if (!metas.every((m) => copiable(m) && schemaOf(m) === schema)) return false;
+    let rows = 0n;
+    const groups: ThriftStruct[] = [];
+    const buf = Buffer.allocUnsafe(4 << 20);
+    metas.forEach((meta, i) => {
+      const fd = fds[i];
+      if (fd !== undefined) {
         const by = BigInt(at - 4);
         for (const rg of rowGroups(meta)) {
           shift(rg, new Set([RG_FILE_OFFSET]), by);
-          const ordinal = field(rg, RG_ORDINAL);
-          if (ordinal) ordinal.value = BigInt(groups.length);
           for (const c of (field(rg, RG_COLUMNS)?.value as ThriftList).items) {
             const cc = c as ThriftStruct;
             cc.fields = cc.fields.filter((f) => !CC_PAGE_INDEX.has(f.id));
             shift(cc, new Set([CC_FILE_OFFSET]), by);
             shift(field(cc, CC_META)!.value as ThriftStruct, CMD_OFFSETS, by);
           }
-          groups.push(rg);
         }
-        rows += (field(meta, FMD_NUM_ROWS)?.value as bigint | undefined) ?? 0n;
-        for (let pos = 4; pos < end;) {
-          const n = fs.readSync(fds[i], buf, 0, Math.min(buf.length, end - pos), pos);
-          if (n <= 0) throw new Error(`${files[i]}: short read`);
-          fs.writeSync(out, buf, 0, n);
+        for (let pos = 4; pos < ends[i];) {
+          const n = fs.readSync(fd, buf, 0, Math.min(buf.length, ends[i] - pos), pos);
+          if (n <= 0) throw new Error(`${(parts[i] as { file: string }).file}: short read`);
+          fs.writeSync(out, buf, 0, n, at);
           pos += n;
+          at += n;
         }
-        at += end - 4;
       }
-      const meta = footers[0].meta;
-      const rowsField = field(meta, FMD_NUM_ROWS);
-      if (rowsField) rowsField.value = rows;
-      (field(meta, FMD_ROW_GROUPS)!.value as ThriftList).items = groups;
-      const w = new ThriftWriter();
-      w.struct(meta);
-      const footer = w.bytes();
-      const len = Buffer.alloc(4);
-      len.writeUInt32LE(footer.length, 0);
-      fs.writeSync(out, footer);
-      fs.writeSync(out, len);
-      fs.writeSync(out, MAGIC);
-      return true;
-    } finally {
-      fs.closeSync(out);
-    }
+      for (const rg of rowGroups(meta)) {
+        const ordinal = field(rg, RG_ORDINAL);
+        if (ordinal) ordinal.value = BigInt(groups.length);
+        groups.push(rg);
+      }
+      rows += (field(meta, FMD_NUM_ROWS)?.value as bigint | undefined) ?? 0n;
+    });
+    const meta = metas[0];
+    const rowsField = field(meta, FMD_NUM_ROWS);
+    if (rowsField) rowsField.value = rows;
+    (field(meta, FMD_ROW_GROUPS)!.value as ThriftList).items = groups;
+    const w = new ThriftWriter();
+    w.struct(meta);
+    const footer = w.bytes();
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(footer.length, 0);
+    const tail = Buffer.concat([footer, len, MAGIC]);
+    fs.writeSync(out, tail, 0, tail.length, at);
+    fs.ftruncateSync(out, at + tail.length);
+    return true;
   } finally {
-    for (const fd of fds) fs.closeSync(fd);
+    for (const fd of fds) if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Writes the files' rows, in order, to `output`; false (nothing written) when it cannot. */
+export function concatParquet(files: string[], output: string): boolean {
+  const out = fs.openSync(output, "w");
+  let done = false;
+  try {
+    fs.writeSync(out, MAGIC);
+    done = assembleParquet(
+      out,
+      4,
+      files.map((file) => ({ file })),
+    );
+    return done;
+  } finally {
+    fs.closeSync(out);
+    if (!done) fs.rmSync(output, { force: true });
   }
 }

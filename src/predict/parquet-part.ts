@@ -231,77 +231,113 @@ function columnChunk(leaf: Leaf, segments: Segment[]): { chunks: Buffer[]; value
 }
 
 /**
- * Writes `rows` rows to `file` under the template's schema: columns[i] holds leaf i's segments, all
- * of `rows` rows in total. Synchronous writes of buffers already in memory (a part is a few MiB).
+ * A part's column chunks as they will sit in a file from byte `offset` on, and the FileMetaData that
+ * lists them there (one row group; none when `rows` is 0): columns[i] holds leaf i's segments, all of
+ * `rows` rows in total.
+ */
+export function encodePart(
+  t: PartTemplate,
+  columns: Segment[][],
+  rows: number,
+  offset: number,
+): { chunks: Buffer[]; size: number; meta: ThriftStruct } {
+  const bufs: Buffer[] = [];
+  const chunks: ThriftStruct[] = [];
+  let at = offset;
+  t.leaves.forEach((leaf, i) => {
+    const page = columnChunk(leaf, columns[i]);
+    const start = at;
+    bufs.push(...page.chunks);
+    at += page.size;
+    chunks.push({
+      fields: [
+        i64(2, start),
+        {
+          id: 3,
+          type: T.STRUCT,
+          value: {
+            fields: [
+              i32(1, leaf.physical),
+              { id: 2, type: T.LIST, value: { elemType: T.I32, items: [PLAIN, RLE] } },
+              {
+                id: 3,
+                type: T.LIST,
+                value: { elemType: T.BINARY, items: leaf.path.map((p) => Buffer.from(p, "utf8")) },
+              },
+              i32(4, 0), // UNCOMPRESSED
+              i64(5, page.values),
+              i64(6, page.size),
+              i64(7, page.size),
+              i64(9, start),
+            ],
+          },
+        },
+      ],
+    });
+  });
+  const total = at - offset;
+  const group: ThriftStruct = {
+    fields: [
+      { id: 1, type: T.LIST, value: { elemType: T.STRUCT, items: chunks } },
+      i64(2, total),
+      i64(3, rows),
+      i64(5, offset),
+      i64(6, total),
+      { id: 7, type: T.I16, value: 0 },
+    ],
+  };
+  const meta: ThriftStruct = {
+    fields: t.meta.fields.map((f) =>
+      f.id === 3
+        ? i64(3, rows)
+        : f.id === 4
+          ? { id: 4, type: T.LIST, value: { elemType: T.STRUCT, items: rows > 0 ? [group] : [] } }
+          : f,
+    ),
+  };
+  return { chunks: bufs, size: total, meta };
+}
+
+/** A FileMetaData as a Parquet file's tail: the footer, its length and the closing magic. */
+export function footerTail(meta: ThriftStruct): Buffer {
+  const footer = thrift(meta);
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(footer.length, 0);
+  return Buffer.concat([footer, len, MAGIC]);
+}
+
+/**
+ * Writes `rows` rows to `file` under the template's schema (see encodePart). Synchronous writes of
+ * buffers already in memory (a part is a few MiB).
  */
 export function writeParquetPart(file: string, t: PartTemplate, columns: Segment[][], rows: number): void {
+  const { chunks, meta } = encodePart(t, columns, rows, MAGIC.length);
   const fd = fs.openSync(file, "w");
   try {
-    let at = 0;
-    const write = (b: Buffer) => {
-      fs.writeSync(fd, b, 0, b.length);
-      at += b.length;
-    };
-    write(MAGIC);
-    const chunks: ThriftStruct[] = [];
-    let total = 0;
-    t.leaves.forEach((leaf, i) => {
-      const page = columnChunk(leaf, columns[i]);
-      const offset = at;
-      for (const b of page.chunks) write(b);
-      total += page.size;
-      chunks.push({
-        fields: [
-          i64(2, offset),
-          {
-            id: 3,
-            type: T.STRUCT,
-            value: {
-              fields: [
-                i32(1, leaf.physical),
-                { id: 2, type: T.LIST, value: { elemType: T.I32, items: [PLAIN, RLE] } },
-                {
-                  id: 3,
-                  type: T.LIST,
-                  value: { elemType: T.BINARY, items: leaf.path.map((p) => Buffer.from(p, "utf8")) },
-                },
-                i32(4, 0), // UNCOMPRESSED
-                i64(5, page.values),
-                i64(6, page.size),
-                i64(7, page.size),
-                i64(9, offset),
-              ],
-            },
-          },
-        ],
-      });
-    });
-    const group: ThriftStruct = {
-      fields: [
-        { id: 1, type: T.LIST, value: { elemType: T.STRUCT, items: chunks } },
-        i64(2, total),
-        i64(3, rows),
-        i64(5, 4),
-        i64(6, total),
-        { id: 7, type: T.I16, value: 0 },
-      ],
-    };
-    const meta: ThriftStruct = {
-      fields: t.meta.fields.map((f) =>
-        f.id === 3
-          ? i64(3, rows)
-          : f.id === 4
-            ? { id: 4, type: T.LIST, value: { elemType: T.STRUCT, items: rows > 0 ? [group] : [] } }
-            : f,
-      ),
-    };
-    const footer = thrift(meta);
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(footer.length, 0);
-    write(footer);
-    write(len);
-    write(MAGIC);
+    fs.writeSync(fd, MAGIC);
+    for (const b of chunks) fs.writeSync(fd, b, 0, b.length);
+    fs.writeSync(fd, footerTail(meta));
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Appends a part's column chunks to an open Parquet data file at byte `at` (see encodePart); returns
+ * where they end and the FileMetaData that lists them at their place in that file.
+ */
+export function appendParquetPart(
+  fd: number,
+  at: number,
+  t: PartTemplate,
+  columns: Segment[][],
+  rows: number,
+): { end: number; meta: ThriftStruct } {
+  const { chunks, size, meta } = encodePart(t, columns, rows, at);
+  let pos = at;
+  for (const b of chunks) {
+    fs.writeSync(fd, b, 0, b.length, pos);
+    pos += b.length;
+  }
+  return { end: at + size, meta };
 }

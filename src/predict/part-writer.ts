@@ -14,9 +14,18 @@ import { writeFileAtomic } from "../write-atomic.js";
 import type { Duck } from "./duck.js";
 import type { Batch } from "./features.js";
 import { copyOptions, sqlIdent, sqlString, type OutputFormat } from "./formats.js";
-import { concatParquet } from "./parquet-concat.js";
-import { fits, readTemplate, writeParquetPart, type PartTemplate, type Segment } from "./parquet-part.js";
-import { partName, writeManifest, type Manifest } from "./manifest.js";
+import { UserError } from "../errors.js";
+import { assembleParquet, concatParquet, MAGIC, type AssemblyPart } from "./parquet-concat.js";
+import {
+  appendParquetPart,
+  fits,
+  readTemplate,
+  writeParquetPart,
+  type PartTemplate,
+  type Segment,
+} from "./parquet-part.js";
+import { DATA_FILE, dataEnd, MANIFEST, partName, writeManifest, type Manifest } from "./manifest.js";
+import { ThriftReader, ThriftWriter, type ThriftStruct } from "./thrift-compact.js";
 import {
   bufferTableSql,
   bufferTypes,
@@ -70,7 +79,32 @@ export class PartWriter {
     private readonly partFormat: PartFormat = "parquet",
     /** --compress: every Parquet part through DuckDB, zstd-compressed. */
     private readonly compress = false,
+    /**
+     * The output is Parquet: direct parts append their column data to one file (DATA_FILE) that
+     * becomes the output, instead of each being a file that finalize copies into it.
+     */
+    private readonly oneFile = false,
   ) {}
+
+  /** DATA_FILE, open, and where its column data ends. */
+  private data?: { fd: number; end: number };
+
+  /**
+   * DATA_FILE, opened on the first direct part: new (the magic alone) when no part was appended to it,
+   * else cut back to where the manifest's last such part ends (a part being appended when the run was
+   * killed is not listed, and is written again).
+   */
+  private dataFile(): { fd: number; end: number } {
+    if (this.data) return this.data;
+    const file = path.join(this.dir, DATA_FILE);
+    const end = dataEnd(this.manifest);
+    if (end === undefined) {
+      const fd = fs.openSync(file, "w+");
+      fs.writeSync(fd, MAGIC, 0, MAGIC.length, 0);
+      return (this.data = { fd, end: MAGIC.length });
+    }
+    return (this.data = { fd: openDataFile(file, end), end });
+  }
 
   /** A fresh buffer table: DELETE would keep the rows' storage (an in-memory database never checkpoints). */
   async open(): Promise<void> {
@@ -251,13 +285,23 @@ export class PartWriter {
     direct?: { keep: NumericArray[]; outputs: Record<string, Tensor>; rows: number }[],
   ): Promise<void> {
     const index = this.manifest.parts.length;
-    const name = `${partName(index)}.${this.partFormat}`;
+    // Appended to DATA_FILE while every part so far was (so that such parts stay a prefix).
+    const append = direct && this.oneFile && this.manifest.parts.every((p) => p.end !== undefined);
+    const name = `${partName(index)}.${append ? "footer" : this.partFormat}`;
     const tmp = path.join(this.dir, `.${name}.tmp`);
     // The output's options (codec, header): the output is these parts joined as they are. A CSV
     // header is written by the first part only.
     const options =
       this.partFormat === "csv" ? `(FORMAT csv, HEADER ${index === 0})` : copyOptions(this.partFormat);
-    if (direct) this.writeDirect(tmp, direct, part.written);
+    let end: number | undefined;
+    if (append) {
+      const d = this.dataFile();
+      const r = appendParquetPart(d.fd, d.end, this.template!, this.directColumns(direct), part.written);
+      const w = new ThriftWriter();
+      w.struct(r.meta);
+      fs.writeFileSync(tmp, w.bytes());
+      end = d.end = r.end;
+    } else if (direct) writeParquetPart(tmp, this.template!, this.directColumns(direct), part.written);
     else
       await this.duck.copier.run(
         `COPY (${partSelectSql(table, this.schema)}) TO ${sqlString(tmp)} ${options}`,
@@ -270,6 +314,7 @@ export class PartWriter {
     }
     this.manifest.parts.push({
       file: name,
+      ...(end !== undefined ? { end } : {}),
       ...(rejects ? { rejects } : {}),
       read: part.read,
       written: part.written,
@@ -280,13 +325,11 @@ export class PartWriter {
     this.onPart(index);
   }
 
-  /** The held rows as a Parquet part at `file` (see parquet-part.ts). */
-  private writeDirect(
-    file: string,
+  /** The held rows as the columns of a direct part (see parquet-part.ts). */
+  private directColumns(
     held: { keep: NumericArray[]; outputs: Record<string, Tensor>; rows: number }[],
-    rows: number,
-  ): void {
-    const columns: Segment[][] = [
+  ): Segment[][] {
+    return [
       ...this.schema.keep.map((_, c) => held.map((b) => ({ data: b.keep[c], rows: b.rows, width: 1 }))),
       ...this.schema.outputs.map((o) =>
         held.map((b) => {
@@ -295,12 +338,13 @@ export class PartWriter {
         }),
       ),
     ];
-    writeParquetPart(file, this.template!, columns, rows);
   }
 
   close(): void {
     this.appender?.closeSync();
     this.appender = undefined;
+    if (this.data) fs.closeSync(this.data.fd);
+    this.data = undefined;
   }
 }
 
@@ -352,8 +396,9 @@ export type PartFormat = "parquet" | "csv" | "jsonl";
  * the parts an interrupted run left, so that one run's parts never mix formats.
  */
 export function partFormatFor(output: OutputFormat, manifest: Manifest): PartFormat {
-  const first = manifest.parts[0]?.file;
-  if (first) return path.extname(first).slice(1) as PartFormat;
+  const first = manifest.parts[0];
+  if (first?.end !== undefined) return "parquet";
+  if (first) return path.extname(first.file).slice(1) as PartFormat;
   return output === "duckdb" ? "parquet" : output;
 }
 
@@ -364,6 +409,85 @@ export function partFormatFor(output: OutputFormat, manifest: Manifest): PartFor
  * an older run left for another format) DuckDB streams the parts into the output.
  */
 export async function finalize(duck: Duck, dir: string, manifest: Manifest, t: FinalTarget): Promise<void> {
+  if (dataEnd(manifest) !== undefined) await finalizeDataFile(duck, dir, manifest, t);
+  else await finalizeParts(duck, dir, manifest, t);
+  const rejectFiles = manifest.parts.filter((p) => p.rejects).map((p) => path.join(dir, p.rejects!));
+  if (rejectFiles.length > 0)
+    writeFileAtomic(t.rejects, rejectFiles.map((f) => fs.readFileSync(f, "utf8")).join(""));
+  else fs.rmSync(t.rejects, { force: true });
+}
+
+/**
+ * A Parquet output whose first parts were appended to DATA_FILE: the parts after them (written by
+ * DuckDB) are copied to its end, one footer lists every row group in order, and DATA_FILE is renamed
+ * over the output; no byte of the direct parts is copied. The manifest is removed first, so a run
+ * killed in between is not resumed from parts that are gone (it starts over).
+ */
+async function finalizeDataFile(duck: Duck, dir: string, manifest: Manifest, t: FinalTarget): Promise<void> {
+  const file = path.join(dir, DATA_FILE);
+  const end = dataEnd(manifest)!;
+  const parts: AssemblyPart[] = manifest.parts.map((p) =>
+    p.end !== undefined ? { meta: readMeta(path.join(dir, p.file)) } : { file: path.join(dir, p.file) },
+  );
+  const fd = openDataFile(file, end);
+  let joined: boolean;
+  try {
+    joined = assembleParquet(fd, end, parts);
+    // Not joinable as bytes (DuckDB's parts with another schema: not expected): the data file alone
+    // is made a Parquet file of the direct parts, and DuckDB reads it and the rest, in order.
+    if (
+      !joined &&
+      !assembleParquet(
+        fd,
+        end,
+        parts.filter((p) => "meta" in p),
+      )
+    )
+      throw new Error(`${file}: the direct parts cannot be joined`);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.mkdirSync(path.dirname(path.resolve(t.output)), { recursive: true });
+  if (!joined) {
+    const rest = manifest.parts.filter((p) => p.end === undefined).map((p) => path.join(dir, p.file));
+    const all = `SELECT * FROM read_parquet([${[file, ...rest].map(sqlString).join(", ")}])`;
+    const tmp = path.join(dir, `.output.tmp`);
+    await duck.conn.run(`COPY (${all}) TO ${sqlString(tmp)} ${copyOptions("parquet")}`);
+    fs.rmSync(path.join(dir, MANIFEST), { force: true });
+    fs.renameSync(tmp, t.output);
+    return;
+  }
+  fs.rmSync(path.join(dir, MANIFEST), { force: true });
+  fs.renameSync(file, t.output);
+}
+
+/** A direct part's footer file (a FileMetaData). */
+function readMeta(file: string): ThriftStruct {
+  return new ThriftReader(fs.readFileSync(file)).struct();
+}
+
+/** DATA_FILE opened for writing and cut back to `end`; a clear error when it is missing or short. */
+function openDataFile(file: string, end: number): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r+");
+  } catch {
+    throw new UserError(`${file} is missing: the interrupted run's parts cannot be resumed`, {
+      hint: "pass --restart to discard the interrupted run and start over",
+    });
+  }
+  const size = fs.fstatSync(fd).size;
+  if (size < end) {
+    fs.closeSync(fd);
+    throw new UserError(`${file} holds ${size} bytes, fewer than the ${end} its manifest lists`, {
+      hint: "pass --restart to discard the interrupted run and start over",
+    });
+  }
+  fs.ftruncateSync(fd, end);
+  return fd;
+}
+
+async function finalizeParts(duck: Duck, dir: string, manifest: Manifest, t: FinalTarget): Promise<void> {
   const files = manifest.parts.map((p) => path.join(dir, p.file));
   const all = `SELECT * FROM read_parquet([${files.map(sqlString).join(", ")}])`;
   if (t.format === "duckdb") {
@@ -390,10 +514,6 @@ export async function finalize(duck: Duck, dir: string, manifest: Manifest, t: F
     }
     fs.renameSync(tmp, t.output);
   }
-  const rejectFiles = manifest.parts.filter((p) => p.rejects).map((p) => path.join(dir, p.rejects!));
-  if (rejectFiles.length > 0)
-    writeFileAtomic(t.rejects, rejectFiles.map((f) => fs.readFileSync(f, "utf8")).join(""));
-  else fs.rmSync(t.rejects, { force: true });
 }
 
 /** The parts as one file at `tmp` without re-encoding; false when DuckDB has to do it. */

@@ -176,6 +176,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       },
       partFormatFor(format, manifest),
       o.compress ?? false,
+      format === "parquet",
     );
     writer = parts;
     await parts.open();
