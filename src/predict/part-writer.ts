@@ -1,8 +1,10 @@
 /**
- * Predictions → parts → the output. Rows collect in an in-memory DuckDB table (appended a data chunk
- * at a time, outputs copied from the typed arrays in bulk); a full part is COPYed to Parquet under a
- * temp name, renamed, then recorded in the manifest. At the end DuckDB streams the parts, in order,
- * into the requested format and the result is renamed over the output.
+ * Predictions → parts → the output. Plain numeric columns are held as the typed arrays they came in
+ * and written as Parquet directly (parquet-part.ts): for a Parquet output, appended to one data file
+ * that becomes the output (DATA_FILE), else as a part file. Other rows collect in an in-memory DuckDB
+ * table (appended a data chunk at a time) and a full part is COPYed in the output's format. A part file
+ * is written under a temp name and renamed, then recorded in the manifest. At the end the parts are
+ * joined into the output as bytes where they can be, else streamed through DuckDB (finalize).
  */
 import fs from "node:fs";
 import path from "node:path";
