@@ -54,11 +54,19 @@ export function readFooter(fd: number, file: string): Footer {
   return { meta: new ThriftReader(bytes).struct(), end };
 }
 
-function encode(s: ThriftStruct | undefined): string {
-  if (!s) return "";
+/** A Thrift struct in the compact protocol, as bytes. */
+export function thriftBytes(s: ThriftStruct): Buffer {
   const w = new ThriftWriter();
   w.struct(s);
-  return Buffer.from(w.bytes()).toString("base64");
+  return Buffer.from(w.bytes());
+}
+
+/** A FileMetaData as a Parquet file's tail: the footer, its length and the closing magic. */
+export function footerTail(meta: ThriftStruct): Buffer {
+  const footer = thriftBytes(meta);
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(footer.length, 0);
+  return Buffer.concat([footer, len, MAGIC]);
 }
 
 function shift(s: ThriftStruct, ids: Set<number>, by: bigint): void {
@@ -69,8 +77,9 @@ function rowGroups(meta: ThriftStruct): ThriftStruct[] {
   return (field(meta, FMD_ROW_GROUPS)!.value as ThriftList).items as ThriftStruct[];
 }
 
-/** The schema as bytes, to compare files by. */
-const schemaOf = (meta: ThriftStruct) => encode({ fields: meta.fields.filter((f) => f.id === FMD_SCHEMA) });
+/** The schema as text, to compare files by. */
+const schemaOf = (meta: ThriftStruct) =>
+  thriftBytes({ fields: meta.fields.filter((f) => f.id === FMD_SCHEMA) }).toString("base64");
 
 /** Whether a footer's column data can be copied as bytes: not encrypted, no data in other files. */
 function copiable(meta: ThriftStruct): boolean {
@@ -94,36 +103,31 @@ export type AssemblyPart = { meta: ThriftStruct } | { file: string };
  * truncates) when the parts do not share a schema or one cannot be copied as bytes.
  */
 export function assembleParquet(out: number, at: number, parts: AssemblyPart[]): boolean {
-  const metas: ThriftStruct[] = [];
-  const fds: (number | undefined)[] = [];
-  const ends: number[] = [];
+  // Each part's footer, and for a part given as a file, the file open and where its column data ends.
+  const entries: { meta: ThriftStruct; file?: string; fd?: number; end: number }[] = [];
   try {
     for (const p of parts) {
       if ("meta" in p) {
-        metas.push(p.meta);
-        fds.push(undefined);
-        ends.push(0);
+        entries.push({ meta: p.meta, end: 0 });
         continue;
       }
       const fd = fs.openSync(p.file, "r");
-      fds.push(fd);
       let footer: Footer;
       try {
         footer = readFooter(fd, p.file);
       } catch {
+        fs.closeSync(fd);
         return false;
       }
-      metas.push(footer.meta);
-      ends.push(footer.end);
+      entries.push({ meta: footer.meta, file: p.file, fd, end: footer.end });
     }
-    if (metas.length === 0) return false;
-    const schema = schemaOf(metas[0]);
-    if (!metas.every((m) => copiable(m) && schemaOf(m) === schema)) return false;
+    if (entries.length === 0) return false;
+    const schema = schemaOf(entries[0].meta);
+    if (!entries.every((e) => copiable(e.meta) && schemaOf(e.meta) === schema)) return false;
     let rows = 0n;
     const groups: ThriftStruct[] = [];
     const buf = Buffer.allocUnsafe(4 << 20);
-    metas.forEach((meta, i) => {
-      const fd = fds[i];
+    for (const { meta, file, fd, end } of entries) {
       if (fd !== undefined) {
         const by = BigInt(at - 4);
         for (const rg of rowGroups(meta)) {
@@ -135,9 +139,9 @@ export function assembleParquet(out: number, at: number, parts: AssemblyPart[]):
             shift(field(cc, CC_META)!.value as ThriftStruct, CMD_OFFSETS, by);
           }
         }
-        for (let pos = 4; pos < ends[i];) {
-          const n = fs.readSync(fd, buf, 0, Math.min(buf.length, ends[i] - pos), pos);
-          if (n <= 0) throw new Error(`${(parts[i] as { file: string }).file}: short read`);
+        for (let pos = 4; pos < end;) {
+          const n = fs.readSync(fd, buf, 0, Math.min(buf.length, end - pos), pos);
+          if (n <= 0) throw new Error(`${file}: short read`);
           fs.writeSync(out, buf, 0, n, at);
           pos += n;
           at += n;
@@ -149,22 +153,17 @@ export function assembleParquet(out: number, at: number, parts: AssemblyPart[]):
         groups.push(rg);
       }
       rows += (field(meta, FMD_NUM_ROWS)?.value as bigint | undefined) ?? 0n;
-    });
-    const meta = metas[0];
+    }
+    const meta = entries[0].meta;
     const rowsField = field(meta, FMD_NUM_ROWS);
     if (rowsField) rowsField.value = rows;
     (field(meta, FMD_ROW_GROUPS)!.value as ThriftList).items = groups;
-    const w = new ThriftWriter();
-    w.struct(meta);
-    const footer = w.bytes();
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(footer.length, 0);
-    const tail = Buffer.concat([footer, len, MAGIC]);
+    const tail = footerTail(meta);
     fs.writeSync(out, tail, 0, tail.length, at);
     fs.ftruncateSync(out, at + tail.length);
     return true;
   } finally {
-    for (const fd of fds) if (fd !== undefined) fs.closeSync(fd);
+    for (const { fd } of entries) if (fd !== undefined) fs.closeSync(fd);
   }
 }
 

@@ -12,8 +12,8 @@
  */
 import fs from "node:fs";
 import type { NumericArray } from "../onnx/tensor.js";
-import { MAGIC, readFooter } from "./parquet-concat.js";
-import { field, T, ThriftWriter, type ThriftList, type ThriftStruct } from "./thrift-compact.js";
+import { footerTail, MAGIC, readFooter, thriftBytes } from "./parquet-concat.js";
+import { field, T, type ThriftList, type ThriftStruct } from "./thrift-compact.js";
 
 /** Parquet physical types this writer fills, with the typed arrays that hold them. */
 const PHYSICAL: Record<number, { bytes: number; holds: (a: NumericArray) => boolean }> = {
@@ -146,12 +146,6 @@ const bitWidth = (max: number) => (max === 0 ? 0 : 32 - Math.clz32(max));
 const i32 = (id: number, value: number) => ({ id, type: T.I32, value });
 const i64 = (id: number, value: number | bigint) => ({ id, type: T.I64, value: BigInt(value) });
 
-function thrift(s: ThriftStruct): Buffer {
-  const w = new ThriftWriter();
-  w.struct(s);
-  return Buffer.from(w.bytes());
-}
-
 /** Values a page holds at most (8 MiB of 4-byte values), cut at row boundaries; a row is never split. */
 export const PAGE_VALUES = 2 ** 21;
 
@@ -205,7 +199,7 @@ function dataPage(leaf: Leaf, segments: Segment[]): { chunks: Buffer[]; values: 
     body.push(view);
   }
   const bodySize = body.reduce((n, b) => n + b.length, 0);
-  const header = thrift({
+  const header = thriftBytes({
     fields: [
       i32(1, 0), // DATA_PAGE
       i32(2, bodySize),
@@ -296,14 +290,6 @@ export function encodePart(
     ),
   };
   return { chunks: bufs, size: total, meta };
-}
-
-/** A FileMetaData as a Parquet file's tail: the footer, its length and the closing magic. */
-export function footerTail(meta: ThriftStruct): Buffer {
-  const footer = thrift(meta);
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(footer.length, 0);
-  return Buffer.concat([footer, len, MAGIC]);
 }
 
 /**

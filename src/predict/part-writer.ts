@@ -17,7 +17,7 @@ import type { Duck } from "./duck.js";
 import type { Batch } from "./features.js";
 import { copyOptions, sqlIdent, sqlString, type OutputFormat } from "./formats.js";
 import { UserError } from "../errors.js";
-import { assembleParquet, concatParquet, MAGIC, type AssemblyPart } from "./parquet-concat.js";
+import { assembleParquet, concatParquet, MAGIC, thriftBytes, type AssemblyPart } from "./parquet-concat.js";
 import {
   appendParquetPart,
   fits,
@@ -27,7 +27,7 @@ import {
   type Segment,
 } from "./parquet-part.js";
 import { DATA_FILE, dataEnd, MANIFEST, partName, writeManifest, type Manifest } from "./manifest.js";
-import { ThriftReader, ThriftWriter, type ThriftStruct } from "./thrift-compact.js";
+import { ThriftReader, type ThriftStruct } from "./thrift-compact.js";
 import {
   bufferTableSql,
   bufferTypes,
@@ -299,9 +299,7 @@ export class PartWriter {
     if (append) {
       const d = this.dataFile();
       const r = appendParquetPart(d.fd, d.end, this.template!, this.directColumns(direct), part.written);
-      const w = new ThriftWriter();
-      w.struct(r.meta);
-      fs.writeFileSync(tmp, w.bytes());
+      fs.writeFileSync(tmp, thriftBytes(r.meta));
       end = d.end = r.end;
     } else if (direct) writeParquetPart(tmp, this.template!, this.directColumns(direct), part.written);
     else
