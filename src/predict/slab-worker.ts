@@ -13,14 +13,15 @@ import { datatypeFromOrt, datatypeInfo } from "../serve/datatypes.js";
 import type { TensorSpec } from "../serve/model-info.js";
 import type { SlabInit, SlabReply, SlabRequest } from "./slab-messages.js";
 import { errorLine, ortSessionOptions } from "../ort-session.js";
+import { openWorkerSession, type WorkerSession } from "../ort-direct.js";
 
 const init = workerData as SlabInit;
 const port = parentPort!;
-let session: ort.InferenceSession | undefined;
+let session: WorkerSession | undefined;
 
 async function start(): Promise<void> {
   try {
-    session = await ort.InferenceSession.create(init.model, ortSessionOptions(init.intraOpThreads));
+    session = await openWorkerSession(init.model, ortSessionOptions(init.intraOpThreads));
     port.postMessage({
       type: "ready",
       inputs: session.inputMetadata.map(spec),
@@ -57,7 +58,9 @@ async function runSlab(feeds: Record<string, Tensor>, batchSize: number): Promis
         ...t.shape.slice(1),
       ]);
     }
-    const result = await session!.run(slice);
+    // Synchronous where the native session is reached (see ort-direct.ts): no event-loop turn a batch.
+    const run = session!.run(slice);
+    const result = session!.direct ? (run as Record<string, ort.Tensor>) : await run;
     for (const [name, value] of Object.entries(result)) {
       const out = fromOrtTensor(name, value);
       if (n === rows) {

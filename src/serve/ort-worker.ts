@@ -7,16 +7,17 @@ import ort from "onnxruntime-node";
 import type { Tensor } from "./datatypes.js";
 import { fromOrtTensor, toOrtFeeds } from "./ort-tensors.js";
 import { errorLine, ortSessionOptions } from "../ort-session.js";
+import { openWorkerSession, type WorkerSession } from "../ort-direct.js";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker-messages.js";
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
-const sessions = new Map<string, ort.InferenceSession>();
+const sessions = new Map<string, WorkerSession>();
 
 async function start(): Promise<void> {
   try {
     for (const m of init.models) {
-      sessions.set(m.id, await ort.InferenceSession.create(m.path, ortSessionOptions(init.intraOpThreads)));
+      sessions.set(m.id, await openWorkerSession(m.path, ortSessionOptions(init.intraOpThreads)));
     }
     port.postMessage({ type: "ready" } satisfies WorkerReply);
   } catch (e) {
