@@ -10,6 +10,7 @@ import { datatypeInfo, type DatatypeInfo, type Tensor } from "../serve/datatypes
 import type { TensorSpec } from "../serve/model-info.js";
 import { cellNumbers, jsonCell, type Chunk, type ColumnLike } from "./columns.js";
 import type { FlatColumn } from "./flat.js";
+import type { SpareBuffers } from "./slab-pool.js";
 import type { InputFile } from "./source.js";
 
 export interface Binding {
@@ -137,6 +138,7 @@ export class BatchBuilder {
     private readonly keepNames: string[],
     private readonly slabRows: number,
     private readonly onError: "fail" | "skip",
+    private readonly spare?: SpareBuffers,
   ) {}
 
   setFile(file: InputFile, bindings: Binding[], keepIdx: number[]): void {
@@ -254,8 +256,16 @@ export class BatchBuilder {
 
   private start(bindings: Binding[]): void {
     this.widths = bindings.map((b) => b.width);
-    this.buffers = bindings.map((b, i) => this.cur!.infos[i].create(this.slabRows * (b.width ?? 0)));
+    this.buffers = bindings.map((b, i) => this.buffer(i, this.slabRows * (b.width ?? 0)));
     this.keep = this.keepNames.map(() => undefined);
+  }
+
+  /** A slab buffer of `n` elements for input `i`: a spare one of that size when there is one. */
+  private buffer(i: number, n: number): NumericArray {
+    const make = this.cur!.infos[i].create;
+    const empty = make(0);
+    const spare = this.spare?.take(n * empty.BYTES_PER_ELEMENT);
+    return spare ? new (empty.constructor as new (b: ArrayBuffer) => NumericArray)(spare) : make(n);
   }
 
   private fillRow(cur: Current, cols: ColumnLike[][], r: number): Bad | undefined {
@@ -282,7 +292,7 @@ export class BatchBuilder {
       if (width === undefined) {
         // A symbolic feature dim: the first row of the slab decides it for the slab.
         width = this.widths[b] = total;
-        this.buffers![b] = infos[b].create(this.slabRows * width);
+        this.buffers![b] = this.buffer(b, this.slabRows * width);
       }
       if (total !== width)
         return {

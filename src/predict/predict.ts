@@ -223,7 +223,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       inflight.push({ batch, result });
     };
 
-    const builder = new BatchBuilder(o.keep, slab, o.onError);
+    const builder = new BatchBuilder(o.keep, slab, o.onError, pool?.spare);
     for (const plan of plans) {
       const from = Math.max(lo + resumed, plan.start);
       const to = Math.min(hi, plan.start + plan.file.rows);

@@ -16,5 +16,6 @@ export type SlabReply =
   /** The model's inputs and outputs as onnxruntime loaded them (so the main thread never parses it). */
   | { type: "ready"; inputs: TensorSpec[]; outputs: TensorSpec[] }
   | { type: "init-error"; message: string }
-  | { type: "result"; job: number; outputs: Record<string, Tensor> }
+  /** inputs: the slab's input buffers, handed back for the next slabs (fresh memory is slow to touch). */
+  | { type: "result"; job: number; outputs: Record<string, Tensor>; inputs: ArrayBuffer[] }
   | { type: "error"; job: number; message: string };

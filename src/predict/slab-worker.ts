@@ -35,8 +35,13 @@ async function start(): Promise<void> {
 async function run(msg: Extract<SlabRequest, { type: "run" }>): Promise<void> {
   try {
     const outputs = await runSlab(msg.feeds, msg.batchSize);
+    const inputs = [
+      ...new Set(Object.values(msg.feeds).map((t) => (t.data as NumericArray).buffer as ArrayBuffer)),
+    ];
     const transfer = Object.values(outputs).map((t) => (t.data as NumericArray).buffer as ArrayBuffer);
-    port.postMessage({ type: "result", job: msg.job, outputs } satisfies SlabReply, transfer);
+    port.postMessage({ type: "result", job: msg.job, outputs, inputs } satisfies SlabReply, [
+      ...new Set([...transfer, ...inputs]),
+    ]);
   } catch (e) {
     port.postMessage({ type: "error", job: msg.job, message: errorLine(e) } satisfies SlabReply);
   }
