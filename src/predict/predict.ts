@@ -86,6 +86,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
   let pool: SlabPool | undefined;
   let duck: Duck | undefined;
   let writer: PartWriter | undefined;
+  let writerOpen: Promise<void> | undefined;
   try {
     const modelHash = sha256File(o.model);
     const q = { where: o.where, select: o.select, table: o.inputTable };
@@ -179,7 +180,10 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       format === "parquet",
     );
     writer = parts;
-    await parts.open();
+    // Its buffer table and Parquet template are DuckDB queries on DuckDB's threads (~30 ms): they run
+    // while this thread reads the first rows, and are awaited before the first result is added.
+    writerOpen = parts.open();
+    writerOpen.catch(() => {}); // awaited below, and before DuckDB closes
 
     let done = resumed;
     let lastProgress = 0;
@@ -210,7 +214,9 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     );
     const completeOldest = async () => {
       const { batch, result } = inflight.shift()!;
-      parts.add(batch, await result);
+      const outputs = await result;
+      await writerOpen!;
+      parts.add(batch, outputs);
       done += batch.read;
       if (parts.pending >= partRows) await commitPart();
       progress();
@@ -239,6 +245,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     const last = builder.flush();
     if (last) await submit(last);
     while (inflight.length > 0) await completeOldest();
+    await writerOpen;
     // A run with no rows still writes one (empty) part, so the output has the columns.
     await parts.settle();
     await commitPart(manifest.parts.length === 0);
@@ -266,11 +273,14 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     deps.emit({ event: "done", status: "ok", ...result });
     return result;
   } finally {
-    // A part still being written in the background finishes (or fails) before DuckDB closes.
+    // A part still being written in the background, or the writer's opening queries, finish (or
+    // fail) before DuckDB closes.
+    await writerOpen?.catch(() => {});
     await writer?.settle().catch(() => {});
-    await pool?.close();
-    if (!pool) await starting.then((p) => p.close()).catch(() => {});
+    // The workers release their sessions and exit while DuckDB closes on this thread.
+    const closing = pool ? pool.close() : starting.then((p) => p.close()).catch(() => {});
     if (duck) closeQuietly(duck);
+    await closing;
   }
 }
 
