@@ -683,14 +683,10 @@ function firstRun(at: Levels, max: number, count: number): number {
  * and a bit-packed byte of 1s in one test, so a row of 64 floats costs a few steps, not 64.
  */
 function rowStarts(at: Levels, count: number, buf: { starts: Int32Array }): number {
+  // Grown as rows are found (a page of lists of 64 holds 1/64 as many rows as slots). The checks are
+  // written out before each growStarts call: a closure made per call here was a new call target on
+  // every page, and V8 dropped the optimised loop each time ("wrong call target").
   let starts = buf.starts;
-  // Grown as rows are found (a page of lists of 64 holds 1/64 as many rows as slots).
-  const room = (need: number) => {
-    if (need < starts.length) return;
-    const next = new Int32Array(Math.min(count + 1, Math.max(need + 1, starts.length * 2, 4096)));
-    next.set(starts.subarray(0, rows));
-    starts = buf.starts = next;
-  };
   const b = at.bytes;
   let pos = at.pos;
   const end = Math.min(at.end, b.length);
@@ -710,7 +706,7 @@ function rowStarts(at: Levels, count: number, buf: { starts: Int32Array }): numb
           k += 8;
           continue;
         }
-        room(rows + 8);
+        if (rows + 8 >= starts.length) starts = growStarts(buf, rows, rows + 8, count);
         for (const stop = Math.min(take, (k | 7) + 1); k < stop; k++)
           if (((x >> (k & 7)) & 1) === 0) starts[rows++] = i + k;
       }
@@ -722,15 +718,23 @@ function rowStarts(at: Levels, count: number, buf: { starts: Int32Array }): numb
       const v = b[pos++];
       const take = Math.min(n, count - i);
       if (v === 0) {
-        room(rows + take);
+        if (rows + take >= starts.length) starts = growStarts(buf, rows, rows + take, count);
         for (let k = 0; k < take; k++) starts[rows++] = i + k;
       } else if (v !== 1) fail("level out of range");
       i += take;
     }
   }
   if (count > 0 && (rows === 0 || starts[0] !== 0)) fail("a list row continued from the previous page");
-  room(rows + 1);
+  if (rows + 1 >= starts.length) growStarts(buf, rows, rows + 1, count);
   return rows;
+}
+
+/** buf.starts grown to hold index `need` (at most count + 1 entries), its first `rows` kept. */
+function growStarts(buf: { starts: Int32Array }, rows: number, need: number, count: number): Int32Array {
+  const starts = buf.starts;
+  const next = new Int32Array(Math.min(count + 1, Math.max(need + 1, starts.length * 2, 4096)));
+  next.set(starts.subarray(0, rows));
+  return (buf.starts = next);
 }
 
 /** Set by nextRun: whether the run is bit-packed, how many of its values are wanted, where its packed

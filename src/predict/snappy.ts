@@ -47,26 +47,28 @@ export function snappyUncompressAt(
 ): void {
   const end = pos + size;
   let w = 0;
-  let wEnd = 0;
-  // Keeps what is left in the window, reads more after it.
-  const fill = () => {
-    const keep = wEnd - w;
-    window.copyWithin(0, w, wEnd);
-    w = 0;
-    wEnd = keep;
-    const n = Math.min(window.length - keep, end - pos);
-    if (n > 0) {
-      read(window, keep, n, pos);
-      pos += n;
-      wEnd += n;
-    }
-  };
-  fill();
+  // The window is filled here and refilled in the loop (what is left kept, more read after it),
+  // written out rather than as a closure: a closure made per call is a new call target each time,
+  // and V8 threw away the optimised loop on every page ("wrong call target").
+  let wEnd = Math.max(0, Math.min(window.length, end - pos));
+  if (wEnd > 0) read(window, 0, wEnd, pos);
+  pos += wEnd;
   if (snappyLength(window.subarray(0, wEnd)) !== out.length) throw new SnappyError("snappy: length mismatch");
   while (window[w++] & 0x80); // past the length snappyLength read (at most 5 bytes)
   let o = 0;
   for (;;) {
-    if (wEnd - w < 5 && pos < end) fill();
+    if (wEnd - w < 5 && pos < end) {
+      const keep = wEnd - w;
+      window.copyWithin(0, w, wEnd);
+      w = 0;
+      wEnd = keep;
+      const n = Math.min(window.length - keep, end - pos);
+      if (n > 0) {
+        read(window, keep, n, pos);
+        pos += n;
+        wEnd += n;
+      }
+    }
     if (w >= wEnd) break;
     const tag = window[w++];
     const kind = tag & 3;
