@@ -21,7 +21,7 @@
 // small model on one thread (and one session per core from 1M rows), the big one as one session per
 // core in worker threads.
 //
-// Then peak RSS of `mlpack predict` on 100k, 500k, 1M and 2M-row inputs at the same batch size, and
+// Then peak RSS of `mlpack predict` on 100k, 500k, 1M, 2M and 4M-row inputs at the same batch size, and
 // at batch 64 against batch 1024: memory follows the batch (and part) size, not the input size.
 //
 // Usage: npm run bench:predict [-- --rounds 3 --batch 64 --big-rows 16384 --small-rows 1000000
@@ -276,7 +276,7 @@ const rssRows = Number(args["rss-rows"] ?? 1_000_000);
 if (rssRows > 0) {
   const model = path.join(dir, "small.onnx");
   const mib = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  const sizes = [rssRows / 10, rssRows / 2, rssRows, rssRows * 2];
+  const sizes = [rssRows / 10, rssRows / 2, rssRows, rssRows * 2, rssRows * 4];
   const peaks = [];
   const rates = [];
   let smallGroups = 0;
@@ -301,12 +301,12 @@ if (rssRows > 0) {
   console.log(
     `\npeak RSS (small model, 64 floats in per row, batch 64): ` +
       sizes.map((n, i) => `${fmt(n)} rows ${mib(peaks[i])}`).join(", ") +
-      ` (x${(peaks[3] / peaks[0]).toFixed(2)} for 20x the rows); ${fmt(rssRows)} rows at batch 1024: ` +
+      ` (x${(peaks.at(-1) / peaks[0]).toFixed(2)} for ${sizes.at(-1) / sizes[0]}x the rows); ${fmt(rssRows)} rows at batch 1024: ` +
       `${mib(rFullBig.rss)}; ${fmt(rssRows)} rows in row groups of 16,384: ${mib(smallGroups)}; ` +
       `input file ${mib(fs.statSync(full).size)}`,
   );
-  // The same runs' rows/s: start-up (Node, DuckDB, onnxruntime, the worker: ~0.5 s) weighs less as the
-  // input grows; the in-process figure has none.
+  // The same runs' rows/s: start-up (Node, DuckDB, onnxruntime, the worker, the first page: ~0.3-0.4 s
+  // before rows flow) weighs less as the input grows; the in-process figure has none.
   console.log(
     `end to end rows/s of those runs (small model, batch 64): ` +
       sizes
