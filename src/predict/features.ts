@@ -7,7 +7,7 @@
 import { UserError } from "../errors.js";
 import type { NumericArray } from "../onnx/tensor.js";
 import { datatypeInfo, type DatatypeInfo, type Tensor } from "../serve/datatypes.js";
-import type { TensorSpec } from "../serve/model-info.js";
+import type { Dim, TensorSpec } from "../serve/model-info.js";
 import { cellNumbers, jsonCell, type Chunk, type ColumnLike } from "./columns.js";
 import type { FlatColumn } from "./flat.js";
 import type { SpareBuffers } from "./slab-pool.js";
@@ -43,14 +43,23 @@ export interface Batch {
   rejects: Reject[];
 }
 
-export function bindInputs(inputs: TensorSpec[], file: InputFile, map: Record<string, string[]>): Binding[] {
+export function bindInputs(
+  inputs: TensorSpec[],
+  file: InputFile,
+  map: Record<string, string[]>,
+  shapes: Record<string, number[]> = {},
+): Binding[] {
   const names = file.columns.map((c) => c.name);
   const available = names.join(", ");
-  for (const key of Object.keys(map))
-    if (!inputs.some((i) => i.name === key))
-      throw new UserError(`--map ${key}=...: the model has no input "${key}"`, {
-        hint: `its inputs are: ${inputs.map((i) => i.name).join(", ")}`,
-      });
+  for (const [flag, given] of [
+    ["--map", map],
+    ["--shape", shapes],
+  ] as const)
+    for (const key of Object.keys(given))
+      if (!inputs.some((i) => i.name === key))
+        throw new UserError(`${flag} ${key}=...: the model has no input "${key}"`, {
+          hint: `its inputs are: ${inputs.map((i) => i.name).join(", ")}`,
+        });
   return inputs.map((input) => {
     let cols = map[input.name];
     if (!cols) {
@@ -73,13 +82,13 @@ export function bindInputs(inputs: TensorSpec[], file: InputFile, map: Record<st
       throw new UserError(`model input "${input.name}" has no batch dimension`, {
         hint: "mlpack predict feeds rows along the first dimension; export the model with a batch dim",
       });
-    const rest = input.shape.slice(1);
+    const rest = rowDims(input, shapes[input.name]);
     const fixed = rest.every((d): d is number => typeof d === "number");
     if (!fixed && rest.length !== 1)
       throw new UserError(
         `model input "${input.name}" has symbolic dims besides the batch: [${input.shape.join(",")}]`,
         {
-          hint: "fix them when exporting (or with onnxruntime's make_dynamic_shape_fixed)",
+          hint: `give a row's shape with --shape ${input.name}=${rest.map((d) => (typeof d === "number" ? d : "N")).join(",")} (the dims after the batch), or fix them when exporting`,
         },
       );
     const width = fixed ? rest.reduce((a, b) => a * b, 1) : undefined;
@@ -90,6 +99,28 @@ export function bindInputs(inputs: TensorSpec[], file: InputFile, map: Record<st
       );
     return { input, columns, columnNames: cols, width, rowShape: fixed ? rest : undefined };
   });
+}
+
+/**
+ * An input's dims after the batch dim: the model's, with --shape's values where it gives them. A
+ * --shape must have the model's rank there and agree with its fixed dims.
+ */
+function rowDims(input: TensorSpec, given: number[] | undefined): Dim[] {
+  const rest = input.shape!.slice(1);
+  if (!given) return rest;
+  const model = `[${input.shape!.map((d) => d ?? "?").join(", ")}]`;
+  if (given.length !== rest.length)
+    throw new UserError(
+      `--shape ${input.name}=${given.join(",")}: the model input is ${model}, so a row has ${rest.length} dim(s) after the batch, not ${given.length}`,
+      { hint: `e.g. --shape ${input.name}=${rest.map((d) => (typeof d === "number" ? d : "N")).join(",")}` },
+    );
+  const clash = rest.findIndex((d, i) => typeof d === "number" && d !== given[i]);
+  if (clash >= 0)
+    throw new UserError(
+      `--shape ${input.name}=${given.join(",")}: dim ${clash + 1} of the model input ${model} is fixed at ${rest[clash]}`,
+      { hint: `give ${rest[clash]} there, or leave the fixed dims as the model has them` },
+    );
+  return given;
 }
 
 export function keepColumns(file: InputFile, keep: string[]): number[] {

@@ -21,6 +21,11 @@ export interface PredictOptions {
   select?: string;
   /** Model input → the columns that hold its features (one list column, or scalar columns in order). */
   map: Record<string, string[]>;
+  /**
+   * Model input → its dims after the batch dim, for an input whose dims there are symbolic (a conv net
+   * exported with dynamic height and width): the flat values of a row are fed in this shape.
+   */
+  shapes?: Record<string, number[]>;
   /** Columns copied through to the output, before the model's outputs. */
   keep: string[];
   batchSize: number;
@@ -65,6 +70,24 @@ export function parseMap(entries: string[]): Record<string, string[]> {
     map[e.slice(0, eq)] = cols;
   }
   return map;
+}
+
+/** `--shape input=3,224,224` (repeatable) → {input: [3, 224, 224]}. */
+export function parseShapes(entries: string[]): Record<string, number[]> {
+  const shapes: Record<string, number[]> = {};
+  for (const e of entries) {
+    const eq = e.indexOf("=");
+    const dims = eq > 0 ? splitList(e.slice(eq + 1)).map(Number) : [];
+    if (eq <= 0 || dims.length === 0 || !dims.every((d) => Number.isInteger(d) && d >= 1))
+      throw new UsageError(
+        `--shape ${e}: expected INPUT=DIM[,DIM...] (positive integers, the dims after the batch)`,
+        {
+          hint: "e.g. --shape x=3,48,192 for an input [batch, 3, height, width] exported with dynamic height and width",
+        },
+      );
+    shapes[e.slice(0, eq)] = dims;
+  }
+  return shapes;
 }
 
 export function splitList(text: string | undefined): string[] {

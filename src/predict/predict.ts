@@ -114,7 +114,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     const plans: FilePlan[] = files.map((file) => {
       const plan = {
         file,
-        bindings: bindInputs(info.inputs, file, o.map),
+        bindings: bindInputs(info.inputs, file, o.map, o.shapes),
         keep: keepColumns(file, o.keep),
         start,
       };
@@ -131,6 +131,8 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       where: o.where ?? null,
       select: o.select ?? null,
       map: o.map,
+      // only when given, so that runs made before --shape existed still resume
+      ...(o.shapes && Object.keys(o.shapes).length > 0 ? { shapes: o.shapes } : {}),
       keep: o.keep,
       shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
       onError: o.onError,

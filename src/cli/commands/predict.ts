@@ -11,6 +11,7 @@ interface PredictFlags {
   where?: string;
   select?: string;
   map: string[];
+  shape: string[];
   keep?: string;
   batchSize: string;
   workers: string;
@@ -64,6 +65,12 @@ export function registerPredict(program: Command, io: CliIo): void {
     .option(
       "--map <input=columns>",
       "feature columns of a model input: input=f0,f1,f2 or input=features; repeatable",
+      collect,
+      [],
+    )
+    .option(
+      "--shape <input=dims>",
+      "a row's shape for a model input with symbolic dims after the batch, e.g. x=3,48,192; repeatable",
       collect,
       [],
     )
@@ -130,6 +137,7 @@ export function registerPredict(program: Command, io: CliIo): void {
           where: flags.where,
           select: flags.select,
           map: o.parseMap(flags.map),
+          shapes: o.parseShapes(flags.shape),
           keep: o.splitList(flags.keep),
           batchSize: o.parsePositiveInt("--batch-size", flags.batchSize),
           workers: o.parsePositiveInt("--workers", flags.workers, 0),
