@@ -29,7 +29,7 @@ describe("openWorkerSession", () => {
     expect(direct.outputMetadata).toEqual(pub.outputMetadata);
     // a symbolic batch dim comes back by its name, as the public API gives it
     expect(direct.inputMetadata[0]).toMatchObject({ isTensor: true, type: "float32" });
-    expect(typeof (direct.inputMetadata[0] as { shape: unknown[] }).shape[0]).toBe("string");
+    expect(typeof (direct.inputMetadata[0] as { shape: readonly unknown[] }).shape[0]).toBe("string");
 
     const x = new ort.Tensor(
       "float32",
