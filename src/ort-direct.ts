@@ -112,14 +112,25 @@ function publicSession(s: ort.InferenceSession): WorkerSession {
   };
 }
 
-/** The binding's metadata as the public API words it (a symbolic dim by its name). */
+/** Element type names as onnxruntime-node's backend gives them (its dataTypeStrings). */
+const TYPE_NAMES: Readonly<Record<number, string>> = { ...ORT_TYPE_NAMES, 21: "uint4", 22: "int4" };
+
+/**
+ * The binding's metadata as the public API words it (a symbolic dim by its name), refusing what it
+ * refuses, with its words: a type it has no name for (bfloat16, float8...), a negative dim.
+ */
 function valueMetadata(m: RawMetadata): ort.InferenceSession.ValueMetadata {
   if (!m.isTensor) return { name: m.name, isTensor: false };
+  const type = TYPE_NAMES[m.type];
+  if (type === undefined) throw new Error(`Unsupported data type: ${m.type}`);
   return {
     name: m.name,
     isTensor: true,
-    // A type the public API has no name for either (int4...): named so that it maps to no datatype.
-    type: (ORT_TYPE_NAMES[m.type] ?? `onnx-type-${m.type}`) as "float32",
-    shape: m.shape.map((d, i) => (d === -1 ? m.symbolicDimensions[i] : d)),
+    type: type as "float32",
+    shape: m.shape.map((d, i) => {
+      if (d === -1) return m.symbolicDimensions[i];
+      if (d >= 0) return d;
+      throw new Error(`Invalid dimension: ${d}`);
+    }),
   };
 }

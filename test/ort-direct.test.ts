@@ -9,6 +9,8 @@ import { describe, expect, it } from "vitest";
 import { tempDir } from "./helpers/tmp.js";
 import { makeGatherModel } from "./serve-helpers.js";
 import { makeMlp } from "../src/onnx/fixtures.js";
+import { makeModel, makeNode, makeValueInfo } from "../src/onnx/build.js";
+import { DT } from "../src/onnx/dtypes.js";
 import { writeModel } from "../src/index.js";
 import { openWorkerSession } from "../src/ort-direct.js";
 import { ortSessionOptions } from "../src/ort-session.js";
@@ -61,6 +63,25 @@ describe("openWorkerSession", () => {
       2, 2.5, 4,
     ]);
     await s.release();
+  });
+
+  it("refuses what the public API refuses, in its words: a bfloat16 output", async () => {
+    const file = path.join(dir, "bf16.onnx");
+    await writeModel(
+      makeModel({
+        nodes: [makeNode("Cast", ["x"], ["y"], { to: { int: DT.BFLOAT16 } })],
+        inputs: [makeValueInfo("x", DT.FLOAT, ["n"])],
+        outputs: [makeValueInfo("y", DT.BFLOAT16, ["n"])],
+      }),
+      file,
+    );
+    const options = ortSessionOptions(1);
+    const pub = await ort.InferenceSession.create(file, options).then(
+      () => "loaded",
+      (e: Error) => e.message,
+    );
+    expect(pub).toMatch(/Unsupported data type: 16/);
+    await expect(openWorkerSession(file, options)).rejects.toThrow(pub);
   });
 
   it("leaves options that name execution providers to the public API", async () => {

@@ -311,6 +311,7 @@ describe("mlpack predict", () => {
       ["x=4,48,192", "is fixed at 3"],
       ["x=3,48", "so a row has 3 dim(s) after the batch, not 2"],
       ["y=3,48,192", 'the model has no input "y"'],
+      ["x=3,100000,100000", "more than mlpack predict feeds"],
     ]) {
       const r = await runInProcess([...args, "--shape", shape]);
       expect(r.code, shape).toBe(1);
@@ -656,8 +657,9 @@ describe("predict options", () => {
     expect(parseMap(["x=a,b", "y=c"])).toEqual({ x: ["a", "b"], y: ["c"] });
     expect(() => parseMap(["x"])).toThrow(/INPUT=COLUMN/);
     expect(parseShapes(["x=3, 48,192", "y=7"])).toEqual({ x: [3, 48, 192], y: [7] });
-    for (const bad of ["x", "x=", "x=3,0", "x=3,-1", "x=2.5", "=3"])
+    for (const bad of ["x", "x=", "x=3,0", "x=3,-1", "x=2.5", "=3", "x=3,,48", "x=0x10", "x=1e2"])
       expect(() => parseShapes([bad]), bad).toThrow(/INPUT=DIM/);
+    expect(() => parseShapes(["x=3", "x=4"])).toThrow(/given twice/);
     expect(shardOutputPath("out/p.parquet", { index: 1, count: 3 })).toBe("out/p.shard-1-of-3.parquet");
     expect(shardOutputPath("out/p-{shard}.csv", { index: 1, count: 3 })).toBe("out/p-1.csv");
   });

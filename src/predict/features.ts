@@ -61,7 +61,7 @@ export function bindInputs(
           hint: `its inputs are: ${inputs.map((i) => i.name).join(", ")}`,
         });
   return inputs.map((input) => {
-    let cols = map[input.name];
+    let cols = Object.hasOwn(map, input.name) ? map[input.name] : undefined;
     if (!cols) {
       if (names.includes(input.name)) cols = [input.name];
       else if (inputs.length === 1 && names.length === 1) cols = [names[0]];
@@ -82,7 +82,7 @@ export function bindInputs(
       throw new UserError(`model input "${input.name}" has no batch dimension`, {
         hint: "mlpack predict feeds rows along the first dimension; export the model with a batch dim",
       });
-    const rest = rowDims(input, shapes[input.name]);
+    const rest = rowDims(input, Object.hasOwn(shapes, input.name) ? shapes[input.name] : undefined);
     const fixed = rest.every((d): d is number => typeof d === "number");
     if (!fixed && rest.length !== 1)
       throw new UserError(
@@ -92,6 +92,11 @@ export function bindInputs(
         },
       );
     const width = fixed ? rest.reduce((a, b) => a * b, 1) : undefined;
+    if (width !== undefined && width > MAX_ROW_VALUES)
+      throw new UserError(
+        `model input "${input.name}" takes ${width} values a row ([${rest.join(", ")}] after the batch), more than mlpack predict feeds (${MAX_ROW_VALUES})`,
+        { hint: "check the dims (--shape), or feed the model in smaller pieces" },
+      );
     if (cols.length > 1 && width !== undefined && cols.length !== width)
       throw new UserError(
         `--map ${input.name}: ${cols.length} columns, but the model input takes ${width} values per row`,
@@ -100,6 +105,9 @@ export function bindInputs(
     return { input, columns, columnNames: cols, width, rowShape: fixed ? rest : undefined };
   });
 }
+
+/** Values in one row of one input: a slab holds at least a batch of rows in one typed array. */
+const MAX_ROW_VALUES = 2 ** 26;
 
 /**
  * An input's dims after the batch dim: the model's, with --shape's values where it gives them. A

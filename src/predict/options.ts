@@ -77,15 +77,23 @@ export function parseShapes(entries: string[]): Record<string, number[]> {
   const shapes: Record<string, number[]> = {};
   for (const e of entries) {
     const eq = e.indexOf("=");
-    const dims = eq > 0 ? splitList(e.slice(eq + 1)).map(Number) : [];
-    if (eq <= 0 || dims.length === 0 || !dims.every((d) => Number.isInteger(d) && d >= 1))
+    const items =
+      eq > 0
+        ? e
+            .slice(eq + 1)
+            .split(",")
+            .map((d) => d.trim())
+        : [];
+    if (items.length === 0 || !items.every((d) => /^[1-9]\d{0,9}$/.test(d)))
       throw new UsageError(
         `--shape ${e}: expected INPUT=DIM[,DIM...] (positive integers, the dims after the batch)`,
         {
           hint: "e.g. --shape x=3,48,192 for an input [batch, 3, height, width] exported with dynamic height and width",
         },
       );
-    shapes[e.slice(0, eq)] = dims;
+    const name = e.slice(0, eq);
+    if (Object.hasOwn(shapes, name)) throw new UsageError(`--shape ${name}=... is given twice`);
+    shapes[name] = items.map(Number);
   }
   return shapes;
 }

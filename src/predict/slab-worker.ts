@@ -65,7 +65,7 @@ async function runSlab(feeds: Record<string, Tensor>, batchSize: number): Promis
     }
     // Synchronous where the native session is reached (see ort-direct.ts): no event-loop turn a batch.
     const run = session!.run(slice);
-    const result = session!.direct ? (run as Record<string, ort.Tensor>) : await run;
+    const result = run instanceof Promise ? await run : run;
     for (const [name, value] of Object.entries(result)) {
       const out = fromOrtTensor(name, value);
       if (n === rows) {
