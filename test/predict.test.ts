@@ -11,6 +11,8 @@ import { runInProcess } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 import { close, reference, run, sql } from "./helpers/predict-data.js";
 import { makeMlp, makeResNet } from "../src/onnx/fixtures.js";
+import { makeModel, makeNode, makeValueInfo } from "../src/onnx/build.js";
+import { DT } from "../src/onnx/dtypes.js";
 import { writeModel } from "../src/onnx/write.js";
 import { makePredictJob } from "../src/predict/k8s-job.js";
 import { parseMap, parseShapes, parseShard, shardOutputPath } from "../src/predict/options.js";
@@ -95,6 +97,61 @@ describe("mlpack predict", () => {
     expect(fs.existsSync(f("out.parquet.parts"))).toBe(false);
     const names = await sql(`SELECT name FROM '${f("out.parquet")}' LIMIT 2`);
     expect(names).toEqual([["r0"], ["r1"]]);
+  });
+
+  it("a model with two inputs of the same size, two workers, bad rows skipped: every row's outputs exact", async () => {
+    // y = 2a + b, z = a - b: inputs of the same byte size, so slab buffers handed back by either worker
+    // may come back as either input's buffer.
+    const two = f("two.onnx");
+    await writeModel(
+      makeModel({
+        nodes: [
+          makeNode("Add", ["a", "a"], ["a2"]),
+          makeNode("Add", ["a2", "b"], ["y"]),
+          makeNode("Sub", ["a", "b"], ["z"]),
+        ],
+        inputs: [makeValueInfo("a", DT.FLOAT, ["n", 4]), makeValueInfo("b", DT.FLOAT, ["n", 4])],
+        outputs: [makeValueInfo("y", DT.FLOAT, ["n", 4]), makeValueInfo("z", DT.FLOAT, ["n", 4])],
+      }),
+      two,
+    );
+    // every 97th row's b is NULL, every 89th row's a has 3 values: rejected, the rest exact
+    await run(`COPY (SELECT i AS id, CASE WHEN i % 89 = 5 THEN [i, 1, 2]::FLOAT[] ELSE [i, i * 0.5, -i, 0.25]::FLOAT[] END AS a,
+        CASE WHEN i % 97 = 3 THEN NULL ELSE [1, -i, i * 0.25, 8]::FLOAT[] END AS b FROM range(5000) t(i))
+      TO '${f("two.parquet")}' (FORMAT parquet, ROW_GROUP_SIZE 700)`);
+    const r = await runInProcess([
+      "predict",
+      two,
+      "-i",
+      f("two.parquet"),
+      "-o",
+      f("two-out.parquet"),
+      "--keep",
+      "id",
+      "--batch-size",
+      "16",
+      "--part-rows",
+      "400",
+      "--workers",
+      "2",
+      "--on-error",
+      "skip",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const bad = Array.from({ length: 5000 }, (_, i) => i).filter((i) => i % 89 === 5 || i % 97 === 3);
+    expect(r.stderr).toContain(
+      `read 5,000 rows, wrote ${(5000 - bad.length).toLocaleString("en-US")}, rejected ${bad.length}`,
+    );
+    const rows = await sql(`SELECT id, y, z FROM '${f("two-out.parquet")}'`);
+    const f32 = (xs: number[]) => Array.from(Float32Array.from(xs));
+    const want = Array.from({ length: 5000 }, (_, i) => i)
+      .filter((i) => !bad.includes(i))
+      .map((i) => {
+        const a = f32([i, i * 0.5, 0 - i, 0.25]); // 0 - i: DuckDB negates the integer, no -0
+        const b = f32([1, 0 - i, i * 0.25, 8]);
+        return [i, f32(a.map((x, k) => x + x + b[k])), f32(a.map((x, k) => x - b[k]))];
+      });
+    expect(rows.map(([id, y, z]) => [Number(id), y, z])).toEqual(want);
   });
 
   it("a long input gives a small model a second worker: the same rows, and no worker left behind when the run ends first", async () => {
