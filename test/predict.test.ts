@@ -18,6 +18,7 @@ import { makePredictJob } from "../src/predict/k8s-job.js";
 import { parseMap, parseShapes, parseShard, shardOutputPath } from "../src/predict/options.js";
 import { defaultThreads, defaultWorkers, denseWeightBytes, predict } from "../src/predict/predict.js";
 import { silentLogger } from "../src/log.js";
+import { jobDifference } from "../src/predict/manifest.js";
 
 const dir = tempDir("mlpack-predict-");
 const f = (name: string) => path.join(dir, name);
@@ -717,6 +718,12 @@ describe("predict options", () => {
     for (const bad of ["x", "x=", "x=3,0", "x=3,-1", "x=2.5", "=3", "x=3,,48", "x=0x10", "x=1e2"])
       expect(() => parseShapes([bad]), bad).toThrow(/INPUT=DIM/);
     expect(() => parseShapes(["x=3", "x=4"])).toThrow(/given twice/);
+    // the resume identity: keys inside the job's objects in any order, arrays in theirs
+    const job = { shapes: { a: [3, 4], b: [5] }, keep: ["id", "ts"] };
+    expect(jobDifference(job, { keep: ["id", "ts"], shapes: { b: [5], a: [3, 4] } })).toBeUndefined();
+    expect(jobDifference(job, { ...job, keep: ["ts", "id"] })).toBe("keep");
+    expect(jobDifference(job, { ...job, shapes: { a: [4, 3], b: [5] } })).toBe("shapes");
+    expect(jobDifference(job, { keep: job.keep })).toBe("shapes");
     expect(shardOutputPath("out/p.parquet", { index: 1, count: 3 })).toBe("out/p.shard-1-of-3.parquet");
     expect(shardOutputPath("out/p-{shard}.csv", { index: 1, count: 3 })).toBe("out/p-1.csv");
   });

@@ -88,7 +88,7 @@ export function bindInputs(
       throw new UserError(
         `model input "${input.name}" has symbolic dims besides the batch: [${input.shape.join(",")}]`,
         {
-          hint: `give a row's shape with --shape ${input.name}=${rest.map((d) => (typeof d === "number" ? d : "N")).join(",")} (the dims after the batch), or fix them when exporting`,
+          hint: `give a row's shape with ${shapeFlag(input.name, rest)} (the dims after the batch), or fix them when exporting`,
         },
       );
     const width = fixed ? rest.reduce((a, b) => a * b, 1) : undefined;
@@ -120,7 +120,7 @@ function rowDims(input: TensorSpec, given: number[] | undefined): Dim[] {
   if (given.length !== rest.length)
     throw new UserError(
       `--shape ${input.name}=${given.join(",")}: the model input is ${model}, so a row has ${rest.length} dim(s) after the batch, not ${given.length}`,
-      { hint: `e.g. --shape ${input.name}=${rest.map((d) => (typeof d === "number" ? d : "N")).join(",")}` },
+      { hint: `e.g. ${shapeFlag(input.name, rest)}` },
     );
   const clash = rest.findIndex((d, i) => typeof d === "number" && d !== given[i]);
   if (clash >= 0)
@@ -130,6 +130,10 @@ function rowDims(input: TensorSpec, given: number[] | undefined): Dim[] {
     );
   return given;
 }
+
+/** The --shape that would fill `rest` (a symbolic dim as N): --shape x=3,N,N. */
+const shapeFlag = (name: string, rest: Dim[]) =>
+  `--shape ${name}=${rest.map((d) => (typeof d === "number" ? d : "N")).join(",")}`;
 
 export function keepColumns(file: InputFile, keep: string[]): number[] {
   return keep.map((k) => {

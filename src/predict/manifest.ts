@@ -61,11 +61,24 @@ export function writeManifest(dir: string, m: Manifest): void {
   writeFileAtomic(path.join(dir, MANIFEST), JSON.stringify(m, null, 2) + "\n");
 }
 
-/** The first key in which two job descriptions differ, or undefined when they are the same job. */
+/**
+ * The first key in which two job descriptions differ, or undefined when they are the same job. Keys of
+ * objects inside compare in any order (`--shape a=.. --shape b=..` is the job of the two swapped);
+ * arrays keep theirs (`--keep id,ts` is not `--keep ts,id`).
+ */
 export function jobDifference(a: Record<string, unknown>, b: Record<string, unknown>): string | undefined {
   for (const k of new Set([...Object.keys(a), ...Object.keys(b)]))
-    if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) return k;
+    if (canonicalJson(a[k]) !== canonicalJson(b[k])) return k;
   return undefined;
+}
+
+/** JSON with every object's keys sorted. */
+function canonicalJson(v: unknown): string | undefined {
+  return JSON.stringify(v, (_, x: unknown) =>
+    x && typeof x === "object" && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0)))
+      : x,
+  );
 }
 
 export function sha256File(file: string): string {

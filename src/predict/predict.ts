@@ -132,9 +132,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       select: o.select ?? null,
       map: o.map,
       // only when given, so that runs made before --shape existed still resume
-      ...(o.shapes && Object.keys(o.shapes).length > 0
-        ? { shapes: Object.fromEntries(Object.entries(o.shapes).sort(([a], [b]) => (a < b ? -1 : 1))) }
-        : {}),
+      ...(o.shapes && Object.keys(o.shapes).length > 0 ? { shapes: o.shapes } : {}),
       keep: o.keep,
       shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
       onError: o.onError,
