@@ -2,12 +2,12 @@
  * `mlpack predict` in process: formats in and out, column mapping, SQL filters, pass-through columns,
  * bad input (a clear error naming file, row and column, or rejects that add up), and the Kubernetes Job.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runInProcess } from "./helpers/cli.js";
+import { REPO, runInProcess } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 import { close, reference, run, sql } from "./helpers/predict-data.js";
 import { makeMlp, makeResNet } from "../src/onnx/fixtures.js";
@@ -179,6 +179,36 @@ describe("mlpack predict", () => {
     expect(r).toMatchObject({ read: N, written: N, rejected: 0 });
     expect(debug).toContain(`${N} rows: starting a second worker`);
     expect(await predictions(f("grow-2.parquet"))).toEqual(await predictions(f("grow-1.parquet")));
+  });
+
+  it("a Parquet file of numbers in, Parquet out: DuckDB is never loaded, and the rows are DuckDB's", async () => {
+    // The built CLI in a process of its own, which reports whether DuckDB's library was mapped.
+    const predictIn = (out: string, env: Record<string, string>, ...extra: string[]) => {
+      const wrapper = `import(${JSON.stringify(path.join(REPO, "dist/cli/main.js"))}).then(async (m) => {
+        const code = await m.main(process.argv.slice(1));
+        const maps = require("node:fs").readFileSync("/proc/self/maps", "utf8");
+        process.stderr.write(maps.includes("libduckdb") ? "\\nduckdb: loaded" : "\\nduckdb: not loaded");
+        process.exit(code);
+      })`;
+      const args = ["predict", model, "-i", f("in-plain.parquet"), "-o", out, "--keep", "id", ...extra];
+      const r = spawnSync(process.execPath, ["-e", wrapper, ...args], {
+        encoding: "utf8",
+        env: { ...process.env, ...env },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stderr.trim().split("\n").pop();
+    };
+    await run(`COPY (SELECT i AS id, ${FEATURES_SQL} AS input FROM range(${N}) t(i))
+      TO '${f("in-plain.parquet")}' (FORMAT parquet, ROW_GROUP_SIZE 128)`);
+    expect(predictIn(f("plain.parquet"), {})).toBe("duckdb: not loaded");
+    // The same run with DuckDB reading (and so resolving) the input: the same rows, in the same order.
+    expect(predictIn(f("plain-duck.parquet"), { MLPACK_PARQUET_READER: "duckdb" })).toBe("duckdb: loaded");
+    const ordered = (file: string) => sql(`SELECT id, output FROM '${file}'`);
+    expect(await ordered(f("plain.parquet"))).toEqual(await ordered(f("plain-duck.parquet")));
+    expect((await predictions(f("plain.parquet"))).map((r) => r.id)).toEqual([...Array(N).keys()]);
+    // SQL needs DuckDB: loaded then, and the filter holds.
+    expect(predictIn(f("plain-where.parquet"), {}, "--where", "id % 2 = 0")).toBe("duckdb: loaded");
+    expect((await predictions(f("plain-where.parquet"))).length).toBe(N / 2);
   });
 
   it("numeric columns go straight to Parquet: the same rows and schema as DuckDB's parts, and a NULL mid-run hands over to DuckDB", async () => {

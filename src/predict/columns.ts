@@ -2,8 +2,8 @@
  * One chunk of input rows seen column by column, whatever read it (DuckDB or the .npy reader), and the
  * conversion of a cell to numbers. Cells are DuckDB values, JS numbers/strings, or typed arrays.
  */
-import type { DuckDBType } from "@duckdb/node-api";
 import type { FlatColumn } from "./flat.js";
+import { DUCK } from "./parquet-read.js";
 
 export interface ColumnLike {
   value(row: number): unknown;
@@ -16,11 +16,44 @@ export interface Chunk {
   column(index: number): ColumnLike;
 }
 
+/**
+ * A column's type as DuckDB names it: DuckDB's own type object when DuckDB resolved the input, or a
+ * ColumnTypeOf (numbers, booleans and lists of them) when mlpack read it without DuckDB (a Parquet
+ * footer, a .npy header). toString() is DuckDB's text for it ("FLOAT[]").
+ */
+export interface ColumnType {
+  readonly typeId: number;
+  /** A list's item type. */
+  readonly valueType?: ColumnType;
+  toString(): string;
+}
+
 export interface ColumnInfo {
   name: string;
   /** DuckDB's type (also the output column's type for --keep). */
-  type: DuckDBType;
+  type: ColumnType;
 }
+
+const NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(DUCK).map(([name, id]) => [id, name]),
+);
+
+/** A plain type (a number type, BOOLEAN, or a LIST of one) made without loading DuckDB. */
+export class ColumnTypeOf implements ColumnType {
+  constructor(
+    readonly typeId: number,
+    readonly valueType?: ColumnTypeOf,
+  ) {
+    if (!NAMES[typeId] || (typeId === DUCK.LIST) !== (valueType !== undefined))
+      throw new Error(`no plain type ${typeId}`);
+  }
+
+  toString(): string {
+    return this.valueType ? `${this.valueType.toString()}[]` : NAMES[this.typeId];
+  }
+}
+
+export const listOf = (t: ColumnTypeOf) => new ColumnTypeOf(DUCK.LIST, t);
 
 /** Cell → the numbers it holds, flattened; a string explains what is wrong. */
 export function cellNumbers(v: unknown, out: number[]): string | undefined {

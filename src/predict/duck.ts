@@ -1,6 +1,6 @@
 /** DuckDB at the edge: one in-process database per run, and its errors as UserErrors naming the file. */
-import type { DuckDBConnection } from "@duckdb/node-api";
-import { DuckDBInstance } from "./duckdb-api.js";
+import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { duckdb } from "./duckdb-api.js";
 import { UserError } from "../errors.js";
 
 export interface Duck {
@@ -33,6 +33,7 @@ export async function openDuck(threads = 1): Promise<Duck> {
     allocator_flush_threshold: "16MB",
     allocator_bulk_deallocation_flush_threshold: "16MB",
   };
+  const { DuckDBInstance } = duckdb();
   const instance = await DuckDBInstance.create(":memory:", settings);
   const parts = await DuckDBInstance.create(":memory:", settings);
   const conn = await instance.connect();

@@ -1,24 +1,11 @@
 /** The columns of the predictions: --keep columns as read, then one column per model output. */
 import type { DuckDBType } from "@duckdb/node-api";
-import {
-  ARRAY,
-  BIGINT,
-  BOOLEAN,
-  DOUBLE,
-  FLOAT,
-  INTEGER,
-  LIST,
-  SMALLINT,
-  TINYINT,
-  UBIGINT,
-  UINTEGER,
-  USMALLINT,
-  UTINYINT,
-} from "./duckdb-api.js";
+import { duckdb } from "./duckdb-api.js";
 import { UserError } from "../errors.js";
 import type { OipDatatype } from "../serve/datatypes.js";
 import type { TensorSpec } from "../serve/model-info.js";
-import type { ColumnInfo } from "./columns.js";
+import { ColumnTypeOf, type ColumnInfo, type ColumnType } from "./columns.js";
+import { DUCK } from "./parquet-read.js";
 import { sqlIdent } from "./formats.js";
 
 export interface OutputColumn {
@@ -33,19 +20,43 @@ export interface OutputSchema {
   outputs: OutputColumn[];
 }
 
-const BASE: Partial<Record<OipDatatype, DuckDBType>> = {
-  FP32: FLOAT,
-  FP64: DOUBLE,
-  INT64: BIGINT,
-  INT32: INTEGER,
-  INT16: SMALLINT,
-  INT8: TINYINT,
-  UINT64: UBIGINT,
-  UINT32: UINTEGER,
-  UINT16: USMALLINT,
-  UINT8: UTINYINT,
-  BOOL: BOOLEAN,
+/** DuckDB's type id for each output datatype mlpack predict writes. */
+const BASE: Partial<Record<OipDatatype, number>> = {
+  FP32: DUCK.FLOAT,
+  FP64: DUCK.DOUBLE,
+  INT64: DUCK.BIGINT,
+  INT32: DUCK.INTEGER,
+  INT16: DUCK.SMALLINT,
+  INT8: DUCK.TINYINT,
+  UINT64: DUCK.UBIGINT,
+  UINT32: DUCK.UINTEGER,
+  UINT16: DUCK.USMALLINT,
+  UINT8: DUCK.UTINYINT,
+  BOOL: DUCK.BOOLEAN,
 };
+
+/** DuckDB's type id of an output's values (a datatype outputColumns took). */
+export const outputTypeId = (d: OipDatatype): number => BASE[d]!;
+
+/** DuckDB's type object for a type (DuckDB loaded here: only the DuckDB buffer path needs these). */
+function duckType(t: ColumnType): DuckDBType {
+  if (!(t instanceof ColumnTypeOf)) return t as DuckDBType;
+  const d = duckdb();
+  const byId: Record<number, DuckDBType> = {
+    [DUCK.BOOLEAN]: d.BOOLEAN,
+    [DUCK.TINYINT]: d.TINYINT,
+    [DUCK.SMALLINT]: d.SMALLINT,
+    [DUCK.INTEGER]: d.INTEGER,
+    [DUCK.BIGINT]: d.BIGINT,
+    [DUCK.UTINYINT]: d.UTINYINT,
+    [DUCK.USMALLINT]: d.USMALLINT,
+    [DUCK.UINTEGER]: d.UINTEGER,
+    [DUCK.UBIGINT]: d.UBIGINT,
+    [DUCK.FLOAT]: d.FLOAT,
+    [DUCK.DOUBLE]: d.DOUBLE,
+  };
+  return t.valueType ? d.LIST(duckType(t.valueType)) : byId[t.typeId];
+}
 
 export function outputColumns(outputs: TensorSpec[], keep: ColumnInfo[]): OutputColumn[] {
   return outputs.map((o) => {
@@ -70,11 +81,12 @@ export function outputColumns(outputs: TensorSpec[], keep: ColumnInfo[]): Output
 
 /** Column types of the buffer table: fixed-width outputs as ARRAY (filled from typed arrays in bulk). */
 export function bufferTypes(s: OutputSchema): DuckDBType[] {
+  const d = duckdb();
   return [
-    ...s.keep.map((k) => k.type),
+    ...s.keep.map((k) => duckType(k.type)),
     ...s.outputs.map((o) => {
-      const base = BASE[o.datatype]!;
-      return o.width === 1 ? base : o.width === undefined ? LIST(base) : ARRAY(base, o.width);
+      const base = duckType(new ColumnTypeOf(BASE[o.datatype]!));
+      return o.width === 1 ? base : o.width === undefined ? d.LIST(base) : d.ARRAY(base, o.width);
     }),
   ];
 }
@@ -91,7 +103,7 @@ export function partSelectSql(table: string, s: OutputSchema): string {
     ...s.keep.map((k) => sqlIdent(k.name)),
     ...s.outputs.map((o) =>
       o.width !== undefined && o.width > 1
-        ? `CAST(${sqlIdent(o.name)} AS ${BASE[o.datatype]!.toString()}[]) AS ${sqlIdent(o.name)}`
+        ? `CAST(${sqlIdent(o.name)} AS ${new ColumnTypeOf(BASE[o.datatype]!).toString()}[]) AS ${sqlIdent(o.name)}`
         : sqlIdent(o.name),
     ),
   ];

@@ -3,8 +3,10 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { concatParquet } from "./parquet-concat.js";
-import { PAGE_VALUES, readTemplate, writeParquetPart } from "./parquet-part.js";
+import { concatParquet, thriftBytes } from "./parquet-concat.js";
+import { PAGE_VALUES, readTemplate, templateFor, writeParquetPart } from "./parquet-part.js";
+import { DUCK } from "./parquet-read.js";
+import { field, type ThriftStruct } from "./thrift-compact.js";
 
 let dir: string;
 let inst: DuckDBInstance;
@@ -114,5 +116,60 @@ describe("writeParquetPart", () => {
     await conn.run(`COPY (SELECT true AS b LIMIT 0) TO '${f("bool.parquet")}' (FORMAT parquet)`);
     expect(readTemplate(f("str.parquet"))).toBeUndefined();
     expect(readTemplate(f("bool.parquet"))).toBeUndefined();
+  });
+});
+
+describe("templateFor", () => {
+  it("makes the schema DuckDB writes for the same columns, without DuckDB (every number type, scalar and list)", async () => {
+    const names = Object.keys(DUCK).filter((n) => n !== "LIST" && n !== "BOOLEAN") as (keyof typeof DUCK)[];
+    const columns = names.flatMap((n) => [
+      { name: `s_${n.toLowerCase()}`, typeId: DUCK[n], list: false },
+      { name: `l_${n.toLowerCase()}`, typeId: DUCK[n], list: true },
+    ]);
+    const sqlCols = columns.map(
+      (c) => `${c.name} ${names.find((n) => DUCK[n] === c.typeId)}${c.list ? "[]" : ""}`,
+    );
+    await conn.run(`CREATE TABLE every (${sqlCols.join(", ")})`);
+    await conn.run(`COPY (SELECT * FROM every LIMIT 0) TO '${f("every.parquet")}' (FORMAT parquet)`);
+    const duck = readTemplate(f("every.parquet"))!;
+    const ours = templateFor(columns)!;
+    expect(ours.leaves).toEqual(duck.leaves);
+    // schema elements and column orders byte for byte (what concatParquet compares to join parts)
+    const part = (m: ThriftStruct) => thriftBytes({ fields: [field(m, 2)!, field(m, 7)!] });
+    expect(part(ours.meta).equals(part(duck.meta))).toBe(true);
+    // and a part written under it reads back in DuckDB as the same types
+    const file = f("every-part.parquet");
+    writeParquetPart(
+      file,
+      ours,
+      columns.map((c) => {
+        const leaf = ours.leaves[columns.indexOf(c)];
+        const data =
+          leaf.physical === 2
+            ? c.typeId === DUCK.UBIGINT
+              ? BigUint64Array.from([1n, 2n])
+              : BigInt64Array.from([1n, 2n])
+            : leaf.physical === 4
+              ? Float32Array.from([1, 2])
+              : leaf.physical === 5
+                ? Float64Array.from([1, 2])
+                : c.typeId === DUCK.UINTEGER
+                  ? Uint32Array.from([1, 2])
+                  : Int32Array.from([1, 2]);
+        return [{ data, rows: 2, width: 1 }];
+      }),
+      2,
+    );
+    const types = async (q: string) => (await conn.run(q)).columnTypes().map(String);
+    expect(await types(`SELECT * FROM '${file}'`)).toEqual(await types("SELECT * FROM every"));
+    expect(await rows(`SELECT s_tinyint, l_double, l_ubigint FROM '${file}'`)).toEqual([
+      [1, [1], ["1"]],
+      [2, [2], ["2"]],
+    ]);
+  });
+
+  it("leaves booleans and unknown types to DuckDB", () => {
+    expect(templateFor([{ name: "b", typeId: DUCK.BOOLEAN, list: false }])).toBeUndefined();
+    expect(templateFor([{ name: "x", typeId: 99, list: true }])).toBeUndefined();
   });
 });

@@ -23,6 +23,7 @@ const PHYSICAL: Record<number, { bytes: number; holds: (a: NumericArray) => bool
   5: { bytes: 8, holds: (a) => a instanceof Float64Array }, // DOUBLE
 };
 const REQUIRED = 0;
+const OPTIONAL = 1;
 const REPEATED = 2;
 const PLAIN = 0;
 const RLE = 3;
@@ -85,6 +86,78 @@ export function readTemplate(file: string): PartTemplate | undefined {
   };
   const top = Number(field(schema[0], 5)?.value ?? 0);
   for (let i = 0; i < top; i++) if (!walk([], 0, 0)) return undefined;
+  return { meta, leaves };
+}
+
+/** DuckDB type ids (parquet-read.ts's DUCK) as a Parquet leaf: physical type and converted type. */
+const LEAF_OF: Record<number, [physical: number, converted?: number]> = {
+  2: [1, 15], // TINYINT: INT32, INT_8
+  3: [1, 16], // SMALLINT: INT32, INT_16
+  4: [1, 17], // INTEGER: INT32, INT_32
+  5: [2, 18], // BIGINT: INT64, INT_64
+  6: [1, 11], // UTINYINT: INT32, UINT_8
+  7: [1, 12], // USMALLINT: INT32, UINT_16
+  8: [1, 13], // UINTEGER: INT32, UINT_32
+  9: [2, 14], // UBIGINT: INT64, UINT_64
+  10: [4], // FLOAT
+  11: [5], // DOUBLE
+};
+
+/** A column of a template made by hand: a number type by DuckDB type id, as a scalar or a list. */
+export interface TemplateColumn {
+  name: string;
+  typeId: number;
+  list: boolean;
+}
+
+/**
+ * The template DuckDB writes for these columns (COPY ... LIMIT 0: the same schema elements, levels and
+ * column orders, parquet-part.test.ts compares them), made without DuckDB so that a run which does
+ * not need DuckDB never loads it; undefined when a column is not a plain number (DuckDB's template).
+ */
+export function templateFor(columns: TemplateColumn[]): PartTemplate | undefined {
+  const i32 = (id: number, v: number) => ({ id, type: T.I32, value: BigInt(v) });
+  const name = (v: string) => ({ id: 4, type: T.BINARY, value: Buffer.from(v, "utf8") });
+  const schema: ThriftStruct[] = [
+    { fields: [i32(3, REQUIRED), name("duckdb_schema"), i32(5, columns.length)] },
+  ];
+  const leaves: Leaf[] = [];
+  for (const c of columns) {
+    const leaf = LEAF_OF[c.typeId];
+    if (!leaf) return undefined;
+    const [physical, converted] = leaf;
+    const element = (n: string): ThriftStruct => ({
+      fields: [i32(1, physical), i32(3, OPTIONAL), name(n), ...(converted ? [i32(6, converted)] : [])],
+    });
+    if (c.list) {
+      schema.push(
+        { fields: [i32(3, OPTIONAL), name(c.name), i32(5, 1), i32(6, 3)] }, // LIST
+        { fields: [i32(3, REPEATED), name("list"), i32(5, 1)] },
+        element("element"),
+      );
+      leaves.push({ path: [c.name, "list", "element"], physical, maxDef: 3, maxRep: 1 });
+    } else {
+      schema.push(element(c.name));
+      leaves.push({ path: [c.name], physical, maxDef: 1, maxRep: 0 });
+    }
+  }
+  const meta: ThriftStruct = {
+    fields: [
+      i32(1, 1), // version
+      { id: 2, type: T.LIST, value: { elemType: T.STRUCT, items: schema } },
+      { id: 3, type: T.I64, value: 0n }, // num_rows
+      { id: 4, type: T.LIST, value: { elemType: T.STRUCT, items: [] } }, // row_groups
+      { id: 6, type: T.BINARY, value: Buffer.from("mlpack predict", "utf8") }, // created_by
+      {
+        id: 7, // column_orders: TypeDefinedOrder for every leaf
+        type: T.LIST,
+        value: {
+          elemType: T.STRUCT,
+          items: leaves.map(() => ({ fields: [{ id: 1, type: T.STRUCT, value: { fields: [] } }] })),
+        },
+      },
+    ],
+  };
   return { meta, leaves };
 }
 

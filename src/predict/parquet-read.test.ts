@@ -192,7 +192,7 @@ describe("parquet-read", () => {
   async function write(name: string, select: string, options = ""): Promise<InputFile> {
     const file = path.join(dir, name);
     await duck.conn.run(`COPY (${select}) TO '${file}' (FORMAT parquet${options})`);
-    return (await resolveInputs(duck, file, {}))[0];
+    return (await resolveInputs(async () => duck, file, {}))[0];
   }
 
   async function same(f: InputFile, needed: number[], scalars: number[] = [], offset = 0, limit = f.rows) {
@@ -366,7 +366,7 @@ describe("parquet-read", () => {
         `, ROW_GROUP_SIZE 2048, COMPRESSION ${codec}`,
       );
       const good: number[] = [];
-      for await (const chunk of streamFile(duck, f, {}, 0, f.rows, { inputs: [1], keep: [0] }))
+      for await (const chunk of streamFile(async () => duck, f, {}, 0, f.rows, { inputs: [1], keep: [0] }))
         for (let r = 0; r < chunk.rowCount; r++) good.push(Number(chunk.column(0).value(r)));
       expect(good).toEqual([...Array(4000).keys()]);
       const meta = await duck.conn.runAndReadAll(
@@ -378,7 +378,7 @@ describe("parquet-read", () => {
       fs.writeFileSync(f.path, bytes);
       const seen: number[] = [];
       await expect(async () => {
-        for await (const chunk of streamFile(duck, f, {}, 0, f.rows, { inputs: [1], keep: [0] }))
+        for await (const chunk of streamFile(async () => duck, f, {}, 0, f.rows, { inputs: [1], keep: [0] }))
           for (let r = 0; r < chunk.rowCount; r++) seen.push(Number(chunk.column(0).value(r)));
       }).rejects.toThrow(/corrupt-\w+\.parquet.*cannot read/);
       // the first row group came from this reader, and no row was given twice

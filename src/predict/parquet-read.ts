@@ -68,6 +68,7 @@ type ArrayCtor = new (n: number) => NumericArray;
  * DuckDBTypeId.
  */
 export const DUCK = {
+  BOOLEAN: 1,
   TINYINT: 2,
   SMALLINT: 3,
   INTEGER: 4,

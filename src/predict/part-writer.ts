@@ -9,11 +9,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { DuckDBAppender, DuckDBValue, DuckDBVector } from "@duckdb/node-api";
-import { DuckDBDataChunk, listValue } from "./duckdb-api.js";
+import { duckdb } from "./duckdb-api.js";
 import type { NumericArray } from "../onnx/tensor.js";
 import type { Tensor } from "../serve/datatypes.js";
 import { writeFileAtomic } from "../write-atomic.js";
-import type { Duck } from "./duck.js";
+import type { DuckRef } from "./source.js";
 import type { Batch } from "./features.js";
 import { copyOptions, sqlIdent, sqlString, type OutputFormat } from "./formats.js";
 import { UserError } from "../errors.js";
@@ -21,7 +21,7 @@ import { assembleParquet, concatParquet, MAGIC, thriftBytes, type AssemblyPart }
 import {
   appendParquetPart,
   fits,
-  readTemplate,
+  templateFor,
   writeParquetPart,
   type PartTemplate,
   type Segment,
@@ -31,6 +31,7 @@ import { ThriftReader, type ThriftStruct } from "./thrift-compact.js";
 import {
   bufferTableSql,
   bufferTypes,
+  outputTypeId,
   partSelectSql,
   type OutputColumn,
   type OutputSchema,
@@ -58,20 +59,22 @@ export class PartWriter {
   private written = 0;
   private rejects: string[] = [];
   private tables = 0;
-  private table = BUF;
+  /** The DuckDB buffer table rows go to when parts are not written directly (DuckDB opened then). */
+  private table?: string;
   /** The part being written to Parquet while the next one fills (at most one). */
   private writing?: Promise<void>;
   /**
    * Parquet parts of plain numeric columns are written from the typed arrays (parquet-part.ts) under
-   * the schema DuckDB gave an empty part: undefined until the first buffer is opened, null when the
-   * columns do not allow it (or a batch did not: a NULL in a --keep column), for the rest of the run.
+   * the schema DuckDB gives an empty part (templateFor): undefined until the first part is opened, null
+   * when the columns do not allow it (or a batch did not: a NULL in a --keep column), for the rest of
+   * the run.
    */
   private template?: PartTemplate | null;
   /** The pending rows, kept as they came while parts are written directly. */
   private direct?: { keep: NumericArray[]; outputs: Record<string, Tensor>; rows: number }[];
 
   constructor(
-    private readonly duck: Duck,
+    private readonly getDuck: DuckRef,
     readonly dir: string,
     private readonly schema: OutputSchema,
     private readonly manifest: Manifest,
@@ -108,18 +111,24 @@ export class PartWriter {
     return (this.data = { fd: openDataFile(file, end), end });
   }
 
-  /** A fresh buffer table: DELETE would keep the rows' storage (an in-memory database never checkpoints). */
+  /** The next part: held as typed arrays when parts are written directly, else a DuckDB buffer table. */
   async open(): Promise<void> {
-    this.table = `${BUF}_${this.tables++}`;
-    await this.duck.writer.run(`DROP TABLE IF EXISTS ${this.table}`);
-    await this.duck.writer.run(bufferTableSql(this.table, this.schema));
-    if (this.template === undefined) this.template = await this.readTemplate();
+    if (this.template === undefined) this.template = this.makeTemplate();
     this.direct = this.template ? [] : undefined;
-    this.appender = await this.duck.writer.createAppender(this.table);
+    if (!this.template) await this.openBuffer();
   }
 
-  /** DuckDB's footer for this part's SELECT over no rows, when every column is one a part can take. */
-  private async readTemplate(): Promise<PartTemplate | null> {
+  /** A fresh buffer table: DELETE would keep the rows' storage (an in-memory database never checkpoints). */
+  private async openBuffer(): Promise<void> {
+    const duck = await this.getDuck();
+    this.table = `${BUF}_${this.tables++}`;
+    await duck.writer.run(`DROP TABLE IF EXISTS ${this.table}`);
+    await duck.writer.run(bufferTableSql(this.table, this.schema));
+    this.appender = await duck.writer.createAppender(this.table);
+  }
+
+  /** The direct parts' schema, when every column is one a part can take (else null: DuckDB's parts). */
+  private makeTemplate(): PartTemplate | null {
     // Plain numbers only: dates, times and the like have a Parquet encoding of their own (units).
     if (
       this.compress ||
@@ -127,16 +136,16 @@ export class PartWriter {
       !this.schema.keep.every((k) => PLAIN_NUMBERS.has(k.type.toString()))
     )
       return null;
-    const file = path.join(this.dir, ".template.parquet");
-    try {
-      await this.duck.writer.run(
-        `COPY (${partSelectSql(this.table, this.schema)} LIMIT 0) TO ${sqlString(file)} ${copyOptions("parquet")}`,
-      );
-      const t = readTemplate(file);
-      return t && t.leaves.length === this.schema.keep.length + this.schema.outputs.length ? t : null;
-    } finally {
-      fs.rmSync(file, { force: true });
-    }
+    return (
+      templateFor([
+        ...this.schema.keep.map((k) => ({ name: k.name, typeId: k.type.typeId, list: false })),
+        ...this.schema.outputs.map((o) => ({
+          name: o.name,
+          typeId: outputTypeId(o.datatype),
+          list: o.width !== 1,
+        })),
+      ]) ?? null
+    );
   }
 
   /** Waits for the part being written, if any (and throws its error). */
@@ -151,7 +160,7 @@ export class PartWriter {
     return this.read;
   }
 
-  add(batch: Batch, outputs: Record<string, Tensor>): void {
+  async add(batch: Batch, outputs: Record<string, Tensor>): Promise<void> {
     this.read += batch.read;
     this.written += batch.rows;
     for (const r of batch.rejects) this.rejects.push(JSON.stringify(r));
@@ -165,6 +174,7 @@ export class PartWriter {
       const held = this.direct;
       this.direct = undefined;
       this.template = null;
+      await this.openBuffer();
       for (const b of held) this.append(b.keep, b.outputs, b.rows);
     }
     this.append(batch.keep, outputs, batch.rows);
@@ -240,7 +250,7 @@ export class PartWriter {
     const k = this.schema.keep.length;
     for (let start = 0; start < rows; start += CHUNK) {
       const n = Math.min(CHUNK, rows - start);
-      const chunk = DuckDBDataChunk.create(types, n);
+      const chunk = duckdb().DuckDBDataChunk.create(types, n);
       for (let c = 0; c < k; c++) {
         const v = chunk.getColumnVector(c);
         const values = keep[c];
@@ -269,10 +279,13 @@ export class PartWriter {
   async commit(force = false): Promise<void> {
     if (this.read === 0 && !force) return;
     await this.settle();
-    this.appender!.closeSync();
-    const table = this.table;
-    const part = { read: this.read, written: this.written, rejects: this.rejects };
     const direct = this.direct && this.direct.length > 0 ? this.direct : undefined;
+    // A part with no rows to write (all rejected, or an empty input) is DuckDB's, as it always was.
+    if (!direct && !this.appender) await this.openBuffer();
+    this.appender?.closeSync();
+    this.appender = undefined;
+    const table = direct ? undefined : this.table;
+    const part = { read: this.read, written: this.written, rejects: this.rejects };
     this.read = 0;
     this.written = 0;
     this.rejects = [];
@@ -282,7 +295,7 @@ export class PartWriter {
   }
 
   private async writePart(
-    table: string,
+    table: string | undefined,
     part: { read: number; written: number; rejects: string[] },
     direct?: { keep: NumericArray[]; outputs: Record<string, Tensor>; rows: number }[],
   ): Promise<void> {
@@ -303,9 +316,9 @@ export class PartWriter {
       end = d.end = r.end;
     } else if (direct) writeParquetPart(tmp, this.template!, this.directColumns(direct), part.written);
     else
-      await this.duck.copier.run(
-        `COPY (${partSelectSql(table, this.schema)}) TO ${sqlString(tmp)} ${options}`,
-      );
+      await (
+        await this.getDuck()
+      ).copier.run(`COPY (${partSelectSql(table!, this.schema)}) TO ${sqlString(tmp)} ${options}`);
     fs.renameSync(tmp, path.join(this.dir, name));
     let rejects: string | undefined;
     if (part.rejects.length > 0) {
@@ -321,7 +334,7 @@ export class PartWriter {
       rejected: part.rejects.length,
     });
     writeManifest(this.dir, this.manifest);
-    await this.duck.copier.run(`DROP TABLE ${table}`);
+    if (table) await (await this.getDuck()).copier.run(`DROP TABLE ${table}`);
     this.onPart(index);
   }
 
@@ -375,7 +388,7 @@ function setRows(v: DuckDBVector, o: OutputColumn, t: Tensor, start: number, n: 
       v.setItem(
         i,
         (o.width === undefined
-          ? listValue(Array.from(items as ArrayLike<number | boolean>))
+          ? duckdb().listValue(Array.from(items as ArrayLike<number | boolean>))
           : { items }) as DuckDBValue,
       );
     }
@@ -408,9 +421,14 @@ export function partFormatFor(output: OutputFormat, manifest: Manifest): PartFor
  * the files one after the other; one part: a hard link). Otherwise (a DuckDB table, or Parquet parts
  * an older run left for another format) DuckDB streams the parts into the output.
  */
-export async function finalize(duck: Duck, dir: string, manifest: Manifest, t: FinalTarget): Promise<void> {
-  if (dataEnd(manifest) !== undefined) await finalizeDataFile(duck, dir, manifest, t);
-  else await finalizeParts(duck, dir, manifest, t);
+export async function finalize(
+  getDuck: DuckRef,
+  dir: string,
+  manifest: Manifest,
+  t: FinalTarget,
+): Promise<void> {
+  if (dataEnd(manifest) !== undefined) await finalizeDataFile(getDuck, dir, manifest, t);
+  else await finalizeParts(getDuck, dir, manifest, t);
   const rejectFiles = manifest.parts.filter((p) => p.rejects).map((p) => path.join(dir, p.rejects!));
   if (rejectFiles.length > 0)
     writeFileAtomic(t.rejects, rejectFiles.map((f) => fs.readFileSync(f, "utf8")).join(""));
@@ -423,7 +441,12 @@ export async function finalize(duck: Duck, dir: string, manifest: Manifest, t: F
  * over the output; no byte of the direct parts is copied. The manifest is removed first, so a run
  * killed in between is not resumed from parts that are gone (it starts over).
  */
-async function finalizeDataFile(duck: Duck, dir: string, manifest: Manifest, t: FinalTarget): Promise<void> {
+async function finalizeDataFile(
+  getDuck: DuckRef,
+  dir: string,
+  manifest: Manifest,
+  t: FinalTarget,
+): Promise<void> {
   const file = path.join(dir, DATA_FILE);
   const end = dataEnd(manifest)!;
   const parts: AssemblyPart[] = manifest.parts.map((p) =>
@@ -452,6 +475,7 @@ async function finalizeDataFile(duck: Duck, dir: string, manifest: Manifest, t: 
     const rest = manifest.parts.filter((p) => p.end === undefined).map((p) => path.join(dir, p.file));
     const all = `SELECT * FROM read_parquet([${[file, ...rest].map(sqlString).join(", ")}])`;
     const tmp = path.join(dir, `.output.tmp`);
+    const duck = await getDuck();
     await duck.conn.run(`COPY (${all}) TO ${sqlString(tmp)} ${copyOptions("parquet")}`);
     fs.rmSync(path.join(dir, MANIFEST), { force: true });
     fs.renameSync(tmp, t.output);
@@ -487,10 +511,16 @@ function openDataFile(file: string, end: number): number {
   return fd;
 }
 
-async function finalizeParts(duck: Duck, dir: string, manifest: Manifest, t: FinalTarget): Promise<void> {
+async function finalizeParts(
+  getDuck: DuckRef,
+  dir: string,
+  manifest: Manifest,
+  t: FinalTarget,
+): Promise<void> {
   const files = manifest.parts.map((p) => path.join(dir, p.file));
   const all = `SELECT * FROM read_parquet([${files.map(sqlString).join(", ")}])`;
   if (t.format === "duckdb") {
+    const duck = await getDuck();
     // One transaction: readers of the database see the old table or the whole new one.
     await duck.conn.run(`ATTACH ${sqlString(t.output)} AS dst`);
     try {
@@ -510,6 +540,7 @@ async function finalizeParts(duck: Duck, dir: string, manifest: Manifest, t: Fin
     const same = files.length > 0 && files.every((f) => path.extname(f) === `.${t.format}`);
     if (!(same && joinParts(files, tmp, t.format))) {
       fs.rmSync(tmp, { force: true });
+      const duck = await getDuck();
       await duck.conn.run(`COPY (${all}) TO ${sqlString(tmp)} ${copyOptions(t.format)}`);
     }
     fs.renameSync(tmp, t.output);

@@ -74,8 +74,8 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
   const threads = o.threads || defaultThreads(dense, workers, o.batchSize, cores);
   const starting = SlabPool.start({ model: o.model, intraOpThreads: threads }, workers);
   starting.catch(() => {}); // awaited below
-  // DuckDB's native module takes ~190 ms to load: imported here, while the workers load onnxruntime
-  // and the model, instead of before they were started.
+  // None of these loads DuckDB (see duckdb-api.ts): it is opened on first use, and a Parquet input
+  // read whole with a Parquet output never uses it.
   const modules = Promise.all([
     import("./duck.js"),
     import("./source.js"),
@@ -84,7 +84,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
   ]);
   modules.catch(() => {}); // awaited below
   let pool: SlabPool | undefined;
-  let duck: Duck | undefined;
+  let duckOpening: Promise<Duck> | undefined;
   let writer: PartWriter | undefined;
   let writerOpen: Promise<void> | undefined;
   try {
@@ -96,17 +96,14 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       { outputColumns },
       { finalize, PartWriter, partFormatFor },
     ] = await modules;
-    const opened = openDuck().then(async (d) => {
-      duck = d;
-      return resolveInputs(d, o.input, q);
-    });
+    const getDuck = () => (duckOpening ??= openDuck());
+    const opened = resolveInputs(getDuck, o.input, q);
     // The model's errors come first, as when it was read before anything else.
     const [started, resolved] = await Promise.allSettled([starting, opened]);
     if (started.status === "fulfilled") pool = started.value;
     else throw started.reason;
     if (resolved.status === "rejected") throw resolved.reason;
     const files = resolved.value;
-    const db = duck!; // set once openDuck resolved
     const info = modelInfo(pool);
     const batchSize = batchSizeFor(info, o.batchSize, deps.logger ?? silentLogger);
     pool.batchSize = batchSize;
@@ -169,7 +166,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     });
 
     const parts = new PartWriter(
-      db,
+      getDuck,
       dir,
       schema,
       manifest,
@@ -182,8 +179,8 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       format === "parquet",
     );
     writer = parts;
-    // Its buffer table and Parquet template are DuckDB queries on DuckDB's threads (~30 ms): they run
-    // while this thread reads the first rows, and are awaited before the first result is added.
+    // Without a template for direct parts, its buffer table is a DuckDB query on DuckDB's threads: it
+    // runs while this thread reads the first rows, and is awaited before the first result is added.
     writerOpen = parts.open();
     writerOpen.catch(() => {}); // awaited below, and before DuckDB closes
 
@@ -218,7 +215,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       const { batch, result } = inflight.shift()!;
       const outputs = await result;
       await writerOpen!;
-      parts.add(batch, outputs);
+      await parts.add(batch, outputs);
       done += batch.read;
       if (parts.pending >= partRows) await commitPart();
       progress();
@@ -239,7 +236,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       builder.setFile(plan.file, plan.bindings, plan.keep);
       let row = from - plan.start;
       const needed = { inputs: plan.bindings.flatMap((b) => b.columns), keep: plan.keep };
-      for await (const chunk of streamFile(db, plan.file, q, row, to - from, needed)) {
+      for await (const chunk of streamFile(getDuck, plan.file, q, row, to - from, needed)) {
         for (const batch of builder.add(chunk, row)) await submit(batch);
         row += chunk.rowCount;
       }
@@ -255,7 +252,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     parts.close();
     progress(true);
 
-    await finalize(db, dir, manifest, { output, format, table, rejects: rejectsPath });
+    await finalize(getDuck, dir, manifest, { output, format, table, rejects: rejectsPath });
     fs.rmSync(dir, { recursive: true, force: true });
     const read = manifest.parts.reduce((n, p) => n + p.read, 0);
     const written = manifest.parts.reduce((n, p) => n + p.written, 0);
@@ -281,7 +278,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     await writer?.settle().catch(() => {});
     // The workers release their sessions and exit while DuckDB closes on this thread.
     const closing = pool ? pool.close() : starting.then((p) => p.close()).catch(() => {});
-    if (duck) closeQuietly(duck);
+    if (duckOpening) await duckOpening.then(closeQuietly, () => {});
     await closing;
   }
 }

@@ -5,31 +5,17 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { DuckDBDataChunk, DuckDBType } from "@duckdb/node-api";
-import {
-  LIST,
-  BIGINT,
-  DOUBLE,
-  FLOAT,
-  INTEGER,
-  SMALLINT,
-  TINYINT,
-  UBIGINT,
-  UINTEGER,
-  USMALLINT,
-  UTINYINT,
-  BOOLEAN,
-  DuckDBListType,
-} from "./duckdb-api.js";
+import type { DuckDBDataChunk } from "@duckdb/node-api";
 import { UserError, UsageError } from "../errors.js";
 import { statRegularFile } from "../read-regular-file.js";
 import { parseNpy, parseNpz, type NpyArray } from "../data/npy.js";
 import { DT } from "../onnx/dtypes.js";
 import { type Duck, duckMessage, readError } from "./duck.js";
 import { inputFormat, readerSql, sqlString, type InputFormat } from "./formats.js";
-import type { Chunk, ColumnInfo, ColumnLike } from "./columns.js";
+import { ColumnTypeOf, listOf, type Chunk, type ColumnInfo, type ColumnLike } from "./columns.js";
 import { flatFromArray, flatFromVector, type FlatColumn } from "./flat.js";
-import { openParquet, type ColumnShape } from "./parquet-read.js";
+import { DUCK, openParquet, type ColumnShape } from "./parquet-read.js";
+import { parquetColumns } from "./parquet-columns.js";
 
 /** MLPACK_PARQUET_READER=duckdb reads Parquet with DuckDB only (a way around a reader problem). */
 const nativeParquet = () => process.env.MLPACK_PARQUET_READER !== "duckdb";
@@ -53,13 +39,23 @@ export interface SourceQuery {
 
 const CHUNK = 2048;
 
-export async function resolveInputs(duck: Duck, pattern: string, q: SourceQuery): Promise<InputFile[]> {
-  const files = await expand(duck, pattern);
+/** DuckDB, opened on first use (a plain Parquet run never opens it: see duckdb-api.ts). */
+export type DuckRef = () => Promise<Duck>;
+
+export async function resolveInputs(getDuck: DuckRef, pattern: string, q: SourceQuery): Promise<InputFile[]> {
+  const files = await expand(getDuck, pattern);
   const out: InputFile[] = [];
   for (const file of files) {
     const format = inputFormat(file);
     // DuckDB would wait forever on a FIFO, and a device has no end: regular files only.
     const st = statRegularFile(file, { maxBytes: Number.MAX_SAFE_INTEGER, what: "data" });
+    // A Parquet file read whole, with no SQL: its footer says what DuckDB would (parquet-columns.ts).
+    const footer =
+      format === "parquet" && !q.where && !q.select && nativeParquet() ? parquetColumns(file) : undefined;
+    if (footer) {
+      out.push({ path: file, format, ...footer, size: st.size, mtimeMs: st.mtimeMs });
+      continue;
+    }
     if (format === "npy" || format === "npz") {
       if (q.where || q.select)
         throw new UsageError(
@@ -76,6 +72,7 @@ export async function resolveInputs(duck: Duck, pattern: string, q: SourceQuery)
       });
       continue;
     }
+    const duck = await getDuck();
     await withSource(duck, file, format, async () => {
       const table = format === "duckdb" ? await pickTable(duck, file, q.table) : undefined;
       const sql = selectSql(file, format, table, q);
@@ -99,7 +96,7 @@ export async function resolveInputs(duck: Duck, pattern: string, q: SourceQuery)
   return out;
 }
 
-async function expand(duck: Duck, pattern: string): Promise<string[]> {
+async function expand(getDuck: DuckRef, pattern: string): Promise<string[]> {
   if (!/[*?[]/.test(pattern)) {
     if (!fs.existsSync(pattern))
       throw new UserError(`input ${pattern}: no such file`, {
@@ -107,6 +104,7 @@ async function expand(duck: Duck, pattern: string): Promise<string[]> {
       });
     return [pattern];
   }
+  const duck = await getDuck();
   const r = await duck.conn.runAndReadAll(`SELECT file FROM glob(${sqlString(pattern)})`);
   const files = r
     .getRows()
@@ -169,7 +167,7 @@ export interface Needed {
  * takes; whatever it cannot take, from the first row it did not yield, DuckDB reads.
  */
 export async function* streamFile(
-  duck: Duck,
+  getDuck: DuckRef,
   file: InputFile,
   q: SourceQuery,
   offset: number,
@@ -207,6 +205,7 @@ export async function* streamFile(
       limit -= done;
     } else pq?.close();
   }
+  const duck = await getDuck();
   let attached = false;
   let next: Promise<DuckDBDataChunk | null> | undefined;
   try {
@@ -326,27 +325,27 @@ function loadNpy(file: string, format: "npy" | "npz"): NpyTable {
     rows,
     columns: named.map(([name, a]) => ({
       name,
-      type: a.dims.length === 1 ? npyType(a.dtype) : LIST(npyType(a.dtype)),
+      type: a.dims.length === 1 ? npyType(a.dtype) : listOf(npyType(a.dtype)),
     })),
     arrays: named.map(([, a]) => a),
   };
 }
 
-function npyType(dtype: number): DuckDBType {
-  const t: Record<number, DuckDBType> = {
-    [DT.FLOAT]: FLOAT,
-    [DT.DOUBLE]: DOUBLE,
-    [DT.INT64]: BIGINT,
-    [DT.INT32]: INTEGER,
-    [DT.INT16]: SMALLINT,
-    [DT.INT8]: TINYINT,
-    [DT.UINT8]: UTINYINT,
-    [DT.UINT16]: USMALLINT,
-    [DT.UINT32]: UINTEGER,
-    [DT.UINT64]: UBIGINT,
-    [DT.BOOL]: BOOLEAN,
+function npyType(dtype: number): ColumnTypeOf {
+  const t: Record<number, number> = {
+    [DT.FLOAT]: DUCK.FLOAT,
+    [DT.DOUBLE]: DUCK.DOUBLE,
+    [DT.INT64]: DUCK.BIGINT,
+    [DT.INT32]: DUCK.INTEGER,
+    [DT.INT16]: DUCK.SMALLINT,
+    [DT.INT8]: DUCK.TINYINT,
+    [DT.UINT8]: DUCK.UTINYINT,
+    [DT.UINT16]: DUCK.USMALLINT,
+    [DT.UINT32]: DUCK.UINTEGER,
+    [DT.UINT64]: DUCK.UBIGINT,
+    [DT.BOOL]: DUCK.BOOLEAN,
   };
-  return t[dtype] ?? FLOAT;
+  return new ColumnTypeOf(t[dtype] ?? DUCK.FLOAT);
 }
 
 function* npyChunks(t: NpyTable, offset: number, limit: number): Generator<Chunk> {
@@ -377,6 +376,6 @@ export function columnShapes(columns: ColumnInfo[]): ColumnShape[] {
   return columns.map((c) => ({
     name: c.name,
     typeId: c.type.typeId,
-    ...(c.type instanceof DuckDBListType ? { listOf: c.type.valueType.typeId } : {}),
+    ...(c.type.typeId === DUCK.LIST && c.type.valueType ? { listOf: c.type.valueType.typeId } : {}),
   }));
 }
