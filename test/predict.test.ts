@@ -179,6 +179,37 @@ describe("mlpack predict", () => {
     expect(r).toMatchObject({ read: N, written: N, rejected: 0 });
     expect(debug).toContain(`${N} rows: starting a second worker`);
     expect(await predictions(f("grow-2.parquet"))).toEqual(await predictions(f("grow-1.parquet")));
+    // A Parquet file of numbers only: its footer gives the rows before the workers start, so the second
+    // worker starts beside the first (logged before any row is read); shard 1/2 counts its half.
+    await run(`COPY (SELECT i AS id, ${FEATURES_SQL} AS input FROM range(${N}) t(i))
+      TO '${f("in-numbers.parquet")}' (FORMAT parquet, ROW_GROUP_SIZE 128)`);
+    for (const shard of [undefined, { index: 1, count: 2 }]) {
+      const early: string[] = [];
+      const out = f(`grow-early-${shard ? "shard" : "all"}.parquet`);
+      const e = await predict(
+        {
+          model,
+          input: f("in-numbers.parquet"),
+          output: out,
+          map: {},
+          keep: ["id"],
+          batchSize: 50,
+          workers: 0,
+          threads: 0,
+          partRows: 300,
+          resume: false,
+          restart: false,
+          onError: "fail",
+          ...(shard ? { shard } : {}),
+        },
+        { emit: () => {}, logger: { ...silentLogger, debug: (m) => early.push(m) }, growAtRows: 1 },
+      );
+      const rows = shard ? N / 2 : N;
+      expect(e).toMatchObject({ read: rows, written: rows, rejected: 0 });
+      expect(early).toEqual([`${rows} rows: starting a second worker`]);
+      const want = (await predictions(f("grow-1.parquet"))).slice(shard ? N / 2 : 0);
+      expect(await predictions(shardOutputPath(out, shard))).toEqual(want);
+    }
   });
 
   it("a Parquet file of numbers in, Parquet out: DuckDB is never loaded, and the rows are DuckDB's", async () => {

@@ -12,6 +12,9 @@ import { readFooter } from "./parquet-concat.js";
 import { DUCK } from "./parquet-read.js";
 import { field, type ThriftList, type ThriftStruct } from "./thrift-compact.js";
 
+/** MLPACK_PARQUET_READER=duckdb reads Parquet with DuckDB only (a way around a reader problem). */
+export const nativeParquet = () => process.env.MLPACK_PARQUET_READER !== "duckdb";
+
 const REQUIRED = 0;
 const OPTIONAL = 1;
 const REPEATED = 2;

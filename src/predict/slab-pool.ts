@@ -39,10 +39,21 @@ export class SlabPool {
 
   private constructor() {}
 
-  static async start(init: SlabInit, size: number): Promise<SlabPool> {
+  /**
+   * Starts `size` workers and resolves when they are ready; `more` starts that many besides, in the
+   * background, as grow() does (a run that knows early it will want them: they start while the first
+   * ones do, instead of after).
+   */
+  static async start(
+    init: SlabInit,
+    size: number,
+    more?: { count: number; onError: (e: Error) => void },
+  ): Promise<SlabPool> {
     process.env.ORT_DISABLE_TELEMETRY ??= "1"; // as in serve: no telemetry, no CA-bundle warnings
     const pool = new SlabPool();
-    const started = await Promise.allSettled(Array.from({ length: size }, () => pool.spawn(init)));
+    const waited = Array.from({ length: size }, () => pool.spawn(init));
+    for (let i = 0; i < (more?.count ?? 0); i++) pool.grow(init, more!.onError);
+    const started = await Promise.allSettled(waited);
     const failed = started.find((r) => r.status === "rejected");
     if (failed) {
       await pool.close();

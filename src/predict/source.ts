@@ -15,10 +15,7 @@ import { inputFormat, readerSql, sqlString, type InputFormat } from "./formats.j
 import { ColumnTypeOf, listOf, type Chunk, type ColumnInfo, type ColumnLike } from "./columns.js";
 import { flatFromArray, flatFromVector, type FlatColumn } from "./flat.js";
 import { DUCK, openParquet, type ColumnShape } from "./parquet-read.js";
-import { parquetColumns } from "./parquet-columns.js";
-
-/** MLPACK_PARQUET_READER=duckdb reads Parquet with DuckDB only (a way around a reader problem). */
-const nativeParquet = () => process.env.MLPACK_PARQUET_READER !== "duckdb";
+import { nativeParquet, parquetColumns } from "./parquet-columns.js";
 
 export interface InputFile {
   path: string;
