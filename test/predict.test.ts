@@ -206,7 +206,7 @@ describe("mlpack predict", () => {
       );
       const rows = shard ? N / 2 : N;
       expect(e).toMatchObject({ read: rows, written: rows, rejected: 0 });
-      expect(early).toEqual([`${rows} rows: starting a second worker`]);
+      expect(early).toEqual([`${rows} rows: starting a second worker`, "the first rows read ahead: used"]);
       const want = (await predictions(f("grow-1.parquet"))).slice(shard ? N / 2 : 0);
       expect(await predictions(shardOutputPath(out, shard))).toEqual(want);
     }

@@ -21,7 +21,8 @@ import type { OutputSchema } from "./output-schema.js";
 import type { PartWriter } from "./part-writer.js";
 import { SlabPool } from "./slab-pool.js";
 import { scanModel, type ModelScan } from "../onnx/scan-model.js";
-import type { InputFile } from "./source.js";
+import type { InputFile, Needed } from "./source.js";
+import type { Chunk } from "./columns.js";
 
 export interface PredictDeps {
   emit: PredictEmit;
@@ -102,6 +103,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
   let duckOpening: Promise<Duck> | undefined;
   let writer: PartWriter | undefined;
   let writerOpen: Promise<void> | undefined;
+  let prefetch: Prefetch | undefined;
   try {
     const modelHash = sha256File(o.model);
     const q = { where: o.where, select: o.select, table: o.inputTable };
@@ -113,6 +115,14 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     ] = await modules;
     const getDuck = () => (duckOpening ??= openDuck());
     const opened = resolveInputs(getDuck, o.input, q);
+    // While the workers start, this thread reads the first rows of the columns the model's inputs
+    // probably take (a fresh run of a plain Parquet input, inputs named as the scan found them); they
+    // are used if the bindings agree once the sessions say what the inputs are.
+    const [early] = await Promise.allSettled([opened]);
+    if (early.status === "fulfilled" && sizes?.inputs)
+      prefetch = startPrefetch(early.value, sizes.inputs, o, dir, (file, row, n, needed) =>
+        streamFile(getDuck, file, q, row, n, needed),
+      );
     // The model's errors come first, as when it was read before anything else.
     const [started, resolved] = await Promise.allSettled([starting, opened]);
     if (started.status === "fulfilled") pool = started.value;
@@ -244,7 +254,14 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       builder.setFile(plan.file, plan.bindings, plan.keep);
       let row = from - plan.start;
       const needed = { inputs: plan.bindings.flatMap((b) => b.columns), keep: plan.keep };
-      for await (const chunk of streamFile(getDuck, plan.file, q, row, to - from, needed)) {
+      const p = prefetch;
+      prefetch = undefined;
+      const ahead =
+        p && p.file === plan.file && p.row === row && p.count === to - from && sameNeeds(p.needed, needed);
+      if (p) deps.logger?.debug(`the first rows read ahead: ${ahead ? "used" : "read again"}`);
+      if (p && !ahead) p.close();
+      const chunks = ahead ? p.chunks() : streamFile(getDuck, plan.file, q, row, to - from, needed);
+      for await (const chunk of chunks) {
         for (const batch of builder.add(chunk, row)) await submit(batch);
         row += chunk.rowCount;
       }
@@ -280,6 +297,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     deps.emit({ event: "done", status: "ok", ...result });
     return result;
   } finally {
+    prefetch?.close();
     // A part still being written in the background, or the writer's opening queries, finish (or
     // fail) before DuckDB closes.
     await writerOpen?.catch(() => {});
@@ -309,6 +327,82 @@ function footerRows(o: PredictOptions): number | undefined {
   const { index, count } = o.shard;
   return Math.floor(((index + 1) * total) / count) - Math.floor((index * total) / count);
 }
+
+/** The first rows of a run, read ahead (see predict): its generator, the first chunk already asked for. */
+interface Prefetch {
+  file: InputFile;
+  row: number;
+  count: number;
+  needed: Needed;
+  /** The chunks from the first, read ahead, on. */
+  chunks(): AsyncGenerator<Chunk>;
+  close(): void;
+}
+
+type Streamer = (file: InputFile, row: number, count: number, needed: Needed) => AsyncGenerator<Chunk>;
+
+/**
+ * Starts reading the first chunk of a fresh run (no interrupted run to resume: its rows could start
+ * anywhere) over a plain Parquet input, binding the model inputs the scan found as bindInputs would;
+ * undefined when anything is unclear (the real bindings then read as before).
+ */
+function startPrefetch(
+  files: InputFile[],
+  inputs: string[],
+  o: PredictOptions,
+  dir: string,
+  stream: Streamer,
+): Prefetch | undefined {
+  if (o.where || o.select || !nativeParquet() || (!o.restart && fs.existsSync(dir))) return undefined;
+  const total = files.reduce((n, f) => n + f.rows, 0);
+  const lo = o.shard ? Math.floor((o.shard.index * total) / o.shard.count) : 0;
+  const hi = o.shard ? Math.floor(((o.shard.index + 1) * total) / o.shard.count) : total;
+  let start = 0;
+  const at = files.findIndex((f) => (start += f.rows) > lo);
+  const file = files[at];
+  if (!file || file.format !== "parquet" || hi <= lo) return undefined;
+  const first = start - file.rows;
+  const names = file.columns.map((c) => c.name);
+  const columns: number[] = [];
+  for (const input of inputs) {
+    const cols = Object.hasOwn(o.map, input)
+      ? o.map[input]
+      : names.includes(input)
+        ? [input]
+        : inputs.length === 1 && names.length === 1
+          ? [names[0]]
+          : undefined;
+    if (!cols || cols.some((c) => !names.includes(c))) return undefined;
+    columns.push(...cols.map((c) => names.indexOf(c)));
+  }
+  const keep = o.keep.map((k) => names.indexOf(k));
+  if (keep.some((k) => k < 0)) return undefined;
+  const row = lo - first;
+  const count = Math.min(hi, start) - lo;
+  const needed = { inputs: columns, keep };
+  const gen = stream(file, row, count, needed);
+  const head = gen.next(); // reads the first chunk now, on this thread
+  head.catch(() => {}); // surfaces where the chunks are read, or not at all
+  return {
+    file,
+    row,
+    count,
+    needed,
+    chunks: async function* () {
+      const r = await head;
+      if (r.done) return;
+      yield r.value;
+      yield* gen;
+    },
+    close: () => void gen.return(undefined).catch(() => {}),
+  };
+}
+
+const sameNeeds = (a: Needed, b: Needed) =>
+  a.inputs.length === b.inputs.length &&
+  a.inputs.every((c, i) => c === b.inputs[i]) &&
+  a.keep.length === b.keep.length &&
+  a.keep.every((c, i) => c === b.keep[i]);
 
 function checkModelFile(model: string): void {
   let st: fs.Stats;
@@ -385,7 +479,10 @@ function openManifest(dir: string, job: Record<string, unknown>, o: PredictOptio
  *   the file is small enough (16 MiB) to be only a graph that points at them (a big file is read by
  *   the workers, not here).
  */
-export function modelSizes(model: string, batchSize: number): { dense: number; bytes: number } {
+export function modelSizes(
+  model: string,
+  batchSize: number,
+): { dense: number; bytes: number; inputs?: string[] } {
   const size = fs.statSync(model).size;
   const small = tooLittleToSplit(size, batchSize);
   if (!small && size > 16 * 2 ** 20) return { dense: Infinity, bytes: size };
@@ -395,7 +492,11 @@ export function modelSizes(model: string, batchSize: number): { dense: number; b
     // Rows of features: inputs of rank 1 or 2. Images and sequences multiply the work per weight.
     const heavy =
       m.inputs.some((i) => (i.rank ?? 9) > 2) || [...m.ops].some((op) => HEAVY_PER_WEIGHT.test(op));
-    return { dense: small && !heavy && bytes !== undefined ? bytes : Infinity, bytes: bytes ?? size };
+    return {
+      dense: small && !heavy && bytes !== undefined ? bytes : Infinity,
+      bytes: bytes ?? size,
+      inputs: m.inputs.map((i) => i.name),
+    };
   } catch {
     return { dense: Infinity, bytes: size };
   }
