@@ -158,39 +158,19 @@ describe("mlpack predict", () => {
   it("a long input gives a small model a second worker: the same rows, and no worker left behind when the run ends first", async () => {
     const one = await predictKeeping(f("in.parquet"), f("grow-1.parquet"), "id", "--workers", "1");
     expect(one.code, one.stderr).toBe(0);
-    const debug: string[] = [];
-    const r = await predict(
-      {
-        model,
-        input: f("in.parquet"),
-        output: f("grow-2.parquet"),
-        map: {},
-        keep: ["id"],
-        batchSize: 50,
-        workers: 0,
-        threads: 0,
-        partRows: 300,
-        resume: false,
-        restart: false,
-        onError: "fail",
-      },
-      { emit: () => {}, logger: { ...silentLogger, debug: (m) => debug.push(m) }, growAtRows: 1 },
-    );
-    expect(r).toMatchObject({ read: N, written: N, rejected: 0 });
-    expect(debug).toContain(`${N} rows: starting a second worker`);
-    expect(await predictions(f("grow-2.parquet"))).toEqual(await predictions(f("grow-1.parquet")));
-    // A Parquet file of numbers only: its footer gives the rows before the workers start, so the second
-    // worker starts beside the first (logged before any row is read); shard 1/2 counts its half.
-    await run(`COPY (SELECT i AS id, ${FEATURES_SQL} AS input FROM range(${N}) t(i))
-      TO '${f("in-numbers.parquet")}' (FORMAT parquet, ROW_GROUP_SIZE 128)`);
-    for (const shard of [undefined, { index: 1, count: 2 }]) {
-      const early: string[] = [];
-      const out = f(`grow-early-${shard ? "shard" : "all"}.parquet`);
-      const e = await predict(
+    // predict in process with a debug log, --workers and --threads left to it, the second worker
+    // from the first row on (growAtRows 1)
+    const growing = (
+      input: string,
+      output: string,
+      debug: string[],
+      shard?: { index: number; count: number },
+    ) =>
+      predict(
         {
           model,
-          input: f("in-numbers.parquet"),
-          output: out,
+          input,
+          output,
           map: {},
           keep: ["id"],
           batchSize: 50,
@@ -202,8 +182,21 @@ describe("mlpack predict", () => {
           onError: "fail",
           ...(shard ? { shard } : {}),
         },
-        { emit: () => {}, logger: { ...silentLogger, debug: (m) => early.push(m) }, growAtRows: 1 },
+        { emit: () => {}, logger: { ...silentLogger, debug: (m) => debug.push(m) }, growAtRows: 1 },
       );
+    const debug: string[] = [];
+    const r = await growing(f("in.parquet"), f("grow-2.parquet"), debug);
+    expect(r).toMatchObject({ read: N, written: N, rejected: 0 });
+    expect(debug).toContain(`${N} rows: starting a second worker`);
+    expect(await predictions(f("grow-2.parquet"))).toEqual(await predictions(f("grow-1.parquet")));
+    // A Parquet file of numbers only: its footer gives the rows before the workers start, so the second
+    // worker starts beside the first (logged before any row is read); shard 1/2 counts its half.
+    await run(`COPY (SELECT i AS id, ${FEATURES_SQL} AS input FROM range(${N}) t(i))
+      TO '${f("in-numbers.parquet")}' (FORMAT parquet, ROW_GROUP_SIZE 128)`);
+    for (const shard of [undefined, { index: 1, count: 2 }]) {
+      const early: string[] = [];
+      const out = f(`grow-early-${shard ? "shard" : "all"}.parquet`);
+      const e = await growing(f("in-numbers.parquet"), out, early, shard);
       const rows = shard ? N / 2 : N;
       expect(e).toMatchObject({ read: rows, written: rows, rejected: 0 });
       expect(early).toEqual([`${rows} rows: starting a second worker`, "the first rows read ahead: used"]);

@@ -1,36 +1,21 @@
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { describe, expect, it } from "vitest";
+import { useDuckDir } from "../../test/helpers/duck-dir.js";
 import { parquetColumns } from "./parquet-columns.js";
 import { MAGIC, footerTail, readFooter } from "./parquet-concat.js";
 import { field, T, type ThriftList, type ThriftStruct } from "./thrift-compact.js";
 
-let dir: string;
-let inst: DuckDBInstance;
-let conn: DuckDBConnection;
-const f = (n: string) => path.join(dir, n);
-
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlpack-pq-columns-"));
-  inst = await DuckDBInstance.create(":memory:");
-  conn = await inst.connect();
-});
-afterAll(() => {
-  conn.closeSync();
-  inst.closeSync();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const db = useDuckDir("mlpack-pq-columns-");
+const f = db.f;
 
 /** DuckDB's own view of a file: each column's name, type text and type id (and a list's item id). */
 async function duckView(file: string) {
-  const r = await conn.run(`SELECT * FROM read_parquet('${file}') LIMIT 0`);
+  const r = await db.conn.run(`SELECT * FROM read_parquet('${file}') LIMIT 0`);
   const columns = r.columnNames().map((name, i) => {
     const t = r.columnType(i) as { typeId: number; toString(): string; valueType?: { typeId: number } };
     return { name, text: t.toString(), typeId: t.typeId, item: t.valueType?.typeId };
   });
-  const rows = Number((await conn.runAndReadAll(`SELECT count(*) FROM '${file}'`)).getRows()[0][0]);
+  const rows = Number((await db.conn.runAndReadAll(`SELECT count(*) FROM '${file}'`)).getRows()[0][0]);
   return { columns, rows };
 }
 
@@ -113,7 +98,7 @@ describe("parquetColumns", () => {
       ["", 0],
     ] as const) {
       const file = f(`taken-${rows}-${options.length}.parquet`);
-      await conn.run(
+      await db.conn.run(
         `COPY (SELECT ${cols} FROM range(${rows}) t(i)) TO '${file}' (FORMAT parquet${options})`,
       );
       const ours = ourView(file);
@@ -125,13 +110,13 @@ describe("parquetColumns", () => {
   it("leaves a file with any other type, a nested or legacy list, or clashing names to DuckDB", async () => {
     for (const e of LEFT) {
       const file = f(`left-${LEFT.indexOf(e)}.parquet`);
-      await conn.run(`COPY (SELECT i AS id, ${e} AS x FROM range(10) t(i)) TO '${file}' (FORMAT parquet)`);
+      await db.conn.run(`COPY (SELECT i AS id, ${e} AS x FROM range(10) t(i)) TO '${file}' (FORMAT parquet)`);
       expect(parquetColumns(file), e).toBeUndefined();
     }
     // A two-level list (the repeated leaf itself), and a repeated group named "array" (the spec's
     // backward-compatibility rule makes it the element: a struct).
     const base = f("list.parquet");
-    await conn.run(`COPY (SELECT [i]::INTEGER[] AS x FROM range(10) t(i)) TO '${base}' (FORMAT parquet)`);
+    await db.conn.run(`COPY (SELECT [i]::INTEGER[] AS x FROM range(10) t(i)) TO '${base}' (FORMAT parquet)`);
     const renamed = f("array.parquet");
     editSchema(base, renamed, (s) => {
       const group = s.find((el) => name(el) === "list")!;
@@ -140,7 +125,7 @@ describe("parquetColumns", () => {
     expect(parquetColumns(renamed)).toBeUndefined();
     // Names that differ in case only: DuckDB renames one.
     const clash = f("clash.parquet");
-    await conn.run(`COPY (SELECT i AS a, i AS b FROM range(10) t(i)) TO '${clash}' (FORMAT parquet)`);
+    await db.conn.run(`COPY (SELECT i AS a, i AS b FROM range(10) t(i)) TO '${clash}' (FORMAT parquet)`);
     const upper = f("clash-upper.parquet");
     editSchema(clash, upper, (s) => {
       field(
@@ -160,7 +145,7 @@ describe("parquetColumns", () => {
 
   it("reads the logical INTEGER annotation other writers add, and refuses one that disagrees", async () => {
     const base = f("ints.parquet");
-    await conn.run(
+    await db.conn.run(
       `COPY (SELECT i::TINYINT AS a, i::UINTEGER AS b, i::BIGINT AS c FROM range(10) t(i)) TO '${base}' (FORMAT parquet)`,
     );
     // pyarrow writes both: converted INT_8 and logical INTEGER(8, signed)

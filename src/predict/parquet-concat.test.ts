@@ -1,28 +1,13 @@
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { describe, expect, it } from "vitest";
+import { useDuckDir } from "../../test/helpers/duck-dir.js";
 import { concatParquet } from "./parquet-concat.js";
 
-let dir: string;
-let inst: DuckDBInstance;
-let conn: DuckDBConnection;
-const f = (n: string) => path.join(dir, n);
-
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlpack-pq-concat-"));
-  inst = await DuckDBInstance.create(":memory:");
-  conn = await inst.connect();
-});
-afterAll(() => {
-  conn.closeSync();
-  inst.closeSync();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const db = useDuckDir("mlpack-pq-concat-");
+const f = db.f;
 
 async function part(name: string, from: number, to: number, opts = ""): Promise<string> {
-  await conn.run(
+  await db.conn.run(
     `COPY (SELECT i AS id, 'r' || i AS label, i % 3 = 0 AS flag, ` +
       `CASE WHEN i % 7 = 0 THEN NULL ELSE [i * 0.5, i * 0.25]::FLOAT[] END AS output ` +
       `FROM range(${from}, ${to}) t(i)) TO '${f(name)}' (FORMAT parquet${opts})`,
@@ -31,7 +16,7 @@ async function part(name: string, from: number, to: number, opts = ""): Promise<
 }
 
 async function rows(sql: string): Promise<unknown[][]> {
-  return (await conn.runAndReadAll(sql)).getRowsJson() as unknown[][];
+  return (await db.conn.runAndReadAll(sql)).getRowsJson() as unknown[][];
 }
 
 describe("concatParquet", () => {
@@ -57,7 +42,7 @@ describe("concatParquet", () => {
 
   it("refuses (returns false, writes nothing) when the schemas differ or a file is not Parquet", async () => {
     const a = await part("s1.parquet", 0, 10);
-    await conn.run(`COPY (SELECT 1 AS other) TO '${f("s2.parquet")}' (FORMAT parquet)`);
+    await db.conn.run(`COPY (SELECT 1 AS other) TO '${f("s2.parquet")}' (FORMAT parquet)`);
     expect(concatParquet([a, f("s2.parquet")], f("no.parquet"))).toBe(false);
     fs.writeFileSync(f("junk.parquet"), "not parquet at all");
     expect(concatParquet([a, f("junk.parquet")], f("no.parquet"))).toBe(false);
