@@ -230,9 +230,43 @@ describe("mlpack predict", () => {
     const ordered = (file: string) => sql(`SELECT id, output FROM '${file}'`);
     expect(await ordered(f("plain.parquet"))).toEqual(await ordered(f("plain-duck.parquet")));
     expect((await predictions(f("plain.parquet"))).map((r) => r.id)).toEqual([...Array(N).keys()]);
+    // A hive-style folder (key=value): DuckDB resolves the file and its partition column can be kept.
+    fs.mkdirSync(f("lake/year=2024"), { recursive: true });
+    fs.copyFileSync(f("in-plain.parquet"), f("lake/year=2024/part.parquet"));
+    const lake = await runInProcess([
+      "predict",
+      model,
+      "-i",
+      f("lake/year=2024/part.parquet"),
+      "-o",
+      f("lake.parquet"),
+      "--keep",
+      "id,year",
+    ]);
+    expect(lake.code, lake.stderr).toBe(0);
+    expect(await sql(`SELECT DISTINCT year FROM '${f("lake.parquet")}'`)).toEqual([["2024"]]);
     // SQL needs DuckDB: loaded then, and the filter holds.
     expect(predictIn(f("plain-where.parquet"), {}, "--where", "id % 2 = 0")).toBe("duckdb: loaded");
     expect((await predictions(f("plain-where.parquet"))).length).toBe(N / 2);
+  });
+
+  it("a run that fails inside the first rows (read ahead while the workers start) leaves no file open", async () => {
+    await run(`COPY (SELECT i AS id, CASE WHEN i = 5 THEN NULL ELSE ${FEATURES_SQL} END AS input
+      FROM range(${N}) t(i)) TO '${f("in-null5.parquet")}' (FORMAT parquet)`);
+    const open = () =>
+      fs.readdirSync("/proc/self/fd").filter((d) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${d}`) === f("in-null5.parquet");
+        } catch {
+          return false;
+        }
+      }).length;
+    for (let i = 0; i < 2; i++) {
+      const r = await predictKeeping(f("in-null5.parquet"), f("null5.parquet"), "id", "--restart");
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('row 6, column "input": is empty (NULL)');
+      expect(open()).toBe(0);
+    }
   });
 
   it("numeric columns go straight to Parquet: the same rows and schema as DuckDB's parts, and a NULL mid-run hands over to DuckDB", async () => {

@@ -123,6 +123,25 @@ describe("parquetColumns", () => {
       field(group, 4)!.value = Buffer.from("array");
     });
     expect(parquetColumns(renamed)).toBeUndefined();
+    // The logical LIST annotation without the converted one: DuckDB 1.5 reads a struct.
+    const logicalList = f("logical-list.parquet");
+    editSchema(base, logicalList, (s) => {
+      const x = s.find((el) => name(el) === "x")!;
+      x.fields = [
+        ...x.fields.filter((v) => v.id !== 6),
+        { id: 10, type: T.STRUCT, value: { fields: [{ id: 3, type: T.STRUCT, value: { fields: [] } }] } },
+      ];
+    });
+    expect((await duckView(logicalList)).columns[0].text).toMatch(/^STRUCT/);
+    expect(parquetColumns(logicalList)).toBeUndefined();
+    // A key=value folder on the path: DuckDB adds a hive partition column the footer does not hold.
+    fs.mkdirSync(f("hive/year=2024"), { recursive: true });
+    fs.copyFileSync(base, f("hive/year=2024/part.parquet"));
+    expect((await duckView(f("hive/year=2024/part.parquet"))).columns.map((c) => c.name)).toEqual([
+      "x",
+      "year",
+    ]);
+    expect(parquetColumns(f("hive/year=2024/part.parquet"))).toBeUndefined();
     // Names that differ in case only: DuckDB renames one.
     const clash = f("clash.parquet");
     await db.conn.run(`COPY (SELECT i AS a, i AS b FROM range(10) t(i)) TO '${clash}' (FORMAT parquet)`);

@@ -3,10 +3,11 @@
  * a run over a plain Parquet file then starts reading rows while DuckDB would still be loading (~0.17 s
  * of wall time, ~0.29 s of CPU on 2 cores). Only what DuckDB types one way is taken: numbers, booleans
  * (no date, time, decimal or other annotation), and DuckDB's three-level lists of them. Anything else in
- * the file (a string, a struct, a map, a legacy two-level list, duplicate names) gives undefined and the
- * file is resolved by DuckDB as before; parquet-columns.test.ts checks the types against DuckDB's own.
+ * the file (a string, a struct, a map, a legacy two-level list, duplicate names, a key=value folder on its
+ * path) gives undefined and the file is resolved by DuckDB as before; parquet-columns.test.ts checks the types against DuckDB's own.
  */
 import fs from "node:fs";
+import path from "node:path";
 import { ColumnTypeOf, listOf, type ColumnInfo } from "./columns.js";
 import { readFooter } from "./parquet-concat.js";
 import { DUCK } from "./parquet-read.js";
@@ -85,13 +86,23 @@ function primitive(el: ThriftStruct): number | undefined {
   }
 }
 
-const isList = (el: ThriftStruct): boolean => {
-  const logical = field(el, 10)?.value as ThriftStruct | undefined;
-  return num(el, 6) === LIST_CONVERTED || logical?.fields.some((f) => f.id === 3) === true;
-};
+/** A list as DuckDB 1.5 tells one: by the converted type (the logical LIST alone reads as a struct). */
+const isList = (el: ThriftStruct): boolean => num(el, 6) === LIST_CONVERTED;
+
+/**
+ * A folder named key=value on the path: DuckDB reads it as a hive partition column (even for one
+ * file), which the footer does not hold.
+ */
+const hivePartitioned = (file: string): boolean =>
+  path
+    .resolve(file)
+    .split(path.sep)
+    .slice(0, -1)
+    .some((folder) => folder.includes("="));
 
 /** The file's columns and rows, or undefined when DuckDB has to say (see above). */
 export function parquetColumns(file: string): { columns: ColumnInfo[]; rows: number } | undefined {
+  if (hivePartitioned(file)) return undefined;
   let fd: number | undefined;
   try {
     fd = fs.openSync(file, "r");

@@ -11,6 +11,7 @@
  * joined by concatParquet like any others.
  */
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import type { NumericArray } from "../onnx/tensor.js";
 import { footerTail, MAGIC, readFooter, thriftBytes } from "./parquet-concat.js";
 import { field, T, type ThriftList, type ThriftStruct } from "./thrift-compact.js";
@@ -103,6 +104,11 @@ const LEAF_OF: Record<number, [physical: number, converted?: number]> = {
   11: [5], // DOUBLE
 };
 
+/** The writer a direct part names (the spec's "<application> version <version>"). */
+const CREATED_BY = `mlpack version ${
+  (createRequire(import.meta.url)("../../package.json") as { version: string }).version
+}`;
+
 /** A column of a template made by hand: a number type by DuckDB type id, as a scalar or a list. */
 export interface TemplateColumn {
   name: string;
@@ -147,7 +153,7 @@ export function templateFor(columns: TemplateColumn[]): PartTemplate | undefined
       { id: 2, type: T.LIST, value: { elemType: T.STRUCT, items: schema } },
       { id: 3, type: T.I64, value: 0n }, // num_rows
       { id: 4, type: T.LIST, value: { elemType: T.STRUCT, items: [] } }, // row_groups
-      { id: 6, type: T.BINARY, value: Buffer.from("mlpack predict", "utf8") }, // created_by
+      { id: 6, type: T.BINARY, value: Buffer.from(CREATED_BY, "utf8") },
       {
         id: 7, // column_orders: TypeDefinedOrder for every leaf
         type: T.LIST,

@@ -259,7 +259,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       const ahead =
         p && p.file === plan.file && p.row === row && p.count === to - from && sameNeeds(p.needed, needed);
       if (p) deps.logger?.debug(`the first rows read ahead: ${ahead ? "used" : "read again"}`);
-      if (p && !ahead) p.close();
+      if (p && !ahead) await p.close();
       const chunks = ahead ? p.chunks() : streamFile(getDuck, plan.file, q, row, to - from, needed);
       for await (const chunk of chunks) {
         for (const batch of builder.add(chunk, row)) await submit(batch);
@@ -297,7 +297,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
     deps.emit({ event: "done", status: "ok", ...result });
     return result;
   } finally {
-    prefetch?.close();
+    await prefetch?.close();
     // A part still being written in the background, or the writer's opening queries, finish (or
     // fail) before DuckDB closes.
     await writerOpen?.catch(() => {});
@@ -315,12 +315,12 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
  * run counts its rows done too: at worst a second worker starts for rows already written.
  */
 function footerRows(o: PredictOptions): number | undefined {
-  if (/[*?[]/.test(o.input) || o.where || o.select || inputFormat(o.input) !== "parquet") return undefined;
-  if (!nativeParquet()) return undefined;
+  if (/[*?[]/.test(o.input) || o.where || o.select || !nativeParquet()) return undefined;
   try {
+    if (inputFormat(o.input) !== "parquet") return undefined;
     if (!fs.statSync(o.input).isFile()) return undefined; // a FIFO would block the open
   } catch {
-    return undefined; // resolveInputs says what is wrong
+    return undefined; // resolveInputs says what is wrong, after the model's errors
   }
   const total = parquetColumns(o.input)?.rows;
   if (total === undefined || !o.shard) return total;
@@ -336,7 +336,8 @@ interface Prefetch {
   needed: Needed;
   /** The chunks from the first, read ahead, on. */
   chunks(): AsyncGenerator<Chunk>;
-  close(): void;
+  /** Ends the read ahead (its file closed, a DuckDB stream finished) when chunks() is not used. */
+  close(): Promise<void>;
 }
 
 type Streamer = (file: InputFile, row: number, count: number, needed: Needed) => AsyncGenerator<Chunk>;
@@ -389,12 +390,20 @@ function startPrefetch(
     count,
     needed,
     chunks: async function* () {
-      const r = await head;
-      if (r.done) return;
-      yield r.value;
-      yield* gen;
+      // The reader's generator is ended whatever ends this one (a bad row thrown by the caller while
+      // the first chunk is out included): its finally closes the file.
+      try {
+        const r = await head;
+        if (r.done) return;
+        yield r.value;
+        yield* gen;
+      } finally {
+        await gen.return(undefined);
+      }
     },
-    close: () => void gen.return(undefined).catch(() => {}),
+    close: async () => {
+      await gen.return(undefined).catch(() => {});
+    },
   };
 }
 
