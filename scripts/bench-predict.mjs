@@ -24,6 +24,8 @@
 // Then peak RSS of `mlpack predict` on 100k, 500k, 1M, 2M and 4M-row inputs at the same batch size, and
 // at batch 64 against batch 1024: memory follows the batch (and part) size, not the input size.
 //
+// Then the start-up alone (a 100-row run), against the baseline: how fast rows would have to flow.
+//
 // Usage: npm run bench:predict [-- --rounds 3 --batch 64 --big-rows 16384 --small-rows 1000000
 //                                 --rss-rows 1000000 --threads 0]   (--rss-rows 0: no memory part)
 import fs from "node:fs";
@@ -135,6 +137,7 @@ function predict(model, input, output, batch = BATCH, env = {}) {
     process.stderr.write("maxrss " + process.resourceUsage().maxRSS + "\\n");
     process.exit(code);
   })`;
+  const t0 = performance.now();
   const r = spawnSync(
     process.execPath,
     [
@@ -157,6 +160,7 @@ function predict(model, input, output, batch = BATCH, env = {}) {
     ],
     { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, ...env } },
   );
+  const wallMs = performance.now() - t0;
   if (r.status !== 0) throw new Error(`mlpack predict failed (${r.status}): ${r.stderr}`);
   const events = r.stdout
     .trim()
@@ -167,7 +171,7 @@ function predict(model, input, output, batch = BATCH, env = {}) {
   // output: its rate leaves out start-up (model hash, workers, DuckDB) and the final copy.
   const streaming = events.filter((e) => e.event === "progress").pop()?.rowsPerSec ?? 0;
   const rss = Number(/maxrss (\d+)/.exec(r.stderr)?.[1] ?? 0) * 1024;
-  return { rowsPerSec: (done.read / done.ms) * 1000, streaming, rss };
+  return { rowsPerSec: (done.read / done.ms) * 1000, streaming, rss, wallMs };
 }
 
 async function compare(label, widths, rows, oneThread = false, perCore = false, duckReader = false) {
@@ -222,7 +226,14 @@ async function compare(label, widths, rows, oneThread = false, perCore = false, 
         `end to end: mlpack's Parquet reader ${(o / d).toFixed(2)}x that`,
     );
   }
-  return { label, baseline: b, predict: o, ratio: o / b, streamingRatio: s / b };
+  return {
+    label,
+    baseline: b,
+    predict: o,
+    ratio: o / b,
+    streamingRatio: s / b,
+    perCore: perCore ? median(cores) : undefined,
+  };
 }
 
 console.log(`bench:predict — ${os.cpus().length} CPUs, ${ROUNDS} interleaved rounds, medians\n`);
@@ -312,6 +323,34 @@ if (rssRows > 0) {
       sizes
         .map((n, i) => `${fmt(n)} rows ${fmt(rates[i])} (${(rates[i] / small.baseline).toFixed(2)}x)`)
         .join(", "),
+  );
+}
+// What start-up alone costs: a 100-row run of the small model, wall time of the whole process (Node,
+// mlpack's modules, the workers' sessions, the first page, writing and joining the output). The
+// in-process baseline has none of it, so to finish N rows in base / 0.9 (base: the baseline's time for
+// them), predict's rows must flow at N / (base / 0.9 - fixed) or faster; printed beside the fastest
+// in-process layout measured above (one session per core, nothing to read or write).
+{
+  const model = path.join(dir, "small.onnx");
+  const file = path.join(dir, "fixed-100.parquet");
+  await makeInput(file, 100, 64);
+  const fixed = median(
+    Array.from(
+      { length: Math.max(3, ROUNDS) },
+      () => predict(model, file, path.join(dir, "fixed-out.parquet")).wallMs,
+    ),
+  );
+  const base = (smallRows / small.baseline) * 1000;
+  const need = base / 0.9 > fixed ? smallRows / ((base / 0.9 - fixed) / 1000) : Infinity;
+  console.log(
+    `\nstart-up: a 100-row run of the small model takes ${fixed.toFixed(0)} ms end to end (process start to exit), ` +
+      `against ${base.toFixed(0)} ms for the baseline's ${fmt(smallRows)} rows in process: ` +
+      (need === Infinity
+        ? `0.9x end to end is out of reach (start-up alone is longer than ${(base / 0.9).toFixed(0)} ms)`
+        : `0.9x end to end needs rows to flow at ${fmt(need)} rows/s (${(need / small.baseline).toFixed(2)}x the baseline)`) +
+      (small.perCore
+        ? `; the fastest in-process layout, one session per core with nothing to read or write, ran ${fmt(small.perCore)} rows/s`
+        : ""),
   );
 }
 console.log(
