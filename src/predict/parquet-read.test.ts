@@ -8,7 +8,7 @@ import { DuckDBTypeId } from "@duckdb/node-api";
 import { DUCK, openParquet } from "./parquet-read.js";
 import { columnShapes, resolveInputs, streamFile, type InputFile } from "./source.js";
 import type { Chunk } from "./columns.js";
-import { MAGIC, readFooter } from "./parquet-concat.js";
+import { footerTail, MAGIC, readFooter } from "./parquet-concat.js";
 import {
   field,
   T,
@@ -385,6 +385,48 @@ describe("parquet-read", () => {
       expect(seen.slice(0, 2048)).toEqual([...Array(2048).keys()]);
       expect(new Set(seen).size).toBe(seen.length);
     });
+
+  it("a footer whose row counts disagree with the pages is a clear error, not rows DuckDB makes up", async () => {
+    const f = await write(
+      "counts.parquet",
+      "SELECT i AS id, [i * 1.0, 2.0]::FLOAT[] AS x FROM range(5000) t(i)",
+      ", ROW_GROUP_SIZE 2048",
+    );
+    const { meta, end } = (() => {
+      const fd = fs.openSync(f.path, "r");
+      try {
+        return readFooter(fd, f.path);
+      } finally {
+        fs.closeSync(fd);
+      }
+    })();
+    const body = fs.readFileSync(f.path).subarray(0, end);
+    for (const [claim, what] of [
+      [4000, "fewer"], // the first row group claims every row; its pages hold 2,048
+      [1000, "more"],
+    ] as const) {
+      const edited = structuredClone(meta);
+      field(edited, 3)!.value = BigInt(claim);
+      ((field(edited, 4)!.value as ThriftList).items as ThriftStruct[]).forEach((g, i) => {
+        field(g, 3)!.value = i === 0 ? BigInt(claim) : 0n;
+      });
+      const bad = path.join(dir, `counts-${what}.parquet`);
+      fs.writeFileSync(bad, Buffer.concat([body, footerTail(edited)]));
+      const file = { ...f, path: bad, rows: claim };
+      const rows: number[] = [];
+      await expect(async () => {
+        for await (const chunk of streamFile(async () => duck, file, {}, 0, claim, {
+          inputs: [1],
+          keep: [0],
+        }))
+          for (let r = 0; r < chunk.rowCount; r++) rows.push(Number(chunk.column(0).value(r)));
+      }).rejects.toThrow(
+        new RegExp(
+          `counts-${what}\\.parquet: cannot read: column "x": its pages hold ${what} rows than its row group says`,
+        ),
+      );
+    }
+  });
 
   it("survives corrupted files: every run ends in rows, a refusal or an error, quickly (300 bit flips)", async () => {
     const f = await write(

@@ -32,6 +32,12 @@ const fail = (what: string): never => {
   throw new ParquetUnsupported(what);
 };
 
+/**
+ * A file whose pages hold more or fewer rows than its footer says: corrupt or cut short, whoever reads
+ * it (DuckDB reading the rest from a row number returned empty lists for such rows instead of an error).
+ */
+export class ParquetCorrupt extends Error {}
+
 // Physical types
 const INT32 = 1;
 const INT64 = 2;
@@ -54,6 +60,7 @@ const zstd = (zlib as unknown as { zstdDecompressSync?: (b: Uint8Array) => Buffe
 const CODECS = new Set([UNCOMPRESSED, SNAPPY, GZIP, BROTLI, ...(zstd ? [ZSTD] : [])]);
 // Page types
 const DATA_PAGE = 0;
+const INDEX_PAGE = 1;
 const DICTIONARY_PAGE = 2;
 const DATA_PAGE_V2 = 3;
 // Repetition
@@ -107,6 +114,7 @@ const BYTES: Record<number, number> = { [INT32]: 4, [INT64]: 8, [FLOAT]: 4, [DOU
 /** One top-level column as this reader decodes it. */
 interface Plan {
   index: number;
+  name: string;
   array: ArrayCtor;
   physical: number;
   codec: number;
@@ -280,6 +288,8 @@ class ColumnCursor {
   page?: Page;
   /** The next row of `page` to hand out. */
   at = 0;
+  /** A page of a type this reader does not know was passed over (its rows are not counted). */
+  skipped = false;
 
   constructor(
     private readonly r: Reader,
@@ -324,7 +334,10 @@ class ColumnCursor {
         this.dict = plainValues(bytes, 0, num(h, 1), this.plan, true);
         continue;
       }
-      if (type !== DATA_PAGE && type !== DATA_PAGE_V2) continue; // index pages
+      if (type !== DATA_PAGE && type !== DATA_PAGE_V2) {
+        if (type !== INDEX_PAGE) this.skipped = true; // a page type this reader does not know
+        continue;
+      }
       const page =
         type === DATA_PAGE
           ? this.v1(header, at, compressed, uncompressed)
@@ -951,7 +964,7 @@ class Reader implements ParquetFile {
       while (row < stop) {
         let n = stop - row;
         for (const c of cursors) {
-          if (c.left() === 0 && !c.next()) fail("a column ended before its row group");
+          if (c.left() === 0 && !c.next()) corrupt(c, "fewer");
           n = Math.min(n, c.left());
         }
         const skip = Math.max(0, Math.min(n, offset - row));
@@ -961,11 +974,18 @@ class Reader implements ParquetFile {
         if (n - skip === 0) continue;
         yield { rowCount: n - skip, columns };
       }
-      if (row === groupEnd)
-        for (const c of cursors) if (c.left() > 0 || c.next()) fail("a column has rows past its row group");
+      if (row === groupEnd) for (const c of cursors) if (c.left() > 0 || c.next()) corrupt(c, "more");
       first = groupEnd;
     }
   }
+}
+
+/** A column chunk whose pages disagree with its row group's row count (see ParquetCorrupt). */
+function corrupt(c: ColumnCursor, what: "fewer" | "more"): never {
+  if (c.skipped) fail("a page of an unknown type");
+  throw new ParquetCorrupt(
+    `column "${c.plan.name}": its pages hold ${what} rows than its row group says (the file is corrupt${what === "fewer" ? " or was cut short" : ""})`,
+  );
 }
 
 /** A slice as the chunk the rest of predict reads. */

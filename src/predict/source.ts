@@ -14,7 +14,7 @@ import { type Duck, duckMessage, readError } from "./duck.js";
 import { inputFormat, readerSql, sqlString, type InputFormat } from "./formats.js";
 import { ColumnTypeOf, listOf, type Chunk, type ColumnInfo, type ColumnLike } from "./columns.js";
 import { flatFromArray, flatFromVector, type FlatColumn } from "./flat.js";
-import { DUCK, openParquet, type ColumnShape } from "./parquet-read.js";
+import { DUCK, openParquet, ParquetCorrupt, type ColumnShape } from "./parquet-read.js";
 import { nativeParquet, parquetColumns } from "./parquet-columns.js";
 
 export interface InputFile {
@@ -190,8 +190,11 @@ export async function* streamFile(
           yield chunk;
           done += chunk.rowCount;
         }
-      } catch {
-        // Whatever stopped this reader (a page it does not take, a corrupt one), DuckDB reads the
+      } catch (e) {
+        // Pages that disagree with the footer's row counts: corrupt whoever reads it (DuckDB, asked
+        // for the rest from a row number, gave empty lists instead of an error).
+        if (e instanceof ParquetCorrupt) throw readError(file.path, e);
+        // Whatever else stopped this reader (a page it does not take, a corrupt one), DuckDB reads the
         // rest: a file it cannot read gets DuckDB's error, one it can is read whole.
       } finally {
         pq.close();
