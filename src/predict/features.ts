@@ -43,6 +43,23 @@ export interface Batch {
   rejects: Reject[];
 }
 
+/**
+ * The column names feeding model input `input` (one of `inputCount`): --map's, else the column of its
+ * name, else the file's only column for a model's only input; undefined when none is. Names are not
+ * checked against the file here (bindInputs does, naming the one missing).
+ */
+export function columnsFor(
+  input: string,
+  inputCount: number,
+  names: string[],
+  map: Record<string, string[]>,
+): string[] | undefined {
+  if (Object.hasOwn(map, input)) return map[input];
+  if (names.includes(input)) return [input];
+  if (inputCount === 1 && names.length === 1) return [names[0]];
+  return undefined;
+}
+
 export function bindInputs(
   inputs: TensorSpec[],
   file: InputFile,
@@ -61,15 +78,11 @@ export function bindInputs(
           hint: `its inputs are: ${inputs.map((i) => i.name).join(", ")}`,
         });
   return inputs.map((input) => {
-    let cols = Object.hasOwn(map, input.name) ? map[input.name] : undefined;
-    if (!cols) {
-      if (names.includes(input.name)) cols = [input.name];
-      else if (inputs.length === 1 && names.length === 1) cols = [names[0]];
-      else
-        throw new UserError(`${file.path}: no column "${input.name}" for the model input "${input.name}"`, {
-          hint: `map it to the file's columns (${available}) with --map ${input.name}=COLUMN or --map ${input.name}=COL1,COL2,...`,
-        });
-    }
+    const cols = columnsFor(input.name, inputs.length, names, map);
+    if (!cols)
+      throw new UserError(`${file.path}: no column "${input.name}" for the model input "${input.name}"`, {
+        hint: `map it to the file's columns (${available}) with --map ${input.name}=COLUMN or --map ${input.name}=COL1,COL2,...`,
+      });
     const columns = cols.map((c) => {
       const i = names.indexOf(c);
       if (i < 0)

@@ -38,24 +38,15 @@ const BASE: Partial<Record<OipDatatype, number>> = {
 /** DuckDB's type id of an output's values (a datatype outputColumns took). */
 export const outputTypeId = (d: OipDatatype): number => BASE[d]!;
 
-/** DuckDB's type object for a type (DuckDB loaded here: only the DuckDB buffer path needs these). */
+/**
+ * DuckDB's type object for a type (DuckDB loaded here: only the DuckDB buffer path needs these). A
+ * plain type's text is the name of DuckDB's constant for it (FLOAT, UBIGINT, ...).
+ */
 function duckType(t: ColumnType): DuckDBType {
   if (!(t instanceof ColumnTypeOf)) return t as DuckDBType;
   const d = duckdb();
-  const byId: Record<number, DuckDBType> = {
-    [DUCK.BOOLEAN]: d.BOOLEAN,
-    [DUCK.TINYINT]: d.TINYINT,
-    [DUCK.SMALLINT]: d.SMALLINT,
-    [DUCK.INTEGER]: d.INTEGER,
-    [DUCK.BIGINT]: d.BIGINT,
-    [DUCK.UTINYINT]: d.UTINYINT,
-    [DUCK.USMALLINT]: d.USMALLINT,
-    [DUCK.UINTEGER]: d.UINTEGER,
-    [DUCK.UBIGINT]: d.UBIGINT,
-    [DUCK.FLOAT]: d.FLOAT,
-    [DUCK.DOUBLE]: d.DOUBLE,
-  };
-  return t.valueType ? d.LIST(duckType(t.valueType)) : byId[t.typeId];
+  if (t.valueType) return d.LIST(duckType(t.valueType));
+  return d[t.toString() as keyof typeof d] as DuckDBType;
 }
 
 export function outputColumns(outputs: TensorSpec[], keep: ColumnInfo[]): OutputColumn[] {

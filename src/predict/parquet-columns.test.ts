@@ -47,7 +47,14 @@ function editSchema(file: string, out: string, edit: (schema: ThriftStruct[]) =>
 }
 
 const name = (el: ThriftStruct) => Buffer.from(field(el, 4)!.value as Uint8Array).toString();
-const i32 = (id: number, v: number) => ({ id, type: T.I32, value: BigInt(v) });
+
+/** The element's converted type replaced by only a logical type: the LogicalType union's field `id`. */
+function logicalOnly(el: ThriftStruct, id: number): void {
+  el.fields = [
+    ...el.fields.filter((f) => f.id !== 6),
+    { id: 10, type: T.STRUCT, value: { fields: [{ id, type: T.STRUCT, value: { fields: [] } }] } },
+  ];
+}
 
 describe("parquetColumns", () => {
   // Every type DuckDB writes that mlpack's footer reading takes, as DuckDB reads it back.
@@ -125,13 +132,13 @@ describe("parquetColumns", () => {
     expect(parquetColumns(renamed)).toBeUndefined();
     // The logical LIST annotation without the converted one: DuckDB 1.5 reads a struct.
     const logicalList = f("logical-list.parquet");
-    editSchema(base, logicalList, (s) => {
-      const x = s.find((el) => name(el) === "x")!;
-      x.fields = [
-        ...x.fields.filter((v) => v.id !== 6),
-        { id: 10, type: T.STRUCT, value: { fields: [{ id: 3, type: T.STRUCT, value: { fields: [] } }] } },
-      ];
-    });
+    // 3: LIST
+    editSchema(base, logicalList, (s) =>
+      logicalOnly(
+        s.find((el) => name(el) === "x")!,
+        3,
+      ),
+    );
     expect((await duckView(logicalList)).columns[0].text).toMatch(/^STRUCT/);
     expect(parquetColumns(logicalList)).toBeUndefined();
     // A key=value folder on the path: DuckDB adds a hive partition column the footer does not hold.
@@ -208,14 +215,13 @@ describe("parquetColumns", () => {
     expect(parquetColumns(odd)).toBeUndefined();
     // a timestamp's logical type on an INT64 without a converted type: left to DuckDB
     const ts = f("ints-ts.parquet");
-    editSchema(base, ts, (s) => {
-      const c = s.find((el) => name(el) === "c")!;
-      c.fields = [
-        ...c.fields.filter((x) => x.id !== 6),
-        { id: 10, type: T.STRUCT, value: { fields: [{ id: 8, type: T.STRUCT, value: { fields: [] } }] } },
-      ];
-    });
+    // 8: TIMESTAMP
+    editSchema(base, ts, (s) =>
+      logicalOnly(
+        s.find((el) => name(el) === "c")!,
+        8,
+      ),
+    );
     expect(parquetColumns(ts)).toBeUndefined();
-    void i32;
   });
 });

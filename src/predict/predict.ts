@@ -12,7 +12,7 @@ import { datatypeInfo, type Tensor } from "../serve/datatypes.js";
 import type { TensorSpec } from "../serve/model-info.js";
 import type { Duck } from "./duck.js";
 import type { PredictEmit } from "./events.js";
-import { BatchBuilder, bindInputs, keepColumns, type Batch, type Binding } from "./features.js";
+import { BatchBuilder, bindInputs, columnsFor, keepColumns, type Batch, type Binding } from "./features.js";
 import { inputFormat, outputFormat } from "./formats.js";
 import { nativeParquet, parquetColumns } from "./parquet-columns.js";
 import { jobDifference, readManifest, sha256File, type Manifest } from "./manifest.js";
@@ -144,8 +144,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
       return plan;
     });
     const total = start;
-    const lo = o.shard ? Math.floor((o.shard.index * total) / o.shard.count) : 0;
-    const hi = o.shard ? Math.floor(((o.shard.index + 1) * total) / o.shard.count) : total;
+    const [lo, hi] = shardRange(total, o.shard);
 
     const job = {
       model: modelHash,
@@ -323,9 +322,18 @@ function footerRows(o: PredictOptions): number | undefined {
     return undefined; // resolveInputs says what is wrong, after the model's errors
   }
   const total = parquetColumns(o.input)?.rows;
-  if (total === undefined || !o.shard) return total;
-  const { index, count } = o.shard;
-  return Math.floor(((index + 1) * total) / count) - Math.floor((index * total) / count);
+  if (total === undefined) return undefined;
+  const [lo, hi] = shardRange(total, o.shard);
+  return hi - lo;
+}
+
+/** Rows [lo, hi) of `total` that shard I/N reads (all of them without --shard): contiguous, deterministic. */
+function shardRange(total: number, shard: PredictOptions["shard"]): [number, number] {
+  if (!shard) return [0, total];
+  return [
+    Math.floor((shard.index * total) / shard.count),
+    Math.floor(((shard.index + 1) * total) / shard.count),
+  ];
 }
 
 /** The first rows of a run, read ahead (see predict): its generator, the first chunk already asked for. */
@@ -355,9 +363,10 @@ function startPrefetch(
   stream: Streamer,
 ): Prefetch | undefined {
   if (o.where || o.select || !nativeParquet() || (!o.restart && fs.existsSync(dir))) return undefined;
-  const total = files.reduce((n, f) => n + f.rows, 0);
-  const lo = o.shard ? Math.floor((o.shard.index * total) / o.shard.count) : 0;
-  const hi = o.shard ? Math.floor(((o.shard.index + 1) * total) / o.shard.count) : total;
+  const [lo, hi] = shardRange(
+    files.reduce((n, f) => n + f.rows, 0),
+    o.shard,
+  );
   let start = 0;
   const at = files.findIndex((f) => (start += f.rows) > lo);
   const file = files[at];
@@ -366,13 +375,7 @@ function startPrefetch(
   const names = file.columns.map((c) => c.name);
   const columns: number[] = [];
   for (const input of inputs) {
-    const cols = Object.hasOwn(o.map, input)
-      ? o.map[input]
-      : names.includes(input)
-        ? [input]
-        : inputs.length === 1 && names.length === 1
-          ? [names[0]]
-          : undefined;
+    const cols = columnsFor(input, inputs.length, names, o.map);
     if (!cols || cols.some((c) => !names.includes(c))) return undefined;
     columns.push(...cols.map((c) => names.indexOf(c)));
   }
