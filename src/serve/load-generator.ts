@@ -127,6 +127,22 @@ function httpEngine(opts: LoadOptions, record: Record_, failed: Fail): Engine {
 
 const HEADER_END = Buffer.from("\r\n\r\n");
 
+/** A raw engine's connection: one request at a time, its handlers attached once for its whole life. */
+interface RawConn {
+  sock: net.Socket;
+  /** The request waiting for its response. */
+  job?: { i: number; start: number; resolve: (o: Outcome) => void };
+  /** Bytes of the response so far. */
+  chunks: Buffer[];
+  have: number;
+  /** Once the head is read: the response's status, where its body starts, its total size, whether the
+   * server closes the connection after it. */
+  status: number;
+  bodyAt: number;
+  total: number;
+  closes: boolean;
+}
+
 function rawEngine(opts: LoadOptions, record: Record_, failed: Fail): Engine {
   const url = new URL(opts.url);
   const [host, port] = [url.hostname, Number(url.port)];
@@ -137,48 +153,74 @@ function rawEngine(opts: LoadOptions, record: Record_, failed: Fail): Engine {
       .join("") +
     `content-length: ${len}\r\n\r\n`;
   const wire = opts.bodies.map((b) => Buffer.concat([Buffer.from(head(b.length)), b]));
-  const sockets: (net.Socket | undefined)[] = [];
+  const conns: (RawConn | undefined)[] = [];
+  const empty: Buffer = Buffer.alloc(0);
 
-  const send = (c: number, i: number): Promise<Outcome> =>
-    new Promise((resolve) => {
-      const start = performance.now();
-      let sock = sockets[c];
-      if (!sock || sock.destroyed || !sock.writable) {
-        sock = sockets[c] = net.connect(port, host);
-        sock.setNoDelay(true);
-        sock.on("error", () => {}); // errors between requests surface as "close" on the next one
-      }
-      const s = sock;
-      let buf: Buffer = Buffer.alloc(0);
-      const done = (o: Outcome) => {
-        s.off("data", onData);
-        s.off("error", onError);
-        s.off("close", onClose);
-        resolve(o);
-      };
-      const onData = (d: Buffer) => {
-        buf = buf.length ? Buffer.concat([buf, d]) : d;
+  /** Ends the connection's request, if it has one, with what `o` says (read before the state is reset). */
+  const settle = (c: RawConn, o: () => Outcome) => {
+    const job = c.job;
+    if (!job) return;
+    const outcome = o();
+    c.job = undefined;
+    c.chunks = [];
+    c.have = 0;
+    c.total = -1;
+    job.resolve(outcome);
+  };
+  // Handlers live as long as the socket: adding and removing a "data" listener per request (and the
+  // stream's resume that comes with it) cost the generator more CPU than parsing the response.
+  const open = (): RawConn => {
+    const sock = net.connect(port, host);
+    sock.setNoDelay(true);
+    const c: RawConn = { sock, chunks: [], have: 0, status: 0, bodyAt: 0, total: -1, closes: false };
+    sock.on("data", (d: Buffer) => {
+      const job = c.job;
+      if (!job) return;
+      c.chunks.push(d);
+      c.have += d.length;
+      if (c.total < 0) {
+        const buf = c.chunks.length === 1 ? d : Buffer.concat(c.chunks, c.have);
         const end = buf.indexOf(HEADER_END);
         if (end < 0) return;
-        const headers = buf.subarray(0, end).toString("latin1");
-        const len = Number(/\r\ncontent-length: *(\d+)/i.exec(headers)?.[1] ?? 0);
-        if (buf.length < end + 4 + len) return;
-        const status = Number(headers.slice(9, 12));
-        if (/\r\nconnection: *close/i.test(headers)) s.destroy();
-        record(i, start, status, buf.subarray(end + 4, end + 4 + len));
-        done("ok");
-      };
-      const onError = (e: NodeJS.ErrnoException) => {
-        s.destroy();
-        done(failed(e.code ?? e.message));
-      };
-      const onClose = () => done(failed(buf.length ? "closed mid-response" : "closed before a response"));
-      s.on("data", onData);
-      s.on("error", onError);
-      s.on("close", onClose);
-      s.write(wire[i % wire.length]);
+        const headers = buf.toString("latin1", 0, end);
+        c.status = Number(headers.slice(9, 12));
+        c.bodyAt = end + 4;
+        c.total = end + 4 + Number(/\r\ncontent-length: *(\d+)/i.exec(headers)?.[1] ?? 0);
+        c.closes = /\r\nconnection: *close/i.test(headers);
+        c.chunks = [buf];
+      }
+      if (c.have < c.total) return;
+      if (c.closes) sock.destroy();
+      // The body is assembled only for a caller that reads it.
+      let body = empty;
+      if (opts.onResponse) {
+        const all = c.chunks.length === 1 ? c.chunks[0] : Buffer.concat(c.chunks, c.have);
+        body = all.subarray(c.bodyAt, c.total);
+      }
+      const status = c.status;
+      settle(c, () => {
+        record(job.i, job.start, status, body);
+        return "ok";
+      });
     });
-  return { send, close: () => sockets.forEach((s) => s?.destroy()) };
+    sock.on("error", (e: NodeJS.ErrnoException) => {
+      sock.destroy();
+      settle(c, () => failed(e.code ?? e.message));
+    });
+    sock.on("close", () =>
+      settle(c, () => failed(c.have > 0 ? "closed mid-response" : "closed before a response")),
+    );
+    return c;
+  };
+
+  const send = (k: number, i: number): Promise<Outcome> =>
+    new Promise((resolve) => {
+      let c = conns[k];
+      if (!c || c.sock.destroyed || !c.sock.writable) c = conns[k] = open();
+      c.job = { i, start: performance.now(), resolve };
+      c.sock.write(wire[i % wire.length]);
+    });
+  return { send, close: () => conns.forEach((c) => c?.sock.destroy()) };
 }
 
 /** Sum of per-status counts. */
