@@ -150,6 +150,15 @@ export function parseInferRequest(body: Uint8Array, inferenceHeaderLength?: numb
   };
 }
 
+/** Where responses are written before they are copied out at their size; grown as needed, kept up to 4 MiB. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+function encodeScratch(size: number): Buffer {
+  if (size <= scratch.length) return scratch;
+  const b = Buffer.allocUnsafe(size);
+  if (size <= 4 << 20) scratch = b;
+  return b;
+}
+
 /** Encodes an infer response; outputs go in binary when the request asked for it. */
 export function encodeInferResponse(
   resp: InferResponse,
@@ -183,11 +192,15 @@ export function encodeInferResponse(
   let max = 0;
   for (const p of parts)
     max += typeof p === "string" ? Buffer.byteLength(p, "utf8") : float32ArrayJsonMaxBytes(p.length);
-  const out = Buffer.allocUnsafe(max);
+  const out = encodeScratch(max);
   let pos = 0;
   for (const p of parts)
     pos = typeof p === "string" ? pos + out.write(p, pos, "utf8") : float32ArrayJsonInto(out, pos, p);
-  const header = out.subarray(0, pos);
+  // Written where the worst case fits, then kept in a buffer of its own size: a 1,024-value output
+  // takes ~9 KB of the 26 KB its worst case needs, and a response waiting to be sent (64 of them
+  // under c64 load) held the whole worst case.
+  const header = Buffer.allocUnsafe(pos);
+  out.copy(header, 0, 0, pos);
   if (blobs.length === 0) return { contentType: "application/json", body: header };
   return {
     contentType: "application/octet-stream",
