@@ -19,7 +19,12 @@
 //   mkdir -p tmp/bench-old && git archive REV src bin package.json tsconfig*.json scripts | tar -x -C tmp/bench-old
 //   (cd tmp/bench-old && npx tsc -p tsconfig.build.json && node scripts/copy-assets.mjs)
 //
-// Usage: npm run bench:serve-goals [-- --rounds 3 --seconds 3 --body 4dp|f32|f64 --old tmp/bench-old]
+// --fresh starts every server anew (and warms it up) before each round after the first, so that a
+// comparison between builds sees several processes of each rather than one process's luck for the
+// whole run (on this VM the same two builds compared 10% apart one way, then the other, in runs
+// minutes apart).
+//
+// Usage: npm run bench:serve-goals [-- --rounds 3 --seconds 3 --body 4dp|f32|f64 --old tmp/bench-old --fresh]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -42,6 +47,7 @@ async function main() {
   const seconds = Number(opt("seconds", 3));
   const bodyKind = opt("body", "4dp");
   const old = opt("old", undefined);
+  const fresh = process.argv.includes("--fresh");
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlpack-bench-goals-"));
   const rand = seededRandom(9);
@@ -110,16 +116,31 @@ async function main() {
 
   const bin = path.join(root, "bin/mlpack.js");
   const bigFlags = ["--max-batch-size=16", "--intra-op-threads=1", "--max-queue=1024"];
-  const servers = {
-    c1Mlpack: await mlpack(bin, small),
-    c1Minimal: await minimal(small),
-    c64Mlpack: await mlpack(bin, big, bigFlags),
+  const starters = {
+    c1Mlpack: () => mlpack(bin, small),
+    c1Minimal: () => minimal(small),
+    c64Mlpack: () => mlpack(bin, big, bigFlags),
   };
   if (old) {
     const oldBin = path.resolve(old, "bin/mlpack.js");
-    servers.c1Old = await mlpack(oldBin, small);
-    servers.c64Old = await mlpack(oldBin, big, bigFlags);
+    starters.c1Old = () => mlpack(oldBin, small);
+    starters.c64Old = () => mlpack(oldBin, big, bigFlags);
   }
+  const servers = {};
+  const startAll = async () => {
+    for (const [k, start] of Object.entries(starters)) servers[k] = await start();
+  };
+  const stopAll = async () => {
+    await Promise.all(
+      Object.values(servers).map(
+        (s) =>
+          new Promise((resolve) =>
+            s.child.exitCode !== null ? resolve() : (s.child.once("exit", resolve), s.child.kill("SIGTERM")),
+          ),
+      ),
+    );
+  };
+  await startAll();
 
   const totals = { sent: 0, errors: 0 };
   const load = async (server, bodies, connections, secs, headers = undefined) => {
@@ -175,13 +196,25 @@ async function main() {
       load(servers.c64Old, bigBodies, 64, s);
   }
   // Warm-up: JIT, page cache, thread pools.
-  for (const f of Object.values(variants)) await f(1);
+  const warm = async () => {
+    for (const f of Object.values(variants)) await f(1);
+  };
+  await warm();
   Object.assign(totals, { sent: 0, errors: 0 });
   const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-  for (let r = 0; r < rounds; r++)
+  for (let r = 0; r < rounds; r++) {
+    if (fresh && r > 0) {
+      // New server processes each round (see --fresh above).
+      await stopAll();
+      await startAll();
+      const counted = { ...totals };
+      await warm();
+      Object.assign(totals, counted);
+    }
     for (const [k, f] of Object.entries(variants)) samples[k].push(await f(seconds));
+  }
 
-  for (const s of Object.values(servers)) s.child.kill("SIGTERM");
+  await stopAll();
   await session.release();
   fs.rmSync(dir, { recursive: true, force: true });
 
@@ -192,7 +225,7 @@ async function main() {
     ]),
   );
   console.log(
-    `${rounds} rounds × ${seconds} s, interleaved; ${os.availableParallelism()} cores; bodies: ${bodyKind}; raw HTTP client in a worker thread`,
+    `${rounds} rounds × ${seconds} s, interleaved${fresh ? ", new server processes each round" : ""}; ${os.availableParallelism()} cores; bodies: ${bodyKind}; raw HTTP client in a worker thread`,
   );
   console.log(`\n${"variant".padEnd(48)} ${"rows/s".padStart(8)} ${"p99 ms".padStart(8)}   rounds (rows/s)`);
   for (const [k, v] of Object.entries(m))
