@@ -77,13 +77,9 @@ describe.each(["raw", "http"] as const)("runLoad, %s engine", (engine) => {
   it("tells a refused connection and a response cut short apart", async () => {
     const closed = await listen(net.createServer());
     await new Promise((r) => servers.shift()!.close(r));
-    const refused = await run({
-      url: closed,
-      bodies: [Buffer.from("x")],
-      connections: 2,
-      requests: 5,
-      deadlineMs: 5000,
-    });
+    const small = (url: string, connections: number, requests: number) =>
+      run({ url, bodies: [Buffer.from("x")], connections, requests, deadlineMs: 5000 });
+    const refused = await small(closed, 2, 5);
     expect(refused.statuses).toEqual({});
     expect(refused.failures.ECONNREFUSED).toBe(2); // each loop stops at its first refusal
 
@@ -92,13 +88,7 @@ describe.each(["raw", "http"] as const)("runLoad, %s engine", (engine) => {
         s.once("data", () => s.end("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part")),
       ),
     );
-    const r = await run({
-      url: cut,
-      bodies: [Buffer.from("x")],
-      connections: 1,
-      requests: 3,
-      deadlineMs: 5000,
-    });
+    const r = await small(cut, 1, 3);
     expect(r.statuses).toEqual({});
     expect(r.sent).toBe(3);
     expect(Object.values(r.failures).reduce((a, b) => a + b, 0)).toBe(3);
