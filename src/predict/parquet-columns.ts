@@ -9,24 +9,23 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ColumnTypeOf, listOf, type ColumnInfo } from "./columns.js";
-import { readFooter } from "./parquet-concat.js";
+import { elementName, OPTIONAL, readFooter, REPEATED, REQUIRED } from "./parquet-concat.js";
 import { DUCK } from "./parquet-read.js";
-import { field, type ThriftList, type ThriftStruct } from "./thrift-compact.js";
+import { field, listItems as items, type ThriftStruct } from "./thrift-compact.js";
 
 /** MLPACK_PARQUET_READER=duckdb reads Parquet with DuckDB only (a way around a reader problem). */
 export const nativeParquet = () => process.env.MLPACK_PARQUET_READER !== "duckdb";
 
-const REQUIRED = 0;
-const OPTIONAL = 1;
-const REPEATED = 2;
+/** Whether a Parquet input is read whole, with no SQL, by mlpack's own reader when it can be. */
+export const readsWhole = (q: { where?: string; select?: string }): boolean =>
+  !q.where && !q.select && nativeParquet();
+
 const LIST_CONVERTED = 3;
 
 const num = (s: ThriftStruct, id: number): number | undefined => {
   const v = field(s, id)?.value;
   return v === undefined ? undefined : Number(v);
 };
-const items = (s: ThriftStruct, id: number): ThriftStruct[] =>
-  ((field(s, id)?.value as ThriftList | undefined)?.items ?? []) as ThriftStruct[];
 
 /** ConvertedType's integer annotations: [bits, signed]. */
 const CONVERTED_INTS: Record<number, [number, boolean]> = {
@@ -116,7 +115,7 @@ export function parquetColumns(file: string): { columns: ColumnInfo[]; rows: num
     for (let c = 0; c < top; c++) {
       const el = schema[at++];
       if (!el) return undefined;
-      const name = Buffer.from((field(el, 4)?.value as Uint8Array) ?? []).toString("utf8");
+      const name = elementName(el);
       const repetition = num(el, 3) ?? REQUIRED;
       if (repetition !== REQUIRED && repetition !== OPTIONAL) return undefined;
       const children = num(el, 5) ?? 0;
@@ -132,7 +131,7 @@ export function parquetColumns(file: string): { columns: ColumnInfo[]; rows: num
       if (children !== 1 || !isList(el) || !group || !leaf) return undefined;
       if (num(group, 3) !== REPEATED || num(group, 5) !== 1 || num(group, 1) !== undefined) return undefined;
       // The spec's backward-compatibility rule makes such a group the element itself (a struct).
-      const groupName = Buffer.from((field(group, 4)?.value as Uint8Array) ?? []).toString("utf8");
+      const groupName = elementName(group);
       if (groupName === "array" || groupName === `${name}_tuple`) return undefined;
       if ((num(leaf, 3) ?? REQUIRED) === REPEATED) return undefined;
       const id = primitive(leaf);

@@ -16,6 +16,15 @@ import { field, ThriftReader, ThriftWriter, type ThriftList, type ThriftStruct }
 /** What a Parquet file starts and ends with. */
 export const MAGIC = Buffer.from("PAR1");
 
+/** A schema element's repetition (FieldRepetitionType). */
+export const REQUIRED = 0;
+export const OPTIONAL = 1;
+export const REPEATED = 2;
+
+/** A schema element's name (field 4), "" when it has none. */
+export const elementName = (el: ThriftStruct): string =>
+  Buffer.from((field(el, 4)?.value as Uint8Array | undefined) ?? []).toString("utf8");
+
 // FileMetaData
 const FMD_SCHEMA = 2;
 const FMD_NUM_ROWS = 3;

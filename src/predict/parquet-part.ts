@@ -13,7 +13,15 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import type { NumericArray } from "../onnx/tensor.js";
-import { footerTail, MAGIC, readFooter, thriftBytes } from "./parquet-concat.js";
+import {
+  footerTail,
+  MAGIC,
+  OPTIONAL,
+  readFooter,
+  REPEATED,
+  REQUIRED,
+  thriftBytes,
+} from "./parquet-concat.js";
 import { field, T, type ThriftList, type ThriftStruct } from "./thrift-compact.js";
 
 /** Parquet physical types this writer fills, with the typed arrays that hold them. */
@@ -23,9 +31,6 @@ const PHYSICAL: Record<number, { bytes: number; holds: (a: NumericArray) => bool
   4: { bytes: 4, holds: (a) => a instanceof Float32Array }, // FLOAT
   5: { bytes: 8, holds: (a) => a instanceof Float64Array }, // DOUBLE
 };
-const REQUIRED = 0;
-const OPTIONAL = 1;
-const REPEATED = 2;
 const PLAIN = 0;
 const RLE = 3;
 

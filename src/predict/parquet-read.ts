@@ -21,9 +21,15 @@ import zlib from "node:zlib";
 import type { NumericArray } from "../onnx/tensor.js";
 import type { Chunk, ColumnLike } from "./columns.js";
 import type { FlatColumn } from "./flat.js";
-import { readFooter } from "./parquet-concat.js";
+import { elementName, readFooter, REPEATED, REQUIRED } from "./parquet-concat.js";
 import { snappyUncompressAt } from "./snappy.js";
-import { field, ThriftReader, type ThriftList, type ThriftStruct } from "./thrift-compact.js";
+import {
+  field,
+  listItems as items,
+  ThriftReader,
+  type ThriftList,
+  type ThriftStruct,
+} from "./thrift-compact.js";
 
 /** Something this reader does not take (or a corrupt page): the caller goes on with DuckDB. */
 class ParquetUnsupported extends Error {}
@@ -63,9 +69,6 @@ const DATA_PAGE = 0;
 const INDEX_PAGE = 1;
 const DICTIONARY_PAGE = 2;
 const DATA_PAGE_V2 = 3;
-// Repetition
-const REQUIRED = 0;
-const REPEATED = 2;
 
 type ArrayCtor = new (n: number) => NumericArray;
 
@@ -129,8 +132,6 @@ interface Plan {
 }
 
 const num = (s: ThriftStruct, id: number, dflt = -1): number => Number(field(s, id)?.value ?? dflt);
-const items = (s: ThriftStruct, id: number): ThriftStruct[] =>
-  ((field(s, id)?.value as ThriftList | undefined)?.items ?? []) as ThriftStruct[];
 
 export interface ParquetFile {
   rows: number;
@@ -249,7 +250,7 @@ function leafPaths(schema: ThriftStruct[]): (LeafShape | undefined)[] | undefine
   const top = num(schema[0], 5, 0);
   for (let i = 0; i < top; i++) {
     const el = schema[at];
-    const name = Buffer.from((field(el, 4)?.value as Uint8Array) ?? []).toString("utf8");
+    const name = elementName(el);
     const leaves = walk(0, 0, { present: 0, item: 0 });
     out.push(leaves.length === 1 ? { ...leaves[0], name } : undefined);
   }

@@ -254,3 +254,8 @@ export class ThriftWriter {
 export function field(s: ThriftStruct, id: number): ThriftField | undefined {
   return s.fields.find((f) => f.id === id);
 }
+
+/** The structs of list field `id` (none when the field is absent). */
+export function listItems(s: ThriftStruct, id: number): ThriftStruct[] {
+  return ((field(s, id)?.value as ThriftList | undefined)?.items ?? []) as ThriftStruct[];
+}
