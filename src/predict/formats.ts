@@ -19,6 +19,9 @@ const BY_EXT: Record<string, InputFormat> = {
   ".npz": "npz",
 };
 
+/** Whether --input is a glob (DuckDB expands it) rather than one file's path. */
+export const isGlob = (input: string): boolean => /[*?[]/.test(input);
+
 export function inputFormat(file: string): InputFormat {
   const f = BY_EXT[path.extname(file).toLowerCase()];
   if (!f)

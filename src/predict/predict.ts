@@ -13,8 +13,8 @@ import type { TensorSpec } from "../serve/model-info.js";
 import type { Duck } from "./duck.js";
 import type { PredictEmit } from "./events.js";
 import { BatchBuilder, bindInputs, columnsFor, keepColumns, type Batch, type Binding } from "./features.js";
-import { inputFormat, outputFormat } from "./formats.js";
-import { nativeParquet, parquetColumns } from "./parquet-columns.js";
+import { inputFormat, isGlob, outputFormat } from "./formats.js";
+import { parquetColumns, readsWhole } from "./parquet-columns.js";
 import { jobDifference, readManifest, sha256File, type Manifest } from "./manifest.js";
 import { shardOutputPath, type PredictOptions } from "./options.js";
 import type { OutputSchema } from "./output-schema.js";
@@ -314,7 +314,7 @@ export async function predict(o: PredictOptions, deps: PredictDeps): Promise<Pre
  * run counts its rows done too: at worst a second worker starts for rows already written.
  */
 function footerRows(o: PredictOptions): number | undefined {
-  if (/[*?[]/.test(o.input) || o.where || o.select || !nativeParquet()) return undefined;
+  if (isGlob(o.input) || !readsWhole(o)) return undefined;
   try {
     if (inputFormat(o.input) !== "parquet") return undefined;
     if (!fs.statSync(o.input).isFile()) return undefined; // a FIFO would block the open
@@ -362,7 +362,7 @@ function startPrefetch(
   dir: string,
   stream: Streamer,
 ): Prefetch | undefined {
-  if (o.where || o.select || !nativeParquet() || (!o.restart && fs.existsSync(dir))) return undefined;
+  if (!readsWhole(o) || (!o.restart && fs.existsSync(dir))) return undefined;
   const [lo, hi] = shardRange(
     files.reduce((n, f) => n + f.rows, 0),
     o.shard,

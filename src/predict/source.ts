@@ -11,11 +11,11 @@ import { statRegularFile } from "../read-regular-file.js";
 import { parseNpy, parseNpz, type NpyArray } from "../data/npy.js";
 import { DT } from "../onnx/dtypes.js";
 import { type Duck, duckMessage, readError } from "./duck.js";
-import { inputFormat, readerSql, sqlString, type InputFormat } from "./formats.js";
+import { inputFormat, isGlob, readerSql, sqlString, type InputFormat } from "./formats.js";
 import { ColumnTypeOf, listOf, type Chunk, type ColumnInfo, type ColumnLike } from "./columns.js";
 import { flatFromArray, flatFromVector, type FlatColumn } from "./flat.js";
 import { DUCK, openParquet, ParquetCorrupt, type ColumnShape } from "./parquet-read.js";
-import { nativeParquet, parquetColumns } from "./parquet-columns.js";
+import { parquetColumns, readsWhole } from "./parquet-columns.js";
 
 export interface InputFile {
   path: string;
@@ -47,8 +47,7 @@ export async function resolveInputs(getDuck: DuckRef, pattern: string, q: Source
     // DuckDB would wait forever on a FIFO, and a device has no end: regular files only.
     const st = statRegularFile(file, { maxBytes: Number.MAX_SAFE_INTEGER, what: "data" });
     // A Parquet file read whole, with no SQL: its footer says what DuckDB would (parquet-columns.ts).
-    const footer =
-      format === "parquet" && !q.where && !q.select && nativeParquet() ? parquetColumns(file) : undefined;
+    const footer = format === "parquet" && readsWhole(q) ? parquetColumns(file) : undefined;
     if (footer) {
       out.push({ path: file, format, ...footer, size: st.size, mtimeMs: st.mtimeMs });
       continue;
@@ -94,7 +93,7 @@ export async function resolveInputs(getDuck: DuckRef, pattern: string, q: Source
 }
 
 async function expand(getDuck: DuckRef, pattern: string): Promise<string[]> {
-  if (!/[*?[]/.test(pattern)) {
+  if (!isGlob(pattern)) {
     if (!fs.existsSync(pattern))
       throw new UserError(`input ${pattern}: no such file`, {
         hint: "check the path, or quote a glob: --input 'data/*.parquet'",
@@ -176,7 +175,7 @@ export async function* streamFile(
     yield* npyChunks(loadNpy(file.path, file.format), offset, limit);
     return;
   }
-  if (file.format === "parquet" && !q.where && !q.select && needed && nativeParquet()) {
+  if (file.format === "parquet" && needed && readsWhole(q)) {
     const pq = openParquet(
       file.path,
       columnShapes(file.columns),
