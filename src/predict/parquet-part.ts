@@ -57,7 +57,8 @@ export interface Segment {
 
 /**
  * The template of a Parquet file DuckDB wrote, or undefined when some leaf is not a plain number or
- * sits deeper than a list (those parts stay with DuckDB).
+ * sits deeper than a list. Runs no longer read one (templateFor makes it without DuckDB); the tests
+ * use it as the oracle templateFor is compared with.
  */
 export function readTemplate(file: string): PartTemplate | undefined {
   const fd = fs.openSync(file, "r");
