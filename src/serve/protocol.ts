@@ -75,7 +75,8 @@ export function parseInferRequest(body: Uint8Array, inferenceHeaderLength?: numb
       );
     jsonEnd = inferenceHeaderLength;
   }
-  // The byte scanner: `data` arrays of numbers arrive as Float64Arrays (see codec/json-scan.ts).
+  // The byte scanner: `data` arrays of numbers arrive as Float64Arrays, or Float32Arrays when the
+  // tensor's "datatype" "FP32" came first (see codec/json-scan.ts).
   const json = parseInferJson(body.subarray(0, jsonEnd));
   const obj = expectObject(json, "the request body");
   const binary = body.subarray(jsonEnd);
@@ -113,7 +114,7 @@ export function parseInferRequest(body: Uint8Array, inferenceHeaderLength?: numb
         `input "${name}": shape [${shape.join(",")}] needs ${count} values but "data" has ${flat.length}`,
       );
     const data =
-      flat instanceof Float64Array
+      flat instanceof Float64Array || flat instanceof Float32Array
         ? decodeNumberValues(datatype, flat, name)
         : decodeJsonValues(datatype, flat, name);
     return { name, datatype, shape, data };
@@ -318,13 +319,14 @@ function parseShape(v: unknown, name: string): number[] {
 
 /**
  * Row-major flattening of `data`, which may be flat or nested (both are allowed by the spec). Scanned
- * number arrays (Float64Array) stay typed: nested ones are joined into one Float64Array.
+ * number arrays (Float64Array, Float32Array for FP32) stay typed: nested ones are joined into one
+ * array of their kind (one tensor's leaves are all of one kind: the scanner reads its data one way).
  */
-function flattenData(data: unknown, name: string): unknown[] | Float64Array {
-  if (data instanceof Float64Array) return data;
+function flattenData(data: unknown, name: string): unknown[] | Float64Array | Float32Array {
+  if (data instanceof Float64Array || data instanceof Float32Array) return data;
   if (!Array.isArray(data)) throw badRequest(`input "${name}": "data" must be an array`);
-  if (data.length === 0 || !(Array.isArray(data[0]) || data[0] instanceof Float64Array)) return data;
-  const leaves: (unknown[] | Float64Array)[] = [];
+  if (data.length === 0 || !(Array.isArray(data[0]) || isScanned(data[0]))) return data;
+  const leaves: (unknown[] | Float64Array | Float32Array)[] = [];
   let typed = true;
   let total = 0;
   const walk = (a: unknown[], depth: number) => {
@@ -332,7 +334,7 @@ function flattenData(data: unknown, name: string): unknown[] | Float64Array {
     let loose: unknown[] | undefined;
     for (const x of a) {
       if (Array.isArray(x)) walk(x, depth + 1);
-      else if (x instanceof Float64Array) {
+      else if (isScanned(x)) {
         if (depth + 1 > MAX_RANK)
           throw badRequest(`input "${name}": data is nested deeper than ${MAX_RANK} levels`);
         leaves.push(x);
@@ -346,16 +348,19 @@ function flattenData(data: unknown, name: string): unknown[] | Float64Array {
   };
   walk(data, 1);
   if (typed) {
-    const out = new Float64Array(total);
+    const out = leaves[0] instanceof Float32Array ? new Float32Array(total) : new Float64Array(total);
     let off = 0;
-    for (const l of leaves as Float64Array[]) {
+    for (const l of leaves as (Float64Array | Float32Array)[]) {
       out.set(l, off);
       off += l.length;
     }
     return out;
   }
-  return leaves.flatMap((l) => (l instanceof Float64Array ? Array.from(l) : l));
+  return leaves.flatMap((l) => (isScanned(l) ? Array.from(l) : l));
 }
+
+const isScanned = (x: unknown): x is Float64Array | Float32Array =>
+  x instanceof Float64Array || x instanceof Float32Array;
 
 /** The shape of a nested array, read along its first elements (raggedness is caught by the count). */
 function nestedShape(v: unknown, name: string): number[] {

@@ -8,7 +8,7 @@ import { seededRandom } from "../../onnx/random.js";
 const bytes = (s: string) => Buffer.from(s, "utf8");
 /** Typed arrays from the scanner back to plain arrays, to compare with JSON.parse. */
 const plain = (v: unknown): unknown =>
-  v instanceof Float64Array
+  v instanceof Float64Array || v instanceof Float32Array
     ? Array.from(v)
     : Array.isArray(v)
       ? v.map(plain)
@@ -58,6 +58,24 @@ describe("parseJsonBytes", () => {
     for (let i = 0; i < want.data.length; i++)
       if (!Object.is(got.data[i], want.data[i]))
         expect([texts[i], got.data[i]]).toEqual([texts[i], want.data[i]]);
+  });
+
+  it("reads an FP32 tensor's data (datatype first) straight into a Float32Array, nested or flat", () => {
+    const text = (d: string) => `{"datatype":"FP32","shape":[2,2],"data":${d}}`;
+    const flat = parseJsonBytes(bytes(text("[0.1,-0,3e38,1e-46]")), 40) as { data: unknown };
+    expect(flat.data).toBeInstanceOf(Float32Array);
+    expect(Array.from(flat.data as Float32Array)).toEqual([0.1, -0, 3e38, 1e-46].map(Math.fround));
+    expect(Object.is((flat.data as Float32Array)[1], -0)).toBe(true);
+    const nested = parseJsonBytes(bytes(text("[[1.5,2],[3,4]]")), 40) as { data: unknown[] };
+    expect(nested.data.map((r) => r instanceof Float32Array)).toEqual([true, true]);
+    // Data before its datatype, or under another datatype, stays exact (Float64Array).
+    const after = parseJsonBytes(bytes('{"data":[0.1],"datatype":"FP32"}'), 40) as { data: unknown };
+    expect(after.data).toEqual(new Float64Array([0.1]));
+    const fp64 = parseJsonBytes(bytes('{"datatype":"FP64","data":[0.1]}'), 40) as { data: unknown };
+    expect(fp64.data).toEqual(new Float64Array([0.1]));
+    // Not all numbers: the generic path, numbers as JSON.parse gives them (the decoder words the error).
+    const mixed = parseJsonBytes(bytes('{"datatype":"FP32","data":[0.1,"x"]}'), 40) as { data: unknown };
+    expect(mixed.data).toEqual([0.1, "x"]);
   });
 
   it("refuses what JSON.parse refuses, naming the byte", () => {

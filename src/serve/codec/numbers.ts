@@ -1,17 +1,23 @@
 /**
- * `data` scanned as a Float64Array (codec/json-scan.ts) → the datatype's storage, with the checks
- * decodeJsonValues makes on JSON arrays (integrality and range), without a JS array in between.
+ * `data` scanned as a Float64Array (a Float32Array for FP32; codec/json-scan.ts) → the datatype's
+ * storage, with the checks decodeJsonValues makes on JSON arrays (integrality and range), without a JS
+ * array in between.
  */
 import { badRequest } from "../errors.js";
 import { datatypeInfo, type OipDatatype, type TensorValues } from "../datatypes.js";
 import { decodeJsonValues } from "../values.js";
 import { floatToFloat16Bits } from "../../onnx/float16.js";
 
-export function decodeNumberValues(datatype: OipDatatype, nums: Float64Array, name: string): TensorValues {
+export function decodeNumberValues(
+  datatype: OipDatatype,
+  nums: Float64Array | Float32Array,
+  name: string,
+): TensorValues {
   const info = datatypeInfo(datatype);
   const n = nums.length;
   switch (info.kind) {
     case "float": {
+      if (datatype === "FP32" && nums instanceof Float32Array) return nums;
       const out = info.create(n) as Float32Array | Float64Array;
       out.set(nums);
       return out;
