@@ -80,6 +80,35 @@ describe("mlpack serve --request-timeout-ms", () => {
     }
   });
 
+  it("a run that returns after its deadline stops its old thread, and the server lives on", async () => {
+    // ~1 µs an iteration here: a run of ~1.5 s against a 300 ms deadline. Worker#terminate on the old
+    // thread aborted the whole process once such a run returned (issue 14, found by a fuzzer).
+    const s = await start(300);
+    const infer = `${s.url}/v2/models/loop/infer`;
+    try {
+      const late = await request(infer, { body: body(1_500_000) });
+      expect(late.status).toBe(504);
+      const t0 = performance.now();
+      while (!/its thread has stopped/.test(s.stdout()) && performance.now() - t0 < 30_000) {
+        expect(s.child.exitCode).toBeNull();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(s.stdout()).toMatch(
+        /a replaced worker's run returned after \d+ ms more; its thread has stopped/,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      expect(s.child.exitCode).toBeNull();
+      const after = await request(infer, { body: body(2) });
+      expect(after.status).toBe(200);
+      expect(after.json.outputs[0].data).toEqual([2.5]);
+      expect(s.stderr()).not.toMatch(/terminate called/);
+    } finally {
+      s.child.kill("SIGTERM");
+    }
+    // Nothing is stuck any more: a clean exit.
+    expect(await s.exited).toBe(0);
+  });
+
   it("SIGTERM with a run stuck in flight (no compute deadline): cut off, exits non-zero within the shutdown timeout + 1 s", async () => {
     const s = await start(0);
     const pending = request(`${s.url}/v2/models/loop/infer`, { body: body(HUGE) }).catch((e: Error) => e);

@@ -8,11 +8,22 @@ import type { Tensor } from "./datatypes.js";
 import { fromOrtTensor, toOrtFeeds } from "./ort-tensors.js";
 import { errorLine, ortSessionOptions } from "../ort-session.js";
 import { openWorkerSession, type WorkerSession } from "../ort-direct.js";
-import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker-messages.js";
+import type { WorkerReply, WorkerRequest, WorkerStart } from "./worker-messages.js";
 
-const init = workerData as WorkerInit;
+const init = workerData as WorkerStart;
 const port = parentPort!;
 const sessions = new Map<string, WorkerSession>();
+const retireFlag = new Int32Array(init.retire);
+
+/**
+ * The pool gave up on this thread (a run passed its deadline): stop, from JavaScript. Worker#terminate
+ * cannot be used for this: it lands while onnxruntime's native run still holds the thread, and when the
+ * run returns the binding's conversion of the results throws a C++ exception that aborts the whole
+ * process ("terminate called after throwing an instance of 'Napi::Error'").
+ */
+function exitIfRetired(): void {
+  if (Atomics.load(retireFlag, 0) === 1) process.exit(0);
+}
 
 async function start(): Promise<void> {
   try {
@@ -26,11 +37,13 @@ async function start(): Promise<void> {
 }
 
 async function run(msg: Extract<WorkerRequest, { type: "run" }>): Promise<void> {
+  exitIfRetired();
   try {
     const session = sessions.get(msg.model)!;
     const feeds = toOrtFeeds(ort.Tensor, msg.feeds);
     const t0 = performance.now();
     const result = await session.run(feeds);
+    exitIfRetired();
     const computeMs = performance.now() - t0;
     const outputs: Record<string, Tensor> = {};
     const transfer: ArrayBuffer[] = [];
@@ -52,6 +65,7 @@ let current: Promise<void> = Promise.resolve();
 port.on("message", (msg: WorkerRequest) => {
   // One job at a time, in order: a queued job's compute time starts when the previous one ends.
   if (msg.type === "run") current = current.then(() => run(msg));
+  else if (msg.type === "retire") current = current.then(exitIfRetired);
   else if (msg.type === "close") {
     // Release only after the job in hand has answered.
     void current

@@ -6,8 +6,16 @@ export interface WorkerInit {
   intraOpThreads: number;
 }
 
+/** What a worker thread is started with: WorkerInit, and its retire flag (see WorkerPool.abandon). */
+export interface WorkerStart extends WorkerInit {
+  /** An Int32Array's buffer: [0] becomes 1 when the pool gives up on this worker. */
+  retire: SharedArrayBuffer;
+}
+
 export type WorkerRequest =
-  { type: "run"; job: number; model: string; feeds: Record<string, Tensor> } | { type: "close" };
+  | { type: "run"; job: number; model: string; feeds: Record<string, Tensor> }
+  | { type: "close" }
+  | { type: "retire" };
 
 export type WorkerReply =
   | { type: "ready" }

@@ -16,7 +16,7 @@ import { workerEntry } from "../worker-entry.js";
 import { exitBlockers } from "../exit-blockers.js";
 import type { Logger } from "../log.js";
 import type { Tensor } from "./datatypes.js";
-import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker-messages.js";
+import type { WorkerInit, WorkerReply, WorkerRequest, WorkerStart } from "./worker-messages.js";
 
 export interface WorkerPoolOptions extends WorkerInit {
   size: number;
@@ -57,6 +57,8 @@ interface PendingJob {
 
 interface Slot {
   worker: Worker;
+  /** The worker's retire flag (WorkerStart.retire). */
+  retire: Int32Array;
   /** Jobs sent and not yet answered, oldest (running) first; at most PIPELINE_DEPTH. */
   jobs: PendingJob[];
   /** The running job's deadline. */
@@ -143,7 +145,7 @@ export class WorkerPool {
           new Promise<void>((resolve) => {
             clearTimeout(s.deadline);
             const force = setTimeout(() => {
-              this.abandon(s.worker);
+              this.abandon(s);
               resolve();
             }, graceMs);
             s.worker.once("exit", () => {
@@ -185,20 +187,31 @@ export class WorkerPool {
     this.opts.logger.error(
       `a run passed the ${ms} ms compute deadline; replacing its worker (the old thread stops when onnxruntime returns)`,
     );
-    this.abandon(slot.worker);
+    this.abandon(slot);
     this.replace();
   }
 
-  /** Terminates a worker without waiting; it blocks exit until its thread has really stopped. */
-  private abandon(worker: Worker): void {
+  /**
+   * Gives up on a worker without waiting: its thread stops itself as soon as onnxruntime returns (the
+   * retire flag, read before and after every run; Worker#terminate during a native run aborts the
+   * process when the run returns, see ort-worker.ts). It blocks exit until its thread has stopped.
+   */
+  private abandon(slot: Slot): void {
+    const worker = slot.worker;
+    const t0 = performance.now();
     this.stuck++;
     exitBlockers.add();
     worker.once("exit", () => {
       this.stuck--;
       exitBlockers.remove();
+      if (!this.closing)
+        this.opts.logger.info(
+          `a replaced worker's run returned after ${Math.round(performance.now() - t0)} ms more; its thread has stopped`,
+        );
     });
     worker.removeAllListeners("message");
-    void worker.terminate();
+    Atomics.store(slot.retire, 0, 1);
+    worker.postMessage({ type: "retire" } satisfies WorkerRequest);
   }
 
   private replace(): void {
@@ -211,9 +224,10 @@ export class WorkerPool {
 
   private spawn(): Promise<void> {
     const { filename, options } = workerEntry(import.meta.url, "ort-worker");
-    const init: WorkerInit = { models: this.opts.models, intraOpThreads: this.opts.intraOpThreads };
+    const retire = new SharedArrayBuffer(4);
+    const init: WorkerStart = { models: this.opts.models, intraOpThreads: this.opts.intraOpThreads, retire };
     const worker = new Worker(filename, { ...options, workerData: init });
-    const slot: Slot = { worker, jobs: [] };
+    const slot: Slot = { worker, retire: new Int32Array(retire), jobs: [] };
     return new Promise<void>((resolve, reject) => {
       let ready = false;
       worker.on("message", (msg: WorkerReply) => {
