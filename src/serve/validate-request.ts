@@ -41,6 +41,12 @@ export function validateRequest(
   let rows = -1;
   for (const spec of model.inputs) {
     const t = byName.get(spec.name)!;
+    // onnxruntime aborts the process (not a catchable error) on some models given empty tensors, e.g.
+    // Silero VAD v5 with input [0,512] and state [2,0,128]; an empty tensor is no inference anyway.
+    if (t.shape.includes(0))
+      throw badRequest(
+        `input "${spec.name}": shape [${t.shape.join(",")}] has no elements; send at least one row (every dim at least 1)`,
+      );
     if (t.datatype !== spec.datatype)
       throw badRequest(`input "${spec.name}": datatype is ${t.datatype}, the model expects ${spec.datatype}`);
     const want = spec.shape;
