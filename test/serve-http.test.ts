@@ -508,8 +508,23 @@ describe("slow clients and connection cap", () => {
         setTimeout(() => r(false), 2000);
       });
       expect(thirdClosed).toBe(true);
-      open.forEach((s) => s.destroy());
       third.destroy();
+      // The two hold their slots sending nothing and never reading (so never closing): each gets 408
+      // after the headers timeout, then is closed by the server, and the slots are free again.
+      open.forEach((s) => s.pause());
+      const t1 = performance.now();
+      let live: number | string = "none";
+      while (live !== 200 && performance.now() - t1 < 5000) {
+        await new Promise((r) => setTimeout(r, 100));
+        live = await fetch(`http://127.0.0.1:${port}/v2/health/live`, {
+          signal: AbortSignal.timeout(1000),
+        }).then(
+          (r) => r.status,
+          (e: Error) => e.message,
+        );
+      }
+      expect(live).toBe(200);
+      open.forEach((s) => s.destroy());
     } finally {
       await srv2.close();
     }

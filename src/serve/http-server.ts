@@ -72,6 +72,9 @@ interface ConnState {
   idleTimer?: NodeJS.Timeout;
 }
 
+/** How long a connection answered 400/408 by clientError may stay open for the client to read it. */
+const CLIENT_ERROR_LINGER_MS = 1000;
+
 export function createHttpServer(service: ModelService, opts: HttpServerOptions): HttpServer {
   const logger = opts.logger ?? silentLogger;
   const drainIdleMs = opts.drainIdleMs ?? 1000;
@@ -143,6 +146,10 @@ export function createHttpServer(service: ModelService, opts: HttpServerOptions)
     socket.end(
       `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body.toString()}`,
     );
+    // end() only half-closes (node:http allows half-open sockets): a client that never reads nor
+    // closes kept the socket, and its --max-connections slot, forever. A moment to read the answer.
+    const linger = setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS);
+    socket.once("close", () => clearTimeout(linger));
   });
 
   async function serveOne(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
