@@ -7,9 +7,9 @@
 import { badRequest } from "./errors.js";
 import { elementCount, isOipDatatype, OIP_DATATYPES, type OipDatatype, type Tensor } from "./datatypes.js";
 import { decodeJsonValues, encodeJsonValues } from "./values.js";
-import { MAX_JSON_DEPTH, nestedDeeperThan, preview } from "./json-limits.js";
+import { MAX_JSON_DEPTH, preview } from "./json-limits.js";
 import { decodeBinaryValues, encodeBinaryValues } from "./binary.js";
-import { JsonDepthError, parseJsonBytes } from "./codec/json-scan.js";
+import { JsonDepthError, JsonSizeError, NestedNumbers, parseJsonBytes } from "./codec/json-scan.js";
 import { decodeNumberValues } from "./codec/numbers.js";
 import { float32ArrayJsonInto, float32ArrayJsonMaxBytes } from "./codec/f32-text.js";
 
@@ -77,7 +77,7 @@ export function parseInferRequest(body: Uint8Array, inferenceHeaderLength?: numb
   }
   // The byte scanner: `data` arrays of numbers arrive as Float64Arrays, or Float32Arrays when the
   // tensor's "datatype" "FP32" came first (see codec/json-scan.ts).
-  const json = parseInferJson(body.subarray(0, jsonEnd));
+  const json = parseJson(body.subarray(0, jsonEnd));
   const obj = expectObject(json, "the request body");
   const binary = body.subarray(jsonEnd);
   let binaryOffset = 0;
@@ -113,10 +113,9 @@ export function parseInferRequest(body: Uint8Array, inferenceHeaderLength?: numb
       throw badRequest(
         `input "${name}": shape [${shape.join(",")}] needs ${count} values but "data" has ${flat.length}`,
       );
-    const data =
-      flat instanceof Float64Array || flat instanceof Float32Array
-        ? decodeNumberValues(datatype, flat, name)
-        : decodeJsonValues(datatype, flat, name);
+    const data = isTyped(flat)
+      ? decodeNumberValues(datatype, flat, name)
+      : decodeJsonValues(datatype, flat, name);
     return { name, datatype, shape, data };
   });
   if (binaryOffset !== binary.length)
@@ -233,7 +232,7 @@ export interface PredictRequest {
 }
 
 export function parsePredictRequest(body: Uint8Array): PredictRequest {
-  const obj = expectObject(parseJson(body), "the request body");
+  const obj = expectObject(parseJson(body, "inputs"), "the request body");
   if (obj.inputs === null || typeof obj.inputs !== "object" || Array.isArray(obj.inputs))
     throw badRequest(`the request needs "inputs": an object mapping each input name to a (nested) array`);
   for (const k of ["model", "version"] as const)
@@ -256,11 +255,23 @@ export function predictInputsToTensors(
       throw badRequest(
         `input "${name}": the model has no such input (it takes ${modelInputs.map((i) => `"${i.name}"`).join(", ")})`,
       );
+    const ragged = () =>
+      badRequest(`input "${name}": the nested arrays are ragged (rows of different lengths)`);
+    // Numbers are read flat by the scanner: a NestedNumbers knows its shape, a typed array is 1-D.
+    if (value instanceof NestedNumbers) {
+      if (!value.rectangular) throw ragged();
+      if (value.levels > MAX_RANK) throw badRequest(`input "${name}": nested deeper than ${MAX_RANK} levels`);
+      return { name, datatype, shape: value.shape, data: decodeNumberValues(datatype, value.values, name) };
+    }
+    if (isTyped(value))
+      return { name, datatype, shape: [value.length], data: decodeNumberValues(datatype, value, name) };
     const shape = nestedShape(value, name);
-    const flat = shape.length === 0 ? [value] : (flattenData(value, name) as unknown[]); // JSON.parse'd: no typed arrays
-    if (flat.length !== elementCount(shape))
-      throw badRequest(`input "${name}": the nested arrays are ragged (rows of different lengths)`);
-    return { name, datatype, shape, data: decodeJsonValues(datatype, flat, name) };
+    const flat = shape.length === 0 ? [value] : flattenData(value, name);
+    if (flat.length !== elementCount(shape)) throw ragged();
+    const data = isTyped(flat)
+      ? decodeNumberValues(datatype, flat, name)
+      : decodeJsonValues(datatype, flat, name);
+    return { name, datatype, shape, data };
   });
 }
 
@@ -276,25 +287,20 @@ export function encodeError(message: string): EncodedBody {
 
 // --- helpers -----------------------------------------------------------------------------------
 
-function parseJson(bytes: Uint8Array): unknown {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
-  let json: unknown;
+/**
+ * A request body through the byte scanner (codec/json-scan.ts): numbers under "data" (or, with
+ * `fieldsOf`, under each field of that top-level object) read flat, memory bounded by the body's size.
+ */
+function parseJson(bytes: Uint8Array, fieldsOf?: string): unknown {
   try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw badRequest(`malformed JSON: ${(e as Error).message}`);
-  }
-  if (nestedDeeperThan(json, MAX_JSON_DEPTH))
-    throw badRequest(`the JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
-  return json;
-}
-
-function parseInferJson(bytes: Uint8Array): unknown {
-  try {
-    return parseJsonBytes(bytes, MAX_JSON_DEPTH);
+    return parseJsonBytes(bytes, MAX_JSON_DEPTH, fieldsOf);
   } catch (e) {
     if (e instanceof JsonDepthError)
       throw badRequest(`the JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    if (e instanceof JsonSizeError)
+      throw badRequest(
+        `the JSON body holds ${(e as Error).message}: send tensors as arrays of numbers, or with the binary data extension`,
+      );
     throw badRequest(`malformed JSON: ${(e as Error).message}`);
   }
 }
@@ -323,22 +329,27 @@ function parseShape(v: unknown, name: string): number[] {
  * array of their kind (one tensor's leaves are all of one kind: the scanner reads its data one way).
  */
 function flattenData(data: unknown, name: string): unknown[] | Float64Array | Float32Array {
-  if (data instanceof Float64Array || data instanceof Float32Array) return data;
+  const tooDeep = () => badRequest(`input "${name}": data is nested deeper than ${MAX_RANK} levels`);
+  if (data instanceof NestedNumbers) {
+    if (data.levels > MAX_RANK) throw tooDeep();
+    return data.values;
+  }
+  if (isTyped(data)) return data;
   if (!Array.isArray(data)) throw badRequest(`input "${name}": "data" must be an array`);
   if (data.length === 0 || !(Array.isArray(data[0]) || isScanned(data[0]))) return data;
   const leaves: (unknown[] | Float64Array | Float32Array)[] = [];
   let typed = true;
   let total = 0;
   const walk = (a: unknown[], depth: number) => {
-    if (depth > MAX_RANK) throw badRequest(`input "${name}": data is nested deeper than ${MAX_RANK} levels`);
+    if (depth > MAX_RANK) throw tooDeep();
     let loose: unknown[] | undefined;
     for (const x of a) {
       if (Array.isArray(x)) walk(x, depth + 1);
       else if (isScanned(x)) {
-        if (depth + 1 > MAX_RANK)
-          throw badRequest(`input "${name}": data is nested deeper than ${MAX_RANK} levels`);
-        leaves.push(x);
-        total += x.length;
+        const values = x instanceof NestedNumbers ? x.values : x;
+        if (depth + (x instanceof NestedNumbers ? x.levels : 1) > MAX_RANK) throw tooDeep();
+        leaves.push(values);
+        total += values.length;
       } else {
         if (!loose) leaves.push((loose = []));
         loose.push(x);
@@ -356,11 +367,14 @@ function flattenData(data: unknown, name: string): unknown[] | Float64Array | Fl
     }
     return out;
   }
-  return leaves.flatMap((l) => (isScanned(l) ? Array.from(l) : l));
+  return leaves.flatMap((l) => (isTyped(l) ? Array.from(l) : l));
 }
 
-const isScanned = (x: unknown): x is Float64Array | Float32Array =>
+const isTyped = (x: unknown): x is Float64Array | Float32Array =>
   x instanceof Float64Array || x instanceof Float32Array;
+/** What the scanner makes of an array of numbers under "data": flat, or nested. */
+const isScanned = (x: unknown): x is Float64Array | Float32Array | NestedNumbers =>
+  isTyped(x) || x instanceof NestedNumbers;
 
 /** The shape of a nested array, read along its first elements (raggedness is caught by the count). */
 function nestedShape(v: unknown, name: string): number[] {
@@ -371,6 +385,10 @@ function nestedShape(v: unknown, name: string): number[] {
     shape.push(cur.length);
     cur = cur[0];
   }
+  // A leaf row read by the scanner (a typed array, or nested numbers below a row of other values).
+  if (isTyped(cur)) shape.push(cur.length);
+  else if (cur instanceof NestedNumbers) shape.push(...cur.shape);
+  if (shape.length > MAX_RANK) throw badRequest(`input "${name}": nested deeper than ${MAX_RANK} levels`);
   return shape;
 }
 

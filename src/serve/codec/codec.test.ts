@@ -1,20 +1,39 @@
 /** The fast data path: the byte scanner agrees with JSON.parse, float32 text round-trips exactly. */
 import { describe, expect, it } from "vitest";
-import { JsonDepthError, JsonSyntaxError, parseJsonBytes } from "./json-scan.js";
+import {
+  JsonDepthError,
+  JsonSizeError,
+  JsonSyntaxError,
+  MAX_CONTAINERS,
+  NestedNumbers,
+  parseJsonBytes,
+} from "./json-scan.js";
 import { float32ArrayJson, float32ArrayJsonBytes, float32Text } from "./f32-text.js";
 import { parseInferRequest, encodeInferResponse } from "../protocol.js";
 import { seededRandom } from "../../onnx/random.js";
 
 const bytes = (s: string) => Buffer.from(s, "utf8");
+/** Nested numbers read flat, back into nested arrays (rectangular ones only). */
+const renest = (n: NestedNumbers): unknown => {
+  if (!n.rectangular) throw new Error("ragged");
+  let i = 0;
+  const build = (d: number): unknown =>
+    d === n.shape.length - 1
+      ? Array.from(n.values.subarray(i, (i += n.shape[d])))
+      : Array.from({ length: n.shape[d] }, () => build(d + 1));
+  return build(0);
+};
 /** Typed arrays from the scanner back to plain arrays, to compare with JSON.parse. */
 const plain = (v: unknown): unknown =>
   v instanceof Float64Array || v instanceof Float32Array
     ? Array.from(v)
-    : Array.isArray(v)
-      ? v.map(plain)
-      : v !== null && typeof v === "object"
-        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
-        : v;
+    : v instanceof NestedNumbers
+      ? renest(v)
+      : Array.isArray(v)
+        ? v.map(plain)
+        : v !== null && typeof v === "object"
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
+          : v;
 const same = (text: string) => expect(plain(parseJsonBytes(bytes(text), 40))).toStrictEqual(JSON.parse(text));
 
 describe("parseJsonBytes", () => {
@@ -66,8 +85,9 @@ describe("parseJsonBytes", () => {
     expect(flat.data).toBeInstanceOf(Float32Array);
     expect(Array.from(flat.data as Float32Array)).toEqual([0.1, -0, 3e38, 1e-46].map(Math.fround));
     expect(Object.is((flat.data as Float32Array)[1], -0)).toBe(true);
-    const nested = parseJsonBytes(bytes(text("[[1.5,2],[3,4]]")), 40) as { data: unknown[] };
-    expect(nested.data.map((r) => r instanceof Float32Array)).toEqual([true, true]);
+    const nested = parseJsonBytes(bytes(text("[[1.5,2],[3,4.1]]")), 40) as { data: NestedNumbers };
+    expect(nested.data.values).toEqual(new Float32Array([1.5, 2, 3, 4.1]));
+    expect(nested.data.shape).toEqual([2, 2]);
     // Data before its datatype, or under another datatype, stays exact (Float64Array).
     const after = parseJsonBytes(bytes('{"data":[0.1],"datatype":"FP32"}'), 40) as { data: unknown };
     expect(after.data).toEqual(new Float64Array([0.1]));
@@ -76,6 +96,71 @@ describe("parseJsonBytes", () => {
     // Not all numbers: the generic path, numbers as JSON.parse gives them (the decoder words the error).
     const mixed = parseJsonBytes(bytes('{"datatype":"FP32","data":[0.1,"x"]}'), 40) as { data: unknown };
     expect(mixed.data).toEqual([0.1, "x"]);
+  });
+
+  it("reads nested arrays of numbers flat, with their shape, and tells ragged ones", () => {
+    const nested = (text: string) =>
+      (parseJsonBytes(bytes(`{"data":${text}}`), 40) as { data: unknown }).data;
+    const cases: [string, number[], boolean, number][] = [
+      ["[[1,2],[3,4]]", [2, 2], true, 2],
+      [" [ [ 1 , 2 ] ,\n[ 3 ,4 ] ] ", [2, 2], true, 2],
+      ["[[[1],[2]],[[3],[4]]]", [2, 2, 1], true, 3],
+      ["[[],[]]", [2, 0], true, 2],
+      ["[[ ]]", [1, 0], true, 2],
+      ["[[1,2],[3]]", [2, 2], false, 2],
+      ["[[1],[[2]]]", [2, 1, 1], false, 3],
+      ["[[[1,2]],[[3,4],[5,6]]]", [2, 1, 2], false, 3],
+    ];
+    for (const [text, shape, rectangular, levels] of cases) {
+      const got = nested(text) as NestedNumbers;
+      expect(got, text).toBeInstanceOf(NestedNumbers);
+      expect([got.shape, got.rectangular, got.levels], text).toEqual([shape, rectangular, levels]);
+      expect(Array.from(got.values), text).toEqual((JSON.parse(text) as unknown[]).flat(Infinity));
+    }
+    // Anything but numbers and arrays, or a number beside an array: the generic path, as JSON.parse.
+    for (const text of ['[[1],"x"]', "[[1],2]", "[[1],[true]]", '[[1],{"a":1}]', "[[1],[null]]"])
+      expect(plain(nested(text)), text).toEqual(JSON.parse(text));
+    for (const text of ["[[1],]", "[[1] [2]]", "[[1],[2]", "[[1,]]", "[[1],[2]]]"])
+      expect(() => parseJsonBytes(bytes(`{"data":${text}}`), 40), text).toThrow(JsonSyntaxError);
+    expect(() => parseJsonBytes(bytes(`{"data":${"[".repeat(41)}1${"]".repeat(41)}}`), 40)).toThrow(
+      JsonDepthError,
+    );
+    // Random rectangular tensors, random whitespace: the same numbers as JSON.parse, in order.
+    const rand = seededRandom(5);
+    for (let t = 0; t < 200; t++) {
+      const shape = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => 1 + Math.floor(rand() * 4));
+      const sp = () => [" ", "", "\n", "\t "][Math.floor(rand() * 4)];
+      const build = (d: number): string =>
+        `[${sp()}${Array.from({ length: shape[d] }, () =>
+          d === shape.length - 1 ? String(Math.round((rand() - 0.5) * 1e6) / 1e3) : build(d + 1),
+        ).join(`${sp()},${sp()}`)}${sp()}]`;
+      const text = build(0);
+      const got = nested(text);
+      const want = shape.length === 1 ? JSON.parse(text) : (JSON.parse(text) as unknown[]).flat(Infinity);
+      if (shape.length === 1) expect(Array.from(got as Float64Array)).toEqual(want);
+      else {
+        expect((got as NestedNumbers).shape, text).toEqual(shape);
+        expect(Array.from((got as NestedNumbers).values), text).toEqual(want);
+      }
+    }
+  });
+
+  it("bounds what a body builds: nested empty arrays cost nothing, other containers are capped", () => {
+    const heap0 = process.memoryUsage().heapUsed;
+    // 16 MB of "[]," under "data": no array per row (this built ~5.6M JS arrays, hundreds of MB).
+    const empties = `{"data":[${"[],".repeat(5_000_000)}[]]}`;
+    const got = parseJsonBytes(bytes(empties), 40) as { data: NestedNumbers };
+    expect(got.data.shape).toEqual([5_000_001, 0]);
+    expect(process.memoryUsage().heapUsed - heap0).toBeLessThan(64 * 2 ** 20);
+    // Elsewhere (or rows that are not numbers) each array and object is built: capped.
+    const many = (item: string, n: number) => bytes(`{"x":[${`${item},`.repeat(n - 1)}${item}]}`);
+    expect(() => parseJsonBytes(many("{}", MAX_CONTAINERS), 40)).toThrow(JsonSizeError);
+    expect(() => parseJsonBytes(bytes(`{"data":[${'["a"],'.repeat(MAX_CONTAINERS)}["a"]]}`), 40)).toThrow(
+      JsonSizeError,
+    );
+    expect((parseJsonBytes(many("{}", MAX_CONTAINERS - 2), 40) as { x: unknown[] }).x).toHaveLength(
+      MAX_CONTAINERS - 2,
+    );
   });
 
   it("refuses what JSON.parse refuses, naming the byte", () => {

@@ -17,6 +17,32 @@
 
 export class JsonSyntaxError extends Error {}
 export class JsonDepthError extends Error {}
+/** The body holds more arrays and objects than MAX_CONTAINERS. */
+export class JsonSizeError extends Error {}
+
+/**
+ * Arrays and objects a body may hold outside the number arrays read flat (below): each is a JS object
+ * of 30-100 bytes, so 16 MB of "[],[],..." built ~5.6M of them (hundreds of MB, and a stall of
+ * seconds) before any check could look at them.
+ */
+export const MAX_CONTAINERS = 1_000_000;
+
+/**
+ * A nested array of numbers under "data", read flat: its numbers in row-major order, whatever the
+ * nesting, with no JS array or typed array per row (16 MB of "[[0.5],[0.25],...]" would otherwise be
+ * two million typed arrays).
+ */
+export class NestedNumbers {
+  constructor(
+    readonly values: Float64Array | Float32Array,
+    /** Each level's length, as read from the first array closed at that level. */
+    readonly shape: number[],
+    /** Every array of a level has that level's length, and all the numbers sit at the deepest level. */
+    readonly rectangular: boolean,
+    /** Levels of nesting (the outermost array counts 1). */
+    readonly levels: number,
+  ) {}
+}
 
 const P10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 /**
@@ -28,20 +54,26 @@ const P10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 let scratch = new Float64Array(1024);
 const fround = Math.fround;
 
-/** How a value is read: not under "data"; under "data"; under "data" of an FP32 tensor. */
+/**
+ * How a value is read: not data; data (numbers exact); data of an FP32 tensor; an object whose every
+ * value is data (/predict's "inputs").
+ */
 const enum Data {
   No,
   Exact,
   Fp32,
+  Fields,
 }
 /**
- * Parses `bytes` as one JSON value. Arrays of numbers (nested or flat) under a `"data"` key come back
- * as Float64Array (nested ones as JS arrays of Float64Array); under the "data" of an object whose
- * "datatype" "FP32" comes first, as Float32Array (each value the double JSON.parse gives, rounded to
- * float32 as a Float32Array stores it). Every other value as JSON.parse gives it.
+ * Parses `bytes` as one JSON value. Arrays of numbers under a `"data"` key come back as Float64Array
+ * when flat and as NestedNumbers when nested; under the "data" of an object whose "datatype" "FP32"
+ * comes first, with a Float32Array (each value the double JSON.parse gives, rounded to float32 as a
+ * Float32Array stores it). With `fieldsOf`, every value of the top-level object's `fieldsOf` object
+ * is read the same way (exact). Every other value as JSON.parse gives it. Throws JsonSyntaxError,
+ * JsonDepthError (nesting past `maxDepth`) or JsonSizeError (more than MAX_CONTAINERS).
  */
-export function parseJsonBytes(bytes: Uint8Array, maxDepth: number): unknown {
-  const p = new Scanner(bytes, maxDepth);
+export function parseJsonBytes(bytes: Uint8Array, maxDepth: number, fieldsOf?: string): unknown {
+  const p = new Scanner(bytes, maxDepth, fieldsOf);
   p.ws();
   const v = p.value(0, Data.No);
   p.ws();
@@ -53,9 +85,14 @@ class Scanner {
   pos = 0;
   /** The same bytes as a Buffer, for its latin1/utf8 slicing. */
   private readonly buf: Buffer;
+  /** Arrays and objects built so far (MAX_CONTAINERS). */
+  private containers = 0;
+  /** Where numbers are read to: the scratch, or a larger array for a long `data`. */
+  private nums = scratch;
   constructor(
     private readonly b: Uint8Array,
     private readonly maxDepth: number,
+    private readonly fieldsOf?: string,
   ) {
     this.buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   }
@@ -77,8 +114,8 @@ class Scanner {
 
   value(depth: number, data: Data): unknown {
     const c = this.b[this.pos];
-    if (c === 0x7b) return this.object(depth + 1);
-    if (c === 0x5b) return this.array(depth + 1, data);
+    if (c === 0x7b) return this.object(depth + 1, data === Data.Fields);
+    if (c === 0x5b) return this.array(depth + 1, data === Data.Fields ? Data.No : data);
     if (c === 0x22) return this.string();
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number(data === Data.Fp32);
     if (c === 0x74) return this.literal("true", true);
@@ -91,6 +128,14 @@ class Scanner {
     if (depth > this.maxDepth) throw new JsonDepthError(`nested deeper than ${this.maxDepth} levels`);
   }
 
+  /** An array or object is about to be built. */
+  private built(): void {
+    if (++this.containers > MAX_CONTAINERS)
+      throw new JsonSizeError(
+        `more than ${MAX_CONTAINERS} arrays and objects (numbers under "data", nested or flat, do not count)`,
+      );
+  }
+
   private literal(word: string, v: unknown): unknown {
     for (let i = 0; i < word.length; i++)
       if (this.b[this.pos + i] !== word.charCodeAt(i)) this.fail(`expected ${word}`);
@@ -98,8 +143,10 @@ class Scanner {
     return v;
   }
 
-  private object(depth: number): Record<string, unknown> {
+  /** `fields`: every value is data (read exact). */
+  private object(depth: number, fields = false): Record<string, unknown> {
     this.enter(depth);
+    this.built();
     const b = this.b;
     const out: Record<string, unknown> = {};
     // Where the last "data" value starts, if it was read to float32 precision (see number()).
@@ -117,8 +164,8 @@ class Scanner {
       if (b[this.pos] !== 0x3a) this.fail('expected ":"');
       this.pos++;
       this.ws();
-      let mode = Data.No;
-      if (key === "data") {
+      let mode = fields ? Data.Exact : depth === 1 && key === this.fieldsOf ? Data.Fields : Data.No;
+      if (key === "data" && !fields) {
         // A "datatype" read before it decides the precision its numbers need.
         mode = out.datatype === "FP32" ? Data.Fp32 : Data.Exact;
         fp32DataAt = mode === Data.Fp32 ? this.pos : -1;
@@ -147,16 +194,23 @@ class Scanner {
     }
   }
 
-  private array(depth: number, data: Data): unknown[] | Float64Array | Float32Array {
+  private array(depth: number, data: Data): unknown[] | Float64Array | Float32Array | NestedNumbers {
     this.enter(depth);
     const b = this.b;
     this.pos++;
     this.ws();
     const first = b[this.pos];
-    if (data !== Data.No && (first === 0x2d || (first >= 0x30 && first <= 0x39))) {
-      const nums = this.numbers(data === Data.Fp32);
-      if (nums) return nums;
+    if (data !== Data.No) {
+      const fp32 = data === Data.Fp32;
+      if (first === 0x2d || (first >= 0x30 && first <= 0x39)) {
+        const n = this.numbersInto(fp32, 0);
+        if (n >= 0) return this.copyOut(n, fp32);
+      } else if (first === 0x5b) {
+        const nested = this.nested(depth, fp32);
+        if (nested) return nested;
+      }
     }
+    this.built();
     const out: unknown[] = [];
     if (b[this.pos] === 0x5d) {
       this.pos++;
@@ -176,28 +230,104 @@ class Scanner {
     }
   }
 
+  /** The first n numbers read, as their own array (FP32: converted once, here). */
+  private copyOut(n: number, fp32: boolean): Float64Array | Float32Array {
+    return fp32 ? new Float32Array(this.nums.subarray(0, n)) : this.nums.slice(0, n);
+  }
+
   /**
-   * The rest of an array of numbers, as a Float64Array (a Float32Array for FP32 data); undefined
-   * (with the position back at the first element) when some element is not a number, for the generic
-   * path to take it.
+   * An array of nested arrays of numbers (the position at the first inner "["), read flat into the
+   * scratch; undefined (the position back where it was) when anything but numbers and arrays turns
+   * up, or a number beside an array, for the generic path to take it.
    */
-  private numbers(fp32: boolean): Float64Array | Float32Array | undefined {
+  private nested(depth: number, fp32: boolean): NestedNumbers | undefined {
+    const b = this.b;
+    const inner = this.pos;
+    const counts = [0]; // elements so far in each open array, outermost first
+    const shape: number[] = []; // each level's length: the first array closed there; -1 none yet
+    let rectangular = true;
+    let leaf = -1; // the level of the arrays that held numbers (or nothing)
+    let levels = 1;
+    let n = 0;
+    let level = 0;
+    let pos = inner;
+    for (;;) {
+      // At the start of an element of the array at `level`: only another array can come here.
+      if (b[pos] !== 0x5b) {
+        this.pos = inner;
+        return undefined;
+      }
+      counts[level]++;
+      level++;
+      this.enter(depth + level);
+      if (level + 1 > levels) levels = level + 1;
+      counts[level] = 0;
+      let c = b[++pos];
+      while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++pos];
+      if (c === 0x5b) continue;
+      if (c === 0x5d) pos++;
+      else {
+        this.pos = pos;
+        const m = c === 0x2d || (c >= 0x30 && c <= 0x39) ? this.numbersInto(fp32, n) : -1;
+        if (m < 0) {
+          this.pos = inner;
+          return undefined;
+        }
+        counts[level] = m - n;
+        n = m;
+        pos = this.pos;
+      }
+      // A leaf array closed (numbers or nothing), then as many enclosing ones as end here.
+      if (leaf < 0) leaf = level;
+      else if (leaf !== level) rectangular = false;
+      for (;;) {
+        while (shape.length <= level) shape.push(-1);
+        if (shape[level] < 0) shape[level] = counts[level];
+        else if (shape[level] !== counts[level]) rectangular = false;
+        level--;
+        if (level < 0) {
+          this.pos = pos;
+          return new NestedNumbers(this.copyOut(n, fp32), shape, rectangular, levels);
+        }
+        c = b[pos];
+        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++pos];
+        if (c === 0x2c) {
+          c = b[++pos];
+          while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++pos];
+          break;
+        }
+        if (c !== 0x5d) {
+          this.pos = pos;
+          this.fail('expected "," or "]"');
+        }
+        pos++;
+      }
+    }
+  }
+
+  /**
+   * The rest of an array of numbers (the position at its first element), stored into the scratch
+   * from index n0, through its "]"; returns the new count, or -1 (the position back at the first
+   * element) when some element is not a number, for the generic path to take it.
+   */
+  private numbersInto(fp32: boolean, n0: number): number {
     const b = this.b;
     const start = this.pos;
-    let out = scratch;
-    let n = 0;
+    let out = this.nums;
+    let n = n0;
     let pos = start;
     for (;;) {
       let c = b[pos];
       if (!(c === 0x2d || (c >= 0x30 && c <= 0x39))) {
         this.pos = start;
-        return undefined;
+        return -1;
       }
       if (n === out.length) {
         // Every number takes at least 2 bytes with its separator: an upper bound without a first pass.
-        const grown = new Float64Array(Math.max(n + 1, Math.min(n * 2, ((b.length - start) >> 1) + 1)));
+        const grown = new Float64Array(Math.max(n + 1, Math.min(n * 2, n + ((b.length - pos) >> 1) + 1)));
         grown.set(out);
         out = grown;
+        this.nums = grown;
         if (grown.length <= 1 << 16) scratch = grown; // kept up to 512 KB, not a huge request's size
       }
       // The common literal inline: -?[1-9]?[0-9]*(.[0-9]+)? of at most 15 digits, then "," or "]".
@@ -254,8 +384,7 @@ class Scanner {
         }
       } else if (c === 0x5d) {
         this.pos = pos + 1;
-        // FP32: converted once, here (saves a 1,024-value request an 8 KB array and a copy).
-        return fp32 ? new Float32Array(out.subarray(0, n)) : out.slice(0, n);
+        return n;
       } else {
         this.pos = pos;
         this.fail('expected "," or "]"');
