@@ -398,6 +398,36 @@ describe("gRPC hostile input: INVALID_ARGUMENT, and the server keeps serving", (
   });
 });
 
+describe("gRPC malformed messages", () => {
+  it("bytes that are not a protobuf message are INVALID_ARGUMENT (grpc-js says INTERNAL)", async () => {
+    const raw = new grpc.Client(`127.0.0.1:${srv.grpc!.port}`, grpc.credentials.createInsecure());
+    const send = (method: string, bytes: number[]) =>
+      new Promise<grpc.ServiceError | null>((resolve) =>
+        raw.makeUnaryRequest(
+          `/inference.GRPCInferenceService/${method}`,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          Buffer.from(bytes),
+          (e) => resolve(e),
+        ),
+      );
+    try {
+      for (const [method, bytes] of [
+        ["ModelInfer", [0xff, 0xff, 0xff, 0xff, 0x0f]],
+        ["ModelInfer", [0x0a, 0x80]],
+        ["ServerLive", [0xff]],
+      ] as const) {
+        const e = await send(method, [...bytes]);
+        expect(e?.code, method).toBe(grpc.status.INVALID_ARGUMENT);
+        expect(e?.details).toMatch(new RegExp(`the ${method} request is not a valid protobuf message`));
+      }
+      expect((await client.call("ServerLive", {})).value).toEqual({ live: true });
+    } finally {
+      raw.close();
+    }
+  });
+});
+
 describe("gRPC shutdown", () => {
   it("close() answers the call in flight, then the gRPC port stops taking calls", async () => {
     const s = await startServer({

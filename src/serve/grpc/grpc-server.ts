@@ -49,7 +49,29 @@ function loadService(): grpc.ServiceDefinition {
     }),
   );
   const inference = definition.inference as grpc.GrpcObject;
-  return (inference.GRPCInferenceService as grpc.ServiceClientConstructor).service;
+  const service = (inference.GRPCInferenceService as grpc.ServiceClientConstructor).service;
+  // grpc-js answers a message that does not decode with INTERNAL ("Error deserializing request"):
+  // the client's fault, so decoding failures reach the handler, which answers INVALID_ARGUMENT.
+  return Object.fromEntries(
+    Object.entries(service).map(([name, method]) => [
+      name,
+      {
+        ...method,
+        requestDeserialize: (bytes: Buffer): unknown => {
+          try {
+            return method.requestDeserialize(bytes);
+          } catch (e) {
+            return new Undecodable((e as Error).message);
+          }
+        },
+      },
+    ]),
+  ) as grpc.ServiceDefinition;
+}
+
+/** A request message that did not decode (see loadService). */
+class Undecodable {
+  constructor(readonly reason: string) {}
 }
 
 /** gRPC status for a ServeError's HTTP status. */
@@ -125,7 +147,14 @@ export function createGrpcServer(service: ModelService, opts: GrpcServerOptions)
         } as AccessLogEntry);
       };
       Promise.resolve()
-        .then(() => handler(call.request as Req, ctx))
+        .then(() => {
+          if (call.request instanceof Undecodable)
+            throw new ServeError(
+              400,
+              `the ${method} request is not a valid protobuf message: ${call.request.reason}`,
+            );
+          return handler(call.request as Req, ctx);
+        })
         .then(
           (reply) => {
             finish(200);
