@@ -127,6 +127,19 @@ describe("gRPC ModelInfer against REST", () => {
     expect(raw.ok, raw.details).toBe(true);
     expect(raw.value.outputs[0].contents).toBeNull();
     expect(fromRaw(raw.value.raw_output_contents[0])).toEqual(want.data);
+    // Protobuf floats carry NaN and Infinity as such (JSON, which cannot, refuses out-of-range numbers).
+    const special = await client.call("ModelInfer", {
+      model_name: "mlp",
+      inputs: [
+        {
+          name: "input",
+          datatype: "FP32",
+          shape: [1, 64],
+          contents: { fp32_contents: [NaN, Infinity, ...x.slice(2, 64)] },
+        },
+      ],
+    });
+    expect(special.ok, special.details).toBe(true);
   });
 
   it("a real model (openWakeWord hello_deepa): raw and typed match REST", async () => {

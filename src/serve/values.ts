@@ -5,8 +5,17 @@ import { datatypeInfo, type OipDatatype, type Tensor, type TensorValues } from "
 import { float16BitsToFloat, floatToFloat16Bits } from "../onnx/float16.js";
 import { float32ArrayJson } from "./codec/f32-text.js";
 
-/** JSON values → the datatype's storage; every element is checked (type, integrality, range). */
-export function decodeJsonValues(datatype: OipDatatype, flat: unknown[], name: string): TensorValues {
+/**
+ * JSON values → the datatype's storage; every element is checked (type, integrality, range). A float
+ * past its datatype's range is refused (it would become Infinity, which JSON cannot mean) unless
+ * `nonFinite`: gRPC's typed contents carry NaN and Infinity as such.
+ */
+export function decodeJsonValues(
+  datatype: OipDatatype,
+  flat: unknown[],
+  name: string,
+  nonFinite = false,
+): TensorValues {
   const info = datatypeInfo(datatype);
   const n = flat.length;
   const bad = (i: number, want: string): never => {
@@ -37,6 +46,7 @@ export function decodeJsonValues(datatype: OipDatatype, flat: unknown[], name: s
         const v = flat[i];
         if (typeof v !== "number") bad(i, "a number");
         out[i] = v as number;
+        if (!nonFinite && out[i] - out[i] !== 0) throw overflow(name, i, datatype);
       }
       return out;
     }
@@ -46,6 +56,7 @@ export function decodeJsonValues(datatype: OipDatatype, flat: unknown[], name: s
         const v = flat[i];
         if (typeof v !== "number") bad(i, "a number");
         out[i] = floatToFloat16Bits(v as number);
+        if (!nonFinite && (out[i] & 0x7c00) === 0x7c00) throw overflow(name, i, datatype);
       }
       return out;
     }
@@ -110,4 +121,18 @@ export function encodeJsonValues(t: Tensor): string {
 
 function numberJson(v: number): string {
   return Number.isFinite(v) ? String(v) : "null";
+}
+
+/** The largest finite value of each float datatype, for the overflow message. */
+const FLOAT_MAX: Record<string, string> = {
+  FP16: "65504",
+  FP32: "3.4028235e38",
+  FP64: "1.7976931348623157e308",
+};
+
+/** A JSON number too large for its tensor's float datatype (it would become Infinity). */
+export function overflow(name: string, i: number, datatype: string): Error {
+  return badRequest(
+    `input "${name}": data[${i}] is beyond ${datatype}'s range (largest finite ±${FLOAT_MAX[datatype]}); JSON has no Infinity, so send a value within range`,
+  );
 }

@@ -309,6 +309,33 @@ describe("infer bodies on the fast path", () => {
     expect(bad({ name: "x", datatype: "BOOL", shape: [1], data: [1] })).toThrow(/expected true or false/);
     expect(bad({ name: "x", datatype: "FP32", shape: [2], data: [1, "2"] })).toThrow(/data\[1\] is "2"/);
     expect(bad({ name: "x", datatype: "FP32", shape: [3], data: [[1, 2], [3]] })).not.toThrow();
+    // Past the datatype's range a number would become Infinity, which JSON cannot mean: refused.
+    const range = (datatype: string, text: string) => () =>
+      parseInferRequest(
+        bytes(`{"inputs":[{"name":"x","datatype":"${datatype}","shape":[2],"data":[1,${text}]}]}`),
+      );
+    for (const [datatype, text] of [
+      ["FP32", "1e39"],
+      ["FP32", "-3.5e38"],
+      ["FP64", "1e400"],
+      ["FP16", "65520"],
+    ])
+      expect(range(datatype, text), `${datatype} ${text}`).toThrow(
+        new RegExp(`data\\[1\\] is beyond ${datatype}'s range`),
+      );
+    for (const [datatype, text] of [
+      ["FP32", "3.4028235e38"],
+      ["FP64", "1e308"],
+      ["FP16", "65504"],
+    ])
+      expect(range(datatype, text), `${datatype} ${text}`).not.toThrow();
+    // Nested, and the generic path (a datatype after data), alike.
+    expect(() =>
+      parseInferRequest(bytes('{"inputs":[{"name":"x","datatype":"FP32","shape":[2],"data":[[1],[1e39]]}]}')),
+    ).toThrow(/beyond FP32's range/);
+    expect(() =>
+      parseInferRequest(bytes('{"inputs":[{"name":"x","data":[1,1e39],"shape":[2],"datatype":"FP32"}]}')),
+    ).toThrow(/beyond FP32's range/);
     expect(bad({ name: "x", datatype: "FP32", shape: [4], data: [[1, 2], [3]] })).toThrow(
       /needs 4 values but "data" has 3/,
     );

@@ -5,7 +5,7 @@
  */
 import { badRequest } from "../errors.js";
 import { datatypeInfo, type OipDatatype, type TensorValues } from "../datatypes.js";
-import { decodeJsonValues } from "../values.js";
+import { decodeJsonValues, overflow } from "../values.js";
 import { floatToFloat16Bits } from "../../onnx/float16.js";
 
 export function decodeNumberValues(
@@ -17,14 +17,25 @@ export function decodeNumberValues(
   const n = nums.length;
   switch (info.kind) {
     case "float": {
-      if (datatype === "FP32" && nums instanceof Float32Array) return nums;
-      const out = info.create(n) as Float32Array | Float64Array;
-      out.set(nums);
+      let out = nums;
+      if (!(datatype === "FP32" && nums instanceof Float32Array)) {
+        out = info.create(n) as Float32Array | Float64Array;
+        out.set(nums);
+      }
+      // JSON has no Infinity: a non-finite value here is a number past the datatype's range.
+      for (let i = 0; i < n; i++) {
+        const v = out[i];
+        if (v - v !== 0) throw overflow(name, i, datatype);
+      }
       return out;
     }
     case "fp16": {
       const out = new Uint16Array(n);
-      for (let i = 0; i < n; i++) out[i] = floatToFloat16Bits(nums[i]);
+      for (let i = 0; i < n; i++) {
+        const bits = floatToFloat16Bits(nums[i]);
+        if ((bits & 0x7c00) === 0x7c00) throw overflow(name, i, datatype);
+        out[i] = bits;
+      }
       return out;
     }
     case "int": {

@@ -116,7 +116,7 @@ export function fromGrpcRequest(req: ModelInferRequest): InferRequest & { raw: b
         `input "${name}": shape [${shape.join(",")}] needs ${count} values but contents.${field} has ${values.length}`,
       );
     const flat = datatype === "BYTES" ? (values as Uint8Array[]).map((b) => utf8.decode(b)) : values;
-    return { name, datatype, shape, data: decodeJsonValues(datatype, flat, name) };
+    return { name, datatype, shape, data: decodeJsonValues(datatype, flat, name, true) };
   });
   const outputs = (req.outputs ?? []).map((o, i) => {
     if (!o.name) throw badRequest(`outputs[${i}] needs a name`);
