@@ -93,6 +93,19 @@ describe("parseJsonBytes", () => {
     expect(after.data).toEqual(new Float64Array([0.1]));
     const fp64 = parseJsonBytes(bytes('{"datatype":"FP64","data":[0.1]}'), 40) as { data: unknown };
     expect(fp64.data).toEqual(new Float64Array([0.1]));
+    // A number outside a typed array is JSON.parse's double, never float32 (a fuzzer found 1e-23
+    // read as 9.999999998199587e-24 here).
+    for (const d of ["1e-23", '[1e-23,""]', "[[0],1e-23]", "[1e-23,{}]", "0.1000000000000000001"]) {
+      const t = `{"datatype":"FP32","data":${d}}`;
+      expect(plain(parseJsonBytes(bytes(t), 40)), t).toEqual(JSON.parse(t));
+    }
+    // A later datatype makes only typed data be read again: linear, whatever nests inside (20 levels
+    // of this took 585 ms and hit the container cap; 600,000 rows of strings were counted twice).
+    let deep = "1";
+    for (let i = 0; i < 30; i++) deep = `{"datatype":"FP32","data":${deep},"datatype":0}`;
+    expect(plain(parseJsonBytes(bytes(deep), 40))).toEqual(JSON.parse(deep));
+    const rows = `{"datatype":"FP32","data":[${'["a"],'.repeat(599_999)}["a"]],"datatype":"FP64"}`;
+    expect((parseJsonBytes(bytes(rows), 40) as { data: unknown[] }).data).toHaveLength(600_000);
     // Not all numbers: the generic path, numbers as JSON.parse gives them (the decoder words the error).
     const mixed = parseJsonBytes(bytes('{"datatype":"FP32","data":[0.1,"x"]}'), 40) as { data: unknown };
     expect(mixed.data).toEqual([0.1, "x"]);

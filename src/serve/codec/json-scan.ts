@@ -68,7 +68,7 @@ const enum Data {
  * Parses `bytes` as one JSON value. Arrays of numbers under a `"data"` key come back as Float64Array
  * when flat and as NestedNumbers when nested; under the "data" of an object whose "datatype" "FP32"
  * comes first, with a Float32Array (each value the double JSON.parse gives, rounded to float32 as a
- * Float32Array stores it). With `fieldsOf`, every value of the top-level object's `fieldsOf` object
+ * Float32Array stores it); FP32 data that is not all numbers and arrays is read as if exact. With `fieldsOf`, every value of the top-level object's `fieldsOf` object
  * is read the same way (exact). Every other value as JSON.parse gives it. Throws JsonSyntaxError,
  * JsonDepthError (nesting past `maxDepth`) or JsonSizeError (more than MAX_CONTAINERS).
  */
@@ -80,6 +80,10 @@ export function parseJsonBytes(bytes: Uint8Array, maxDepth: number, fieldsOf?: s
   if (p.pos < bytes.length) p.fail("unexpected data after the JSON value");
   return v;
 }
+
+/** Whether the scanner read a "data" value to float32 precision. */
+const readAsFloat32 = (v: unknown): boolean =>
+  v instanceof Float32Array || (v instanceof NestedNumbers && v.values instanceof Float32Array);
 
 class Scanner {
   pos = 0;
@@ -117,7 +121,8 @@ class Scanner {
     if (c === 0x7b) return this.object(depth + 1, data === Data.Fields);
     if (c === 0x5b) return this.array(depth + 1, data === Data.Fields ? Data.No : data);
     if (c === 0x22) return this.string();
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number(data === Data.Fp32);
+    // Exact: float32 precision is for typed arrays only (a number alone, or among strings, is JSON.parse's).
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number(false);
     if (c === 0x74) return this.literal("true", true);
     if (c === 0x66) return this.literal("false", false);
     if (c === 0x6e) return this.literal("null", null);
@@ -149,7 +154,7 @@ class Scanner {
     this.built();
     const b = this.b;
     const out: Record<string, unknown> = {};
-    // Where the last "data" value starts, if it was read to float32 precision (see number()).
+    // Where the last "data" value starts, if it was read into a Float32Array (see array()).
     let fp32DataAt = -1;
     this.pos++;
     this.ws();
@@ -168,9 +173,10 @@ class Scanner {
       if (key === "data" && !fields) {
         // A "datatype" read before it decides the precision its numbers need.
         mode = out.datatype === "FP32" ? Data.Fp32 : Data.Exact;
-        fp32DataAt = mode === Data.Fp32 ? this.pos : -1;
       }
+      const at = this.pos;
       const v = this.value(depth, mode);
+      if (key === "data" && !fields) fp32DataAt = mode === Data.Fp32 && readAsFloat32(v) ? at : -1;
       // JSON.parse semantics: the last duplicate wins; "__proto__" is an own property, not the prototype.
       if (key === "__proto__")
         Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
@@ -182,7 +188,8 @@ class Scanner {
         this.ws();
       } else if (c === 0x7d) {
         this.pos++;
-        // A later "datatype" key changed it: read the data again with every number exact.
+        // A later "datatype" key changed it: read the data again with every number exact. Only a
+        // typed array of numbers is read again (no object inside: linear, never compounding).
         if (fp32DataAt >= 0 && out.datatype !== "FP32") {
           const end = this.pos;
           this.pos = fp32DataAt;
@@ -210,6 +217,9 @@ class Scanner {
         if (nested) return nested;
       }
     }
+    // Not all numbers: the generic path, its numbers exact (typed arrays inside it too), so a later
+    // "datatype" never needs it read again.
+    if (data === Data.Fp32) data = Data.Exact;
     this.built();
     const out: unknown[] = [];
     if (b[this.pos] === 0x5d) {
