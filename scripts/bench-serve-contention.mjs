@@ -7,38 +7,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
-import ort from "onnxruntime-node";
-import { flags, median } from "./lib/serve-bench.mjs";
-
-const { writeModel } = await import("../dist/index.js");
-const { quantize } = await import("../dist/passes/quantize/quantize.js");
-const { makeMlp } = await import("../dist/onnx/fixtures.js");
+import { flags, inProcessBaseline, median, write25mInt8 } from "./lib/serve-bench.mjs";
 
 const opt = flags();
 const rounds = Number(opt("rounds", 4));
 const seconds = Number(opt("seconds", 3));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlpack-bench-contention-"));
-const bigFloat = path.join(dir, "mlp25m.onnx");
-await writeModel(makeMlp({ widths: [1024, 4096, 4096, 1024], seed: 5 }), bigFloat);
-const big = path.join(dir, "mlp25m.int8.onnx");
-await quantize(bigFloat, big, { mode: "dynamic", shapes: [] });
+const baseline = await inProcessBaseline(await write25mInt8(dir), () => Math.random() * 2 - 1);
+const run = async (secs) => (await baseline.run(16, secs)).rate;
 
-const session = await ort.InferenceSession.create(big, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-const inputName = session.inputNames[0];
-const x = new ort.Tensor(
-  "float32",
-  Float32Array.from({ length: 16 * 1024 }, () => Math.random() * 2 - 1),
-  [16, 1024],
-);
-const run = async (secs) => {
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < secs * 1000) {
-    await session.run({ [inputName]: x });
-    n++;
-  }
-  return (n * 16) / ((performance.now() - t0) / 1000);
-};
 const spinner = (duty) =>
   new Worker(
     `const { workerData } = require("node:worker_threads");
@@ -71,4 +48,5 @@ for (const [name, v] of Object.entries(results))
   console.log(
     `  ${name.padEnd(28)} ${median(v).toFixed(0).padStart(6)} rows/s  ${(median(v) / base).toFixed(3)}x   [${v.map((n) => n.toFixed(0)).join(", ")}]`,
   );
+await baseline.release();
 fs.rmSync(dir, { recursive: true, force: true });

@@ -30,15 +30,21 @@ import os from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { flags, listening, loadInWorker, median, p99 } from "./lib/serve-bench.mjs";
+import {
+  flags,
+  inProcessBaseline,
+  listening,
+  loadInWorker,
+  median,
+  p99,
+  write25mInt8,
+} from "./lib/serve-bench.mjs";
 
 await main();
 
 async function main() {
-  const ort = (await import("onnxruntime-node")).default;
   const { makeMlp } = await import("../dist/onnx/fixtures.js");
   const { writeModel } = await import("../dist/index.js");
-  const { quantize } = await import("../dist/passes/quantize/quantize.js");
   const { seededRandom } = await import("../dist/onnx/random.js");
   const { float32Text } = await import("../dist/serve/codec/f32-text.js");
 
@@ -54,10 +60,7 @@ async function main() {
 
   const small = path.join(dir, "mlp.onnx");
   await writeModel(makeMlp({ widths: [64, 128, 10], seed: 3 }), small);
-  const bigFloat = path.join(dir, "mlp25m.onnx");
-  await writeModel(makeMlp({ widths: [1024, 4096, 4096, 1024], seed: 5 }), bigFloat);
-  const big = path.join(dir, "mlp25m.int8.onnx");
-  await quantize(bigFloat, big, { mode: "dynamic", shapes: [] });
+  const big = await write25mInt8(dir);
 
   const value = () => {
     const v = rand() * 2 - 1;
@@ -159,33 +162,13 @@ async function main() {
     return { rate: ok / (r.elapsedMs / 1000), p99: p99(r.latenciesMs) };
   };
 
-  const session = await ort.InferenceSession.create(big, {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: "sequential",
-    graphOptimizationLevel: "all",
-  });
-  const inProcess = async (rows, secs) => {
-    const x = new ort.Tensor(
-      "float32",
-      Float32Array.from({ length: rows * 1024 }, () => rand()),
-      [rows, 1024],
-    );
-    const lat = [];
-    const t0 = performance.now();
-    while (performance.now() - t0 < secs * 1000) {
-      const t = performance.now();
-      await session.run({ input: x });
-      lat.push(performance.now() - t);
-    }
-    return { rate: (lat.length * rows) / ((performance.now() - t0) / 1000), p99: p99(lat) };
-  };
+  const baseline = await inProcessBaseline(big, () => rand());
 
   const variants = {
     "c1   mlpack serve, 64-128-10": (s = seconds) => load(servers.c1Mlpack, smallBodies, 1, s),
     "c1   minimal server, 64-128-10": (s = seconds) => load(servers.c1Minimal, smallBodies, 1, s),
     "c64  mlpack serve, 25M int8": (s = seconds) => load(servers.c64Mlpack, bigBodies, 64, s),
-    "c64  in-process batch 16, 25M int8": (s = seconds) => inProcess(16, s),
+    "c64  in-process batch 16, 25M int8": (s = seconds) => baseline.run(16, s),
   };
   variants["c64  mlpack serve, 25M int8, binary extension"] = (s = seconds) =>
     load(servers.c64Mlpack, binBodies, 64, s, binHeaders);
@@ -215,7 +198,7 @@ async function main() {
   }
 
   await stopAll();
-  await session.release();
+  await baseline.release();
   fs.rmSync(dir, { recursive: true, force: true });
 
   const m = Object.fromEntries(
