@@ -190,6 +190,7 @@ describe("nodejs20.x zip under the Node runtime's handler loading", () => {
   });
 
   it("turns bad events into 400/404 JSON errors, never an unhandled error", async () => {
+    const deep = "[".repeat(30_000) + "]".repeat(30_000);
     const cases: [unknown, number, RegExp][] = [
       [httpEvent("POST", "/v2/models/mlp/infer"), 400, /has no body/],
       [httpEvent("POST", "/v2/models/mlp/infer", "{not json"), 400, /malformed JSON/],
@@ -225,6 +226,26 @@ describe("nodejs20.x zip under the Node runtime's handler loading", () => {
       [httpEvent("GET", "/nope"), 404, /no route for GET \/nope/],
       [httpEvent("DELETE", "/predict"), 405, /not allowed/],
       [{ ...httpEvent("POST", "/predict"), body: 42 }, 400, /"body" must be a string/],
+      // Deeply nested structures (issue 14, point 7): 400 in the handler too, not a stack overflow.
+      [
+        httpEvent(
+          "POST",
+          "/v2/models/mlp/infer",
+          `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":${deep}}]}`,
+        ),
+        400,
+        /nested deeper than/,
+      ],
+      [
+        httpEvent(
+          "POST",
+          "/v2/models/mlp/infer",
+          `{"inputs":[{"name":"input","datatype":${deep},"shape":[1,4],"data":[1,2,3,4]}]}`,
+        ),
+        400,
+        /nested deeper than/,
+      ],
+      [httpEvent("POST", "/predict", `{"inputs":{"input":${deep}}}`), 400, /nested deeper than/],
     ];
     for (const [event, status, message] of cases) {
       const r = await httpCall(api, event);
